@@ -1,0 +1,127 @@
+"""Header folding (RFC 5322 section 2.2.3).
+
+A header value is handed over as a list of :class:`Chunk`: unbreakable text,
+each with the whitespace that precedes it. A fold inserts CRLF *before* that
+whitespace, so unfolding (removing the CRLF) gives back exactly the original
+value. Folding never happens anywhere else: not inside a quoted string, an
+addr-spec, a msg-id or an encoded word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .._limits import MAX_LINE
+from ..errors import RuleError
+from .encoded_word import encode_words
+
+__all__ = ["Chunk", "fold", "octets", "unstructured_chunks"]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Unbreakable ``text``, preceded by ``ws`` (empty: no fold point before it)."""
+
+    ws: str
+    text: str
+
+
+def octets(s: str) -> int:
+    """Length in octets once written (UTF-8 when non-ASCII is allowed at all)."""
+    return len(s) if s.isascii() else len(s.encode("utf-8"))
+
+
+def fold(name: str, chunks: Sequence[Chunk], *, limit: int = 78) -> str:
+    """Write ``Name: value`` folded at chunk boundaries to at most ``limit`` octets.
+
+    A chunk longer than the line is written on a line of its own; a line over
+    998 octets raises rule S101 (the models check their inputs so that this
+    cannot happen for a valid model).
+    """
+    out: list[str] = []
+    line = name + ":"
+    width = len(line)
+    first = True
+    for chunk in chunks:
+        n = octets(chunk.text)
+        if first:
+            first = False
+            if width + 1 + n > limit and n < MAX_LINE:
+                # Rare: a long field name and an unbreakable first token. FWS
+                # may open the value (RFC 5322 3.2.2), so it goes on line two.
+                out.append(line)
+                line, width = " " + chunk.text, 1 + n
+            else:
+                line += " " + chunk.text
+                width += 1 + n
+            continue
+        w = octets(chunk.ws) if chunk.ws else 0
+        if chunk.ws and chunk.text and width + w + n > limit:
+            out.append(line)
+            _check(name, line, width)
+            line = chunk.ws + chunk.text
+            width = w + n
+        else:
+            line += chunk.ws + chunk.text
+            width += w + n
+    if first:
+        line += " "
+        width += 1
+    _check(name, line, width)
+    out.append(line)
+    return "\r\n".join(out) + "\r\n"
+
+
+def _check(name: str, line: str, width: int) -> None:
+    if width > MAX_LINE:
+        raise RuleError("line-too-long", field=name, where=f"a {name} header",
+                        length=width, limit=MAX_LINE)
+
+
+_WORDS = re.compile(r"([ \t]*)([^ \t]+)")
+# Longest word written as it is; longer ones are carried in encoded words so
+# that the field can still be folded below 998 octets.
+_LONGEST_PLAIN_WORD = 900
+
+
+def _needs_encoding(word: str, utf8: bool) -> bool:
+    if not word.isascii() and not utf8:
+        return True
+    # Literal text that a lenient decoder could read as an encoded word is
+    # encoded itself (CPython decodes "=?...?=" even across spaces).
+    if "=?" in word or "?=" in word:
+        return True
+    return octets(word) > _LONGEST_PLAIN_WORD
+
+
+def unstructured_chunks(value: str, *, utf8: bool, room: int = 75) -> list[Chunk]:
+    """Chunks for RFC 5322 ``unstructured`` text (Subject, Comments, X-*).
+
+    Runs of words that need encoding are encoded together, whitespace
+    included, so that decoding gives back exactly ``value``. ``room`` is the
+    width left on the first line, for an encoded word that starts there.
+    """
+    words = _WORDS.findall(value)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(words):
+        ws, word = words[i]
+        if not _needs_encoding(word, utf8):
+            chunks.append(Chunk(ws, word))
+            i += 1
+            continue
+        run = [word]
+        j = i + 1
+        while j < len(words) and _needs_encoding(words[j][1], utf8):
+            run.append(words[j][0] + words[j][1])
+            j += 1
+        encoded = encode_words("".join(run), room if not chunks else 75)
+        chunks.append(Chunk(ws, encoded[0]))
+        chunks.extend(Chunk(" ", w) for w in encoded[1:])
+        i = j
+    trailing = value[len(value.rstrip(" \t")):] if value.strip(" \t") else value
+    if trailing:
+        chunks.append(Chunk(trailing, ""))
+    return chunks

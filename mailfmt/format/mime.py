@@ -1,0 +1,124 @@
+"""MIME entities: part headers, transfer encoding of leaves, and boundaries."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
+from ..policy import Policy
+from .fold import Chunk, fold
+from .params import param_chunks
+from .transfer import b64_lines, b64_stream, choose_text_encoding
+
+__all__ = ["Entity", "build_entity"]
+
+
+@dataclass(slots=True)
+class Entity:
+    """A MIME entity ready to write: header lines, then body chunks or children."""
+
+    headers: str
+    body: bytes | None = None
+    stream: Attachment | None = None
+    boundary: str | None = None
+    children: list[Entity] = field(default_factory=list)
+
+    def literal_bodies(self) -> Iterator[bytes]:
+        """Bodies written without transfer encoding, where a boundary could hide."""
+        if self.body is not None:
+            yield self.body
+        for child in self.children:
+            yield from child.literal_bodies()
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        yield self.headers.encode("utf-8") + b"\r\n"
+        if self.boundary is None:
+            if self.body is not None:
+                yield self.body
+            elif self.stream is not None:
+                yield from b64_stream(self.stream.iter_content())
+            return
+        delim = f"--{self.boundary}".encode("ascii")
+        for i, child in enumerate(self.children):
+            yield (b"\r\n" if i else b"") + delim + b"\r\n"
+            yield from child.iter_bytes()
+        yield b"\r\n" + delim + b"--"
+
+
+def _content_type(value: str, params: list[tuple[str, str]], policy: Policy) -> list[Chunk]:
+    chunks = [Chunk("", value)]
+    for name, val in params:
+        chunks[-1] = Chunk(chunks[-1].ws, chunks[-1].text + ";")
+        chunks.extend(param_chunks(name, val, utf8=policy.utf8))
+    return chunks
+
+
+def _leaf_headers(ctype: str, params: list[tuple[str, str]], cte: str, policy: Policy,
+                  extra: str = "") -> str:
+    lim = policy.max_line_length
+    return (fold("Content-Type", _content_type(ctype, params, policy), limit=lim)
+            + f"Content-Transfer-Encoding: {cte}\r\n" + extra)
+
+
+def _text_entity(content: str, subtype: str, policy: Policy) -> Entity:
+    data = content.encode("utf-8")
+    cte, body = choose_text_encoding(data, allow_8bit=policy.utf8,
+                                     max_line=policy.max_line_length)
+    charset = "us-ascii" if data.isascii() else "utf-8"
+    return Entity(_leaf_headers(f"text/{subtype}", [("charset", charset)], cte, policy), body=body)
+
+
+def _attachment_entity(att: Attachment, policy: Policy) -> Entity:
+    lim = policy.max_line_length
+    disp = [Chunk("", att.disposition)]
+    if att.filename is not None:
+        disp[-1] = Chunk("", disp[-1].text + ";")
+        disp.extend(param_chunks("filename", att.filename, utf8=policy.utf8))
+    extra = fold("Content-Disposition", disp, limit=lim)
+    if att.content_id is not None:
+        extra += fold("Content-ID", [Chunk("", att.content_id)], limit=lim)
+    headers = _leaf_headers(att.content_type, [], "base64", policy, extra)
+    if att.content is not None:
+        return Entity(headers, body=b64_lines(att.content))
+    return Entity(headers, stream=att)
+
+
+def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Entity:
+    """Turn a validated part tree into entities; boundaries come from ``seed``.
+
+    Text is encoded here, once, so that boundaries can be checked against it.
+    """
+    if isinstance(part, TextPart):
+        return _text_entity(part.content, part.subtype, policy)
+    if isinstance(part, HtmlPart):
+        return _text_entity(part.content, "html", policy)
+    if isinstance(part, Attachment):
+        return _attachment_entity(part, policy)
+    assert isinstance(part, Multipart)
+    children = [build_entity(p, policy, seed, f"{path}.{i}") for i, p in enumerate(part.parts, 1)]
+    boundary = _boundary(seed, path, children)
+    ctype = _content_type(f"multipart/{part.subtype}", [("boundary", boundary)], policy)
+    return Entity(fold("Content-Type", ctype, limit=policy.max_line_length),
+                  boundary=boundary, children=children)
+
+
+def _boundary(seed: str, path: str, children: list[Entity]) -> str:
+    """A boundary that occurs in no literal body below it (RFC 2046 5.1.1).
+
+    It starts with "=_", which quoted-printable and base64 output can never
+    contain, and continues with 32 hex digits derived from the seed (the
+    message's random Message-ID) and the part's path, so the same message
+    always writes the same bytes. Literal (7bit/8bit) bodies are searched,
+    and a new candidate drawn on a hit.
+    """
+    bodies = [b for c in children for b in c.literal_bodies()]
+    attempt = 0
+    while True:
+        digest = hashlib.sha256(f"{seed}\x00{path}\x00{attempt}".encode()).hexdigest()
+        boundary = f"=_{digest[:32]}"
+        token = boundary.encode("ascii")
+        if not any(token in b for b in bodies):
+            return boundary
+        attempt += 1

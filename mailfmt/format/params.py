@@ -1,0 +1,146 @@
+"""MIME header parameters: writing them (RFC 2045 quoted strings, RFC 2231
+extended and continued values) and reading them back strictly.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+from .._grammar import MIME_TOKEN
+from .encoded_word import EncodedWordError, decode_words
+from .fold import Chunk
+
+__all__ = ["ParamError", "param_chunks", "parse_params"]
+
+# RFC 2231 section 7: attribute-char := <any (US-ASCII) CHAR except SPACE,
+# CTLs, "*", "'", "%", or tspecials>. Everything else is %-encoded.
+_ATTR_SAFE = "!#$&+-.^_`|~"
+# Longest plain quoted value; continuation lines are cut so that
+# ' name*12*=' + segment + ';' stays within 78 octets.
+_PLAIN_MAX = 60
+_LINE = 78
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def param_chunks(name: str, value: str, *, utf8: bool = False) -> list[Chunk]:
+    """Chunks for ``; name=value``: quoted when short and ASCII, RFC 2231 otherwise.
+
+    Each chunk is preceded by a space; continuation sections are separated by
+    ';' and the caller adds the ';' before the first one. With ``utf8``
+    (RFC 6532) non-ASCII is written as it is.
+    """
+    if (value.isascii() or utf8) and len(value) <= _PLAIN_MAX:
+        return [Chunk(" ", f"{name}={_quote(value)}")]
+    encoded = urllib.parse.quote(value, safe=_ATTR_SAFE, encoding="utf-8")
+    single = f"{name}*=utf-8''{encoded}"
+    if len(single) + 2 <= _LINE:
+        return [Chunk(" ", single)]
+    out: list[Chunk] = []
+    pos = 0
+    while pos < len(encoded):
+        prefix = f"{name}*{len(out)}*=" + ("utf-8''" if not out else "")
+        room = max(_LINE - 2 - len(prefix), 12)  # the space before, the ';' after
+        end = min(pos + room, len(encoded))
+        # never split a %XX escape
+        pct = encoded.rfind("%", max(pos, end - 2), end)
+        if pct != -1 and end < len(encoded):
+            end = pct
+        out.append(Chunk(" ", f"{prefix}{encoded[pos:end]};"))
+        pos = end
+    last = out[-1]
+    out[-1] = Chunk(last.ws, last.text[:-1])
+    return out
+
+
+class ParamError(ValueError):
+    """A Content-Type / Content-Disposition value that does not parse."""
+
+
+_QUOTED = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
+_PARAM = re.compile(r"\s*;\s*([!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+)\s*=\s*")
+_SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<num>[0-9]+))?(?P<ext>\*)?$")
+
+
+def parse_params(value: str) -> tuple[str, dict[str, str]]:
+    """Split ``type/subtype; a=b; c*=utf-8''...`` into the lower-cased value and
+    its parameters (names lower-cased, RFC 2231 continuations joined and
+    decoded, RFC 2047 words in quoted values decoded as mail clients do).
+    """
+    m = re.match(r"\s*([^;\s]+)\s*", value)
+    if not m:
+        raise ParamError("empty value")
+    head = m.group(1).lower()
+    pos = m.end()
+    raw: dict[str, tuple[bool, str]] = {}
+    sections: dict[str, dict[int, tuple[bool, str]]] = {}
+    while pos < len(value):
+        if value[pos:].strip() in ("", ";"):
+            break
+        pm = _PARAM.match(value, pos)
+        if not pm:
+            raise ParamError(f"expected ';name=value' at character {pos}")
+        pname = pm.group(1).lower()
+        pos = pm.end()
+        if value.startswith('"', pos):
+            qm = _QUOTED.match(value, pos)
+            if not qm:
+                raise ParamError(f"unterminated quoted string at character {pos}")
+            pval = re.sub(r"\\(.)", r"\1", qm.group(1))
+            quoted = True
+            pos = qm.end()
+        else:
+            tm = MIME_TOKEN.match(value, pos)
+            if not tm:
+                raise ParamError(f"expected a token or quoted string at character {pos}")
+            pval = tm.group(0)
+            quoted = False
+            pos = tm.end()
+        sm = _SECTION.match(pname)
+        if sm and (sm.group("num") is not None or sm.group("ext")):
+            base = sm.group("name")
+            num = int(sm.group("num") or 0)
+            bucket = sections.setdefault(base, {})
+            if num in bucket:
+                raise ParamError(f"parameter {pname!r} given twice")
+            bucket[num] = (bool(sm.group("ext")), pval)
+        else:
+            if pname in raw:
+                raise ParamError(f"parameter {pname!r} given twice")
+            raw[pname] = (quoted, pval)
+    params: dict[str, str] = {}
+    for pname, (quoted, pval) in raw.items():
+        if quoted and "=?" in pval:
+            try:
+                pval = decode_words(pval)
+            except EncodedWordError as exc:
+                raise ParamError(f"parameter {pname!r}: {exc.reason}") from None
+        params[pname] = pval
+    for base, bucket in sections.items():
+        if sorted(bucket) != list(range(len(bucket))):
+            raise ParamError(f"parameter {base!r} has missing continuation sections")
+        params[base] = _join_2231(base, [bucket[i] for i in range(len(bucket))])
+    return head, params
+
+
+def _join_2231(name: str, parts: list[tuple[bool, str]]) -> str:
+    charset = "us-ascii"
+    pieces: list[bytes] = []
+    for i, (ext, text) in enumerate(parts):
+        if ext:
+            if i == 0:
+                bits = text.split("'", 2)
+                if len(bits) != 3:
+                    raise ParamError(f"parameter {name!r}: missing charset'language' prefix")
+                charset = bits[0] or "us-ascii"
+                text = bits[2]
+            pieces.append(urllib.parse.unquote_to_bytes(text))
+        else:
+            pieces.append(text.encode("utf-8"))
+    try:
+        return b"".join(pieces).decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        raise ParamError(f"parameter {name!r} is not valid {charset}") from None

@@ -1,0 +1,92 @@
+"""Message -> bytes, streamed: the header block, then the MIME entities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email.utils import format_datetime
+from typing import TYPE_CHECKING
+
+from ..errors import FormatError
+from ..models.header import is_raw_header
+from .address import address_list_chunks
+from .fold import Chunk, fold, unstructured_chunks
+from .mime import build_entity
+
+if TYPE_CHECKING:
+    from ..models.message import Message
+
+__all__ = ["iter_message", "message_headers"]
+
+# What a header block may never contain (CVE-2024-6923's check, made
+# stricter): a CR or LF outside CRLF, a NUL, or a line after CRLF that neither
+# continues a field (WSP) nor starts one (a field name and a colon).
+_BAD_HEADER_BYTES = re.compile(
+    rb"\r(?!\n)|(?<!\r)\n|\x00|\r\n(?![ \t]|[\x21-\x39\x3b-\x7e]+:|$)"
+)
+
+
+def _words(value: str) -> list[Chunk]:
+    words = value.split(" ")
+    return [Chunk("", words[0]), *(Chunk(" ", w) for w in words[1:])]
+
+
+def message_headers(msg: Message) -> str:
+    """The top-level header fields (without the MIME ones), folded."""
+    p = msg.policy
+    lim = p.max_line_length
+    utf8 = p.utf8
+
+    def room(name: str) -> int:
+        return lim - len(name) - 2
+
+    out = [fold("Date", _words(format_datetime(msg.date)), limit=lim)]
+    out.append(fold("From", address_list_chunks(msg.from_, utf8=utf8, room=room("From")),
+                    limit=lim))
+    if msg.sender is not None:
+        out.append(fold("Sender", address_list_chunks([msg.sender], utf8=utf8,
+                                                      room=room("Sender")), limit=lim))
+    for name, items in (("Reply-To", msg.reply_to), ("To", msg.to), ("Cc", msg.cc)):
+        if items:
+            out.append(fold(name, address_list_chunks(items, utf8=utf8, room=room(name)),
+                            limit=lim))
+    # Bcc is never written: it travels in the envelope only (RFC 5322 3.6.3,
+    # the first of the three ways it allows).
+    if msg.subject is not None:
+        out.append(fold("Subject", unstructured_chunks(msg.subject, utf8=utf8,
+                                                       room=room("Subject")), limit=lim))
+    assert msg.message_id is not None
+    out.append(fold("Message-ID", [Chunk("", msg.message_id)], limit=lim))
+    if msg.in_reply_to:
+        out.append(fold("In-Reply-To", _words(" ".join(msg.in_reply_to)), limit=lim))
+    if msg.references:
+        out.append(fold("References", _words(" ".join(msg.references)), limit=lim))
+    for h in msg.headers:
+        if is_raw_header(h.name):
+            chunks = [Chunk(ws, w) for ws, w in re.findall(r"([ \t]*)([^ \t]+)", h.value)]
+        else:
+            chunks = unstructured_chunks(h.value, utf8=utf8, room=room(h.name))
+        out.append(fold(h.name, chunks, limit=lim))
+    out.append("MIME-Version: 1.0\r\n")
+    return "".join(out)
+
+
+def iter_message(msg: Message) -> Iterator[bytes]:
+    """Yield the message's bytes: header block first, then the body in chunks."""
+    assert msg.message_id is not None
+    entity = build_entity(msg.mime_tree(), msg.policy, seed=msg.message_id)
+    head = (message_headers(msg) + entity.headers).encode("utf-8")
+    # The models are validated so this cannot fire; it is the last line of
+    # defence against a formatter bug turning into header injection.
+    bad = _BAD_HEADER_BYTES.search(head)
+    if bad:
+        raise FormatError("line-break-in-value", field="header block", char=repr(bad.group()),
+                          index=bad.start(), offset=bad.start())
+    if not msg.policy.utf8 and not head.isascii():
+        raise FormatError("non-ascii-header", field="header block")
+    chunks = entity.iter_bytes()
+    next(chunks)  # the entity's own header block, already in ``head``
+    yield head + b"\r\n"
+    yield from chunks
+    if entity.boundary is not None:
+        yield b"\r\n"

@@ -1,0 +1,252 @@
+"""Body parts: text, HTML, attachments and multipart trees (RFC 2045/2046)."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .._grammar import MIME_TOKEN, MSG_ID
+from .._limits import MAX_FILENAME, MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_MSG_ID
+from ..format.transfer import B64_CHUNK, normalize_newlines
+from ..rules import rule_error
+from ._checks import check_surrogates, check_text
+
+__all__ = ["Attachment", "HtmlPart", "Multipart", "Part", "TextPart"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64",
+                              val_json_bytes="base64")
+
+
+def _text_content(v: str, info: ValidationInfo) -> str:
+    check_surrogates(v, info.field_name or "content")
+    return normalize_newlines(v)
+
+
+class TextPart(_Part):
+    """A ``text/<subtype>`` part; line endings are normalised to CRLF.
+
+    >>> TextPart(content="Hello\\n").content
+    'Hello\\r\\n'
+    """
+
+    kind: Literal["text"] = "text"
+    content: str
+    subtype: str = "plain"
+
+    _content = field_validator("content")(_text_content)
+
+    @field_validator("subtype")
+    @classmethod
+    def _check_subtype(cls, v: str) -> str:
+        v = v.lower()
+        if not MIME_TOKEN.fullmatch(v):
+            raise rule_error("invalid-content-type", field="subtype", value=f"text/{v}",
+                             reason="the subtype is not a MIME token")
+        if v == "html":
+            raise rule_error("invalid-content-type", field="subtype", value="text/html",
+                             reason="use HtmlPart for HTML")
+        return v
+
+
+class HtmlPart(_Part):
+    """A ``text/html`` part; line endings are normalised to CRLF."""
+
+    kind: Literal["html"] = "html"
+    content: str
+
+    _content = field_validator("content")(_text_content)
+
+
+def _guess_type(filename: str | None) -> str:
+    if filename:
+        guessed, _ = mimetypes.guess_type(filename, strict=False)
+        if guessed:
+            return guessed
+    return "application/octet-stream"
+
+
+class Attachment(_Part):
+    """A file: ``content`` in memory, or a ``path`` streamed when written.
+
+    >>> a = Attachment(filename="report.pdf", content=b"%PDF-1.7")
+    >>> a.content_type
+    'application/pdf'
+
+    ``content_type`` is guessed from the filename when not given.
+    ``disposition="inline"`` with a ``content_id`` makes an embedded image
+    (referenced as ``cid:`` in HTML).
+    """
+
+    kind: Literal["attachment"] = "attachment"
+    filename: str | None = None
+    content: bytes | None = None
+    path: Path | None = None
+    content_type: str = "application/octet-stream"
+    disposition: Literal["attachment", "inline"] = "attachment"
+    content_id: str | None = None
+
+    @field_validator("filename")
+    @classmethod
+    def _check_filename(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        check_text(v, "filename", MAX_FILENAME * 4)
+        # Readers (and file systems) drop whitespace at the ends of names.
+        v = v.strip()
+        if not v:
+            raise rule_error("invalid-filename", field="filename", reason="the filename is empty")
+        if len(v) > MAX_FILENAME:
+            raise rule_error("invalid-filename", field="filename",
+                             reason=f"the filename is {len(v)} characters long "
+                                    f"(max {MAX_FILENAME})")
+        if "/" in v or "\\" in v:
+            raise rule_error("invalid-filename", field="filename",
+                             reason=f"{v!r} contains a path separator")
+        return v
+
+    @field_validator("content_type")
+    @classmethod
+    def _check_type(cls, v: str) -> str:
+        v = v.strip().lower()
+        typ, sep, sub = v.partition("/")
+        if not sep or not MIME_TOKEN.fullmatch(typ) or not MIME_TOKEN.fullmatch(sub):
+            raise rule_error("invalid-content-type", field="content_type", value=v,
+                             reason="expected type/subtype made of MIME tokens")
+        if typ in ("multipart", "message"):
+            # RFC 2046 5.1 / 5.2.1: these cannot be base64-encoded leaves.
+            raise rule_error("invalid-content-type", field="content_type", value=v,
+                             reason=f"{typ}/* is not an attachment type")
+        return v
+
+    @field_validator("content_id")
+    @classmethod
+    def _check_cid(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        check_text(v, "content_id", MAX_MSG_ID)
+        v = v.strip()
+        if not v.startswith("<"):
+            v = f"<{v}>"
+        if not MSG_ID.fullmatch(v):
+            raise rule_error("invalid-content-id", field="content_id", value=v,
+                             reason="expected <left@right>")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("content_type"):
+            name = data.get("filename")
+            data = {**data, "content_type": _guess_type(name if isinstance(name, str) else None)}
+        return data
+
+    @model_validator(mode="after")
+    def _check_source(self) -> Attachment:
+        if (self.content is None) == (self.path is None):
+            raise rule_error("body-conflict",
+                             reason="an attachment needs exactly one of content and path")
+        if self.path is not None:
+            # Checked now, not half-way through sending the message.
+            p = self.path
+            if not p.is_file():
+                reason = "no such file" if not p.exists() else "not a regular file"
+                raise rule_error("attachment-unreadable", field="path", path=str(p), reason=reason)
+            if not os.access(p, os.R_OK):
+                raise rule_error("attachment-unreadable", field="path", path=str(p),
+                                 reason="permission denied")
+        return self
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        filename: str | None = None,
+        content_type: str = "",
+        disposition: Literal["attachment", "inline"] = "attachment",
+        content_id: str | None = None,
+    ) -> Attachment:
+        """An attachment read from ``path`` only while the message is written,
+        in chunks: memory stays bounded whatever the file size."""
+        p = Path(path)
+        return cls(path=p, filename=filename if filename is not None else p.name,
+                   content_type=content_type, disposition=disposition, content_id=content_id)
+
+    def iter_content(self) -> Iterator[bytes]:
+        """The raw content in chunks of a whole number of base64 lines."""
+        if self.content is not None:
+            yield self.content
+            return
+        assert self.path is not None
+        with open(self.path, "rb") as fh:
+            while chunk := fh.read(B64_CHUNK):
+                yield chunk
+
+
+class Multipart(_Part):
+    """A ``multipart/<subtype>`` node: mixed, alternative, related, ...
+
+    >>> Multipart(subtype="alternative",
+    ...           parts=[TextPart(content="hi"), HtmlPart(content="<p>hi</p>")]).subtype
+    'alternative'
+    """
+
+    kind: Literal["multipart"] = "multipart"
+    subtype: str = "mixed"
+    parts: list[Part]
+    _depth: int = PrivateAttr(default=1)
+    _count: int = PrivateAttr(default=1)
+
+    @field_validator("subtype")
+    @classmethod
+    def _check_subtype(cls, v: str) -> str:
+        v = v.lower()
+        if not MIME_TOKEN.fullmatch(v):
+            raise rule_error("invalid-content-type", field="subtype", value=f"multipart/{v}",
+                             reason="the subtype is not a MIME token")
+        return v
+
+    @model_validator(mode="after")
+    def _check_tree(self) -> Multipart:
+        if not self.parts:
+            raise rule_error("empty-multipart", subtype=self.subtype)
+        # Children are validated first, so each node checks only one level:
+        # linear overall, and the cap is hit before any deep recursion.
+        depth = 1 + max((p.depth for p in self.parts if isinstance(p, Multipart)), default=0)
+        if depth > MAX_MIME_DEPTH:
+            raise rule_error("mime-too-deep", depth=depth, limit=MAX_MIME_DEPTH)
+        count = sum(p.count if isinstance(p, Multipart) else 1 for p in self.parts) + 1
+        if count > MAX_MIME_PARTS:
+            raise rule_error("too-many-parts", count=count, limit=MAX_MIME_PARTS)
+        self._depth = depth
+        self._count = count
+        return self
+
+    @property
+    def depth(self) -> int:
+        """Multipart levels in this subtree, this one included."""
+        return self._depth
+
+    @property
+    def count(self) -> int:
+        """Body parts in this subtree, this one included."""
+        return self._count
+
+
+Part = Annotated[Union[TextPart, HtmlPart, Attachment, Multipart], Field(discriminator="kind")]  # noqa: UP007
+Multipart.model_rebuild()

@@ -1,0 +1,68 @@
+"""Header fields: names and unstructured values, as Annotated types and a model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+
+from .._grammar import FIELD_NAME
+from .._limits import MAX_HEADER_NAME, MAX_HEADER_VALUE
+from ..rules import rule_error
+from ._checks import check_text
+
+__all__ = ["Header", "HeaderName", "HeaderText", "is_raw_header"]
+
+
+def _check_name(v: str) -> str:
+    if len(v) > MAX_HEADER_NAME:
+        raise rule_error("header-name-too-long", length=len(v), limit=MAX_HEADER_NAME)
+    if not v:
+        raise rule_error("header-name-invalid", value=v, reason="it is empty")
+    if not FIELD_NAME.fullmatch(v):
+        bad = next(c for c in v if not FIELD_NAME.fullmatch(c))
+        raise rule_error("header-name-invalid", value=v,
+                         reason=f"{bad!r} is not allowed (printable ASCII except ':')")
+    return v
+
+
+def _check_value(v: str) -> str:
+    return check_text(v, "header value", MAX_HEADER_VALUE).strip(" \t")
+
+
+#: A header field name: RFC 5322 ftext, 1 to 76 characters.
+HeaderName = Annotated[str, AfterValidator(_check_name)]
+#: Header text: no line breaks or controls (folding is the formatter's job).
+HeaderText = Annotated[str, AfterValidator(_check_value)]
+
+
+class Header(BaseModel):
+    """An extra header field, e.g. ``Header(name="X-Campaign", value="autumn")``.
+
+    A ``(name, value)`` tuple is accepted wherever a Header is expected. The
+    value is unstructured text: non-ASCII words are written as RFC 2047 encoded
+    words. Trace and signature fields (Received, DKIM-Signature, ARC-*, List-*,
+    ...) are written as they are, folded only at whitespace.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: HeaderName
+    value: HeaderText
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, data: Any) -> Any:
+        if isinstance(data, (tuple, list)) and len(data) == 2:
+            return {"name": data[0], "value": data[1]}
+        return data
+
+
+_RAW_NAMES = frozenset({"received", "return-path", "authentication-results",
+                        "content-location", "auto-submitted"})
+
+
+def is_raw_header(name: str) -> bool:
+    """Structured fields that must not get encoded words (RFC 2047 section 5)."""
+    n = name.lower()
+    return (n in _RAW_NAMES or n.endswith("-signature") or n.startswith(("arc-", "list-")))

@@ -1,0 +1,192 @@
+"""A strict, linear RFC 5322 section 3.4 address-list parser.
+
+It reads mailboxes (``addr-spec`` or ``[phrase] <addr-spec>``) and groups
+(``phrase: mailbox-list;``). It does not recover: input that is not plainly
+one of these raises :class:`AddressSyntaxError` with the character index, so
+that no two readers can extract different recipients from it
+(CVE-2023-27043). Comments and routes (obsolete syntax) are refused. The
+addr-spec itself is validated by the caller (email-validator).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .._grammar import ENCODED_WORD
+from ..format.encoded_word import EncodedWordError, decode_words
+
+__all__ = ["AddressSyntaxError", "ParsedGroup", "ParsedMailbox", "parse_address_list"]
+
+
+class AddressSyntaxError(ValueError):
+    def __init__(self, reason: str, index: int) -> None:
+        super().__init__(f"{reason} at character {index}")
+        self.reason = reason
+        self.index = index
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMailbox:
+    display_name: str | None
+    addr_spec: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedGroup:
+    display_name: str
+    members: list[ParsedMailbox] = field(default_factory=list)
+    index: int = 0
+
+
+# One token per match: whitespace, a quoted string, a comment opener, an
+# atom-ish run (atext plus '.', which obs-phrase allows and addr-spec needs),
+# a special, or anything else (an error).
+_TOKEN = re.compile(
+    r"""(?P<ws>[ \t]+)
+      | (?P<qs>"(?:[^"\\\r\n]|\\[\x01-\x7f\u0080-\U0010ffff])*")
+      | (?P<atom>[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\u0080-\U0010ffff]+)
+      | (?P<special>[<>@,:;\[\]])
+      | (?P<comment>\()
+      | (?P<other>.)""",
+    re.VERBOSE | re.DOTALL,
+)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _tokens(text: str) -> list[tuple[str, str, int]]:
+    out: list[tuple[str, str, int]] = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind == "comment":
+            raise AddressSyntaxError("comments are not supported in addresses", m.start())
+        if kind == "other":
+            if m.group() == '"':
+                raise AddressSyntaxError("unterminated quoted string", m.start())
+            raise AddressSyntaxError(f"unexpected character {m.group()!r}", m.start())
+        if kind == "special" and m.group() in "[]":
+            raise AddressSyntaxError("domain literals are not supported", m.start())
+        out.append((kind, m.group(), m.start()))
+    return out
+
+
+def _phrase(words: list[tuple[str, str, int]]) -> str:
+    """Join phrase words: one space between words, none between encoded words."""
+    parts: list[str] = []
+    prev_ew = False
+    for kind, text, pos in words:
+        if kind == "qs":
+            value = _UNESCAPE.sub(r"\1", text[1:-1])
+            is_ew = False
+        elif ENCODED_WORD.fullmatch(text):
+            try:
+                value = decode_words(text)
+            except EncodedWordError as exc:
+                raise AddressSyntaxError(f"malformed encoded word: {exc.reason}", pos) from None
+            is_ew = True
+        else:
+            value = text
+            is_ew = False
+        if parts and not (is_ew and prev_ew):
+            parts.append(" ")
+        parts.append(value)
+        prev_ew = is_ew
+    return "".join(parts)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = [t for t in _tokens(text) if t[0] != "ws"]
+        self.i = 0
+
+    def peek(self) -> tuple[str, str, int] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def at(self, special: str) -> bool:
+        t = self.peek()
+        return t is not None and t[0] == "special" and t[1] == special
+
+    def pos(self) -> int:
+        t = self.peek()
+        return t[2] if t else len(self.text)
+
+    def expect(self, special: str, what: str) -> None:
+        if not self.at(special):
+            raise AddressSyntaxError(f"expected {what}", self.pos())
+        self.i += 1
+
+    def words(self) -> list[tuple[str, str, int]]:
+        out = []
+        while (t := self.peek()) is not None and t[0] in ("atom", "qs"):
+            out.append(t)
+            self.i += 1
+        return out
+
+    def addr_spec(self, words: list[tuple[str, str, int]], start: int) -> str:
+        """local-part '@' domain, with the local part already read into ``words``."""
+        if len(words) != 1:
+            raise AddressSyntaxError("expected one local part before '@'", start)
+        self.expect("@", "'@'")
+        domain = self.words()
+        if len(domain) != 1 or domain[0][0] != "atom":
+            raise AddressSyntaxError("expected a domain after '@'", self.pos())
+        if self.at("@"):
+            raise AddressSyntaxError("more than one '@'", self.pos())
+        return words[0][1] + "@" + domain[0][1]
+
+    def mailbox(self, words: list[tuple[str, str, int]], start: int) -> ParsedMailbox:
+        if self.at("<"):
+            self.i += 1
+            if self.at("@"):
+                raise AddressSyntaxError("source routes are not supported", self.pos())
+            inner_start = self.pos()
+            spec = self.addr_spec(self.words(), inner_start)
+            self.expect(">", "'>'")
+            name = _phrase(words) if words else None
+            return ParsedMailbox(name or None, spec, start)
+        if self.at("@"):
+            return ParsedMailbox(None, self.addr_spec(words, start), start)
+        if not words:
+            raise AddressSyntaxError("expected an address", self.pos())
+        raise AddressSyntaxError("expected '@' or '<'", self.pos())
+
+    def address_list(self, *, allow_groups: bool) -> list[ParsedMailbox | ParsedGroup]:
+        items: list[ParsedMailbox | ParsedGroup] = []
+        if self.peek() is None:
+            return items
+        while True:
+            start = self.pos()
+            words = self.words()
+            if self.at(":"):
+                if not allow_groups:
+                    raise AddressSyntaxError("a group is not allowed here", start)
+                if not words:
+                    raise AddressSyntaxError("a group needs a display name", start)
+                self.i += 1
+                members: list[ParsedMailbox] = []
+                if not self.at(";"):
+                    while True:
+                        mstart = self.pos()
+                        members.append(self.mailbox(self.words(), mstart))
+                        if self.at(","):
+                            self.i += 1
+                            continue
+                        break
+                self.expect(";", "';' to end the group")
+                items.append(ParsedGroup(_phrase(words), members, start))
+            else:
+                items.append(self.mailbox(words, start))
+            if self.peek() is None:
+                return items
+            self.expect(",", "',' between addresses")
+            if self.peek() is None:
+                raise AddressSyntaxError("expected an address after ','", self.pos())
+
+
+def parse_address_list(
+    text: str, *, allow_groups: bool = True
+) -> list[ParsedMailbox | ParsedGroup]:
+    """Parse an address-list. Raises :class:`AddressSyntaxError`."""
+    return _Parser(text).address_list(allow_groups=allow_groups)

@@ -1,0 +1,72 @@
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mailfmt.errors import RuleError
+from mailfmt.format.encoded_word import decode_words
+from mailfmt.format.fold import Chunk, fold, unstructured_chunks
+
+
+def unfold(field: str) -> str:
+    # RFC 5322 2.2.3: unfolding is removing every CRLF that precedes WSP.
+    assert field.endswith("\r\n")
+    return re.sub(r"\r\n(?=[ \t])", "", field[:-2])
+
+
+def test_short_value_stays_on_one_line() -> None:
+    assert fold("Subject", unstructured_chunks("hello world", utf8=False)) == \
+        "Subject: hello world\r\n"
+
+
+def test_folds_before_whitespace_at_78() -> None:
+    value = " ".join(["word"] * 40)
+    out = fold("Subject", unstructured_chunks(value, utf8=False))
+    lines = out[:-2].split("\r\n")
+    assert len(lines) > 1
+    assert all(len(line) <= 78 for line in lines)
+    assert all(line.startswith(" ") for line in lines[1:])
+    assert unfold(out) == "Subject: " + value
+
+
+def test_unbreakable_token_over_998_is_an_error() -> None:
+    with pytest.raises(RuleError) as exc:
+        fold("Message-ID", [Chunk("", "<" + "x" * 1200 + "@example.com>")])
+    assert exc.value.code == "S101"
+
+
+def test_long_ascii_word_is_carried_in_encoded_words() -> None:
+    value = "a" * 2000
+    out = fold("Subject", unstructured_chunks(value, utf8=False))
+    assert all(len(line) <= 78 for line in out[:-2].split("\r\n"))
+    assert decode_words(unfold(out)[len("Subject: "):]) == value
+
+
+def test_encoded_word_lookalike_is_encoded() -> None:
+    out = fold("Subject", unstructured_chunks("=?utf-8?q?CEO?=", utf8=False))
+    assert decode_words(unfold(out)[len("Subject: "):]) == "=?utf-8?q?CEO?="
+    assert "=?utf-8?q?CEO?=" not in out
+
+
+_value = st.lists(st.sampled_from(["a", "bb", "é", "=?", " ", "  ", "\t", "word" * 30, "日本"]),
+                  max_size=60).map("".join).map(lambda s: s.strip(" \t"))
+
+
+@given(_value)
+def test_fold_unfold_decode_round_trip(value: str) -> None:
+    out = fold("X-Test", unstructured_chunks(value, utf8=False, room=70))
+    assert out.isascii()
+    for line in out[:-2].split("\r\n"):
+        # Over 78 only when the line is one token that has no fold point.
+        assert len(line) <= 78 or (len(line) <= 998 and len(line.split()) <= 2), line
+    assert decode_words(unfold(out)[len("X-Test: "):]) == value
+
+
+@given(_value)
+def test_utf8_mode_keeps_text_raw(value: str) -> None:
+    out = fold("X-Test", unstructured_chunks(value, utf8=True, room=70))
+    text = unfold(out)[len("X-Test: "):]
+    assert decode_words(text) == value
+    if "=?" not in value and "?=" not in value and all(len(w) < 900 for w in value.split()):
+        assert text == value

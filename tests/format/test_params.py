@@ -1,0 +1,78 @@
+import email
+import email.policy
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mailfmt._grammar import FORBIDDEN_IN_VALUE
+from mailfmt.format.fold import fold
+from mailfmt.format.params import ParamError, param_chunks, parse_params
+
+
+def header(name: str, value: str) -> str:
+    chunks = param_chunks(name, value)
+    from mailfmt.format.fold import Chunk
+
+    return fold("Content-Disposition", [Chunk("", "attachment;"), *chunks])
+
+
+def test_short_ascii_value_is_quoted() -> None:
+    assert header("filename", 'a "b".pdf') == \
+        'Content-Disposition: attachment; filename="a \\"b\\".pdf"\r\n'
+
+
+def test_non_ascii_uses_rfc2231() -> None:
+    out = header("filename", "Résumé.pdf")
+    assert "filename*=utf-8''R%C3%A9sum%C3%A9.pdf" in out
+
+
+def test_long_value_uses_numbered_continuations() -> None:
+    name = "é" * 80 + ".txt"
+    out = header("filename", name)
+    assert "filename*0*=utf-8''" in out
+    assert "filename*1*=" in out
+    assert all(len(line) <= 78 for line in out[:-2].split("\r\n"))
+    _, params = parse_params(out.split(":", 1)[1].replace("\r\n", ""))
+    assert params["filename"] == name
+
+
+# RFC 2231 sections 3 and 4 examples.
+@pytest.mark.parametrize(("value", "expected"), [
+    ('message/external-body; access-type=URL; '
+     'URL*0="ftp://";URL*1="cs.utk.edu/pub/moore/bulk-mailer/bulk-mailer.tar"',
+     "ftp://cs.utk.edu/pub/moore/bulk-mailer/bulk-mailer.tar"),
+    ("application/x-stuff; title*=us-ascii'en-us'This%20is%20%2A%2A%2Afun%2A%2A%2A",
+     "This is ***fun***"),
+    ("application/x-stuff; title*0*=us-ascii'en'This%20is%20even%20more%20; "
+     'title*1*=%2A%2A%2Afun%2A%2A%2A%20; title*2="isn\'t it!"',
+     "This is even more ***fun*** isn't it!"),
+])
+def test_rfc2231_examples(value: str, expected: str) -> None:
+    _, params = parse_params(value)
+    key = "url" if "URL" in value else "title"
+    assert params[key] == expected
+
+
+@pytest.mark.parametrize("value", [
+    'text/plain; charset="unterminated',
+    "text/plain; charset",
+    "text/plain; a=1; a=2",
+    "text/plain; name*1*=x",
+    "text/plain; name*0*=no-quote-prefix",
+])
+def test_malformed_parameters_are_refused(value: str) -> None:
+    with pytest.raises(ParamError):
+        parse_params(value)
+
+
+@given(st.text(min_size=1, max_size=300).filter(
+    lambda s: not FORBIDDEN_IN_VALUE.search(s) and not any(0xD800 <= ord(c) < 0xE000 for c in s)))
+def test_round_trip_and_stdlib_agrees(value: str) -> None:
+    out = header("filename", value)
+    assert out.isascii()
+    assert all(len(line) <= 78 for line in out[:-2].split("\r\n"))
+    _, params = parse_params(out.split(":", 1)[1].replace("\r\n", ""))
+    assert params["filename"] == value
+    msg = email.message_from_string(out + "\r\n", policy=email.policy.default)
+    assert msg.get_filename() == value or value != value.strip()

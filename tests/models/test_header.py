@@ -1,0 +1,67 @@
+import pytest
+from pydantic import ValidationError
+
+from mailfmt import Header, Message
+
+
+@pytest.mark.parametrize(("name", "rule"), [
+    ("Bad Name", "header-name-invalid"),
+    ("Bad:Name", "header-name-invalid"),
+    ("", "header-name-invalid"),
+    ("X-\u00e9", "header-name-invalid"),
+    ("Bad\r\nBcc", "header-name-invalid"),
+    ("X-" + "a" * 80, "header-name-too-long"),
+])
+def test_invalid_names(name: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Header(name=name, value="v")
+    assert exc.value.errors()[0]["type"] == rule
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    ("a\r\nBcc: victim@example.com", "line-break-in-value"),
+    ("a\nb", "line-break-in-value"),
+    ("a\rb", "line-break-in-value"),
+    ("a\r\n b", "line-break-in-value"),   # pre-folded
+    ("a\x0bb", "line-break-in-value"),
+    ("a\x85b", "line-break-in-value"),
+    ("a\u2029b", "line-break-in-value"),
+    ("a\x00b", "control-character"),
+    ("a\x1bb", "control-character"),
+    ("a\x7fb", "control-character"),
+    ("\ud800", "invalid-unicode"),
+    ("x" * 20000, "header-value-too-long"),
+])
+def test_values_are_rejected_not_stripped(value: str, rule: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Header(name="X-Test", value=value)
+    assert exc.value.errors()[0]["type"] == rule
+
+
+def test_tab_is_allowed() -> None:
+    assert Header(name="X-Test", value="a\tb").value == "a\tb"
+
+
+def test_tuple_form() -> None:
+    assert Message(from_="a@example.com", headers=[("X-Campaign", "autumn")]).headers == [
+        Header(name="X-Campaign", value="autumn")]
+
+
+@pytest.mark.parametrize("name", ["From", "subject", "To", "BCC", "Content-Type",
+                                  "MIME-Version", "Message-ID", "Date"])
+def test_managed_fields_cannot_come_as_extra_headers(name: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", headers=[(name, "x@example.com")])
+    err = exc.value.errors()[0]
+    assert err["type"] == "managed-header"
+    assert err["loc"][0] == "headers"
+
+
+def test_raw_trace_headers_are_written_as_they_are() -> None:
+    value = "from mx.example.com (mx.example.com [192.0.2.1]) by example.org; " \
+            "Fri, 21 Nov 1997 09:55:06 -0600"
+    raw = Message(from_="a@example.com", headers=[("Received", value)]).to_bytes()
+    assert b"=?" not in raw.split(b"\r\n\r\n")[0]
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", headers=[("Received", "from hôte")])
+    assert exc.value.errors()[0]["type"] == "non-ascii-header"

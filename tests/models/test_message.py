@@ -1,0 +1,208 @@
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from mailfmt import Attachment, HtmlPart, Message, Multipart, Policy, TextPart
+
+
+def errors(**kwargs: object) -> list[tuple[str, tuple[object, ...]]]:
+    with pytest.raises(ValidationError) as exc:
+        Message(**kwargs)
+    return [(e["type"], e["loc"]) for e in exc.value.errors()]
+
+
+def test_public_api_example() -> None:
+    from mailfmt import Address
+
+    msg = Message(
+        from_="Alice Example <alice@example.com>",
+        to=["bob@example.org", Address(display_name="Zoë", addr_spec="zoe@example.org")],
+        subject="Grüße aus Köln",
+        text="Hello\n",
+        html="<p>Hello</p>",
+        attachments=[Attachment(filename="a.pdf", content=b"%PDF-1.7",
+                                content_type="application/pdf")],
+        headers=[("X-Campaign", "autumn")],
+    )
+    raw = msg.to_bytes()
+    assert b"".join(msg.iter_bytes()) == raw
+    assert Message.from_bytes(raw) == msg
+    assert msg.text == "Hello\r\n"
+
+
+def test_from_alias() -> None:
+    assert Message(**{"from": "a@example.com"}).from_[0].addr_spec == "a@example.com"
+    assert Message.model_validate({"from": "a@example.com"}).from_[0].addr_spec == \
+        "a@example.com"
+
+
+def test_from_is_required() -> None:
+    assert errors() == [("missing-from", ("from_",))]
+    assert errors(from_=[])[0][0] == "missing-from"
+
+
+def test_sender_required_with_several_authors() -> None:
+    assert errors(from_=["a@example.com", "b@example.com"]) == \
+        [("sender-required", ("sender",))]
+    Message(from_=["a@example.com", "b@example.com"], sender="a@example.com")
+
+
+def test_date_defaults_to_now_and_must_be_aware() -> None:
+    msg = Message(from_="a@example.com")
+    assert msg.date.tzinfo is not None
+    assert abs(datetime.now(timezone.utc) - msg.date) < timedelta(minutes=1)
+    assert errors(from_="a@example.com", date=datetime(2024, 1, 1))[0][0] == "invalid-date"
+
+
+def test_message_id_generated_from_the_from_domain() -> None:
+    a = Message(from_="a@exämple.com")
+    b = Message(from_="a@exämple.com")
+    assert a.message_id != b.message_id
+    assert a.message_id is not None
+    assert a.message_id.endswith("@xn--exmple-cua.com>")
+
+
+@pytest.mark.parametrize("mid", ["1234", "<a b@c>", "<a@b", "<" + "x" * 1200 + "@example.com>",
+                                 "<é@example.com>"])
+def test_invalid_message_ids(mid: str) -> None:
+    assert errors(from_="a@example.com", message_id=mid)[0] == \
+        ("invalid-message-id", ("message_id",))
+
+
+def test_message_id_brackets_added() -> None:
+    assert Message(from_="a@example.com", message_id="x@example.com").message_id == \
+        "<x@example.com>"
+
+
+def test_bcc_is_in_the_envelope_not_the_bytes() -> None:
+    msg = Message(from_="a@example.com", to="b@example.org", cc="c@example.org",
+                  bcc=["secret@example.net", "b@example.org"])
+    assert b"secret" not in msg.to_bytes()
+    assert msg.envelope.mail_from == "a@example.com"
+    assert msg.envelope.rcpt_to == ("b@example.org", "c@example.org", "secret@example.net")
+
+
+def test_envelope_uses_sender_and_ascii_forms() -> None:
+    msg = Message(from_=["a@example.com", "b@example.com"], sender="s@exämple.com",
+                  to="Team: x@example.org, y@example.org;")
+    assert msg.envelope.mail_from == "s@xn--exmple-cua.com"
+    assert msg.envelope.rcpt_to == ("x@example.org", "y@example.org")
+
+
+def test_address_list_string() -> None:
+    msg = Message(from_="a@example.com", to='"Doe, John" <j@example.com>, b@example.org')
+    assert [a.addr_spec for a in msg.to] == ["j@example.com", "b@example.org"]
+
+
+def test_too_many_recipients() -> None:
+    many = [f"u{i}@example.com" for i in range(1001)]
+    assert errors(from_="a@example.com", to=many)[0] == ("too-many-addresses", ("to",))
+
+
+def test_body_conflict() -> None:
+    assert errors(from_="a@example.com", text="x", body=TextPart(content="y"))[0] == \
+        ("body-conflict", ("body",))
+
+
+def test_custom_tree() -> None:
+    tree = Multipart(subtype="related", parts=[
+        HtmlPart(content='<img src="cid:logo@example.com">'),
+        Attachment(content=b"\x89PNG", content_type="image/png", disposition="inline",
+                   content_id="logo@example.com", filename="logo.png"),
+    ])
+    msg = Message(from_="a@example.com", body=tree)
+    raw = msg.to_bytes()
+    assert b"multipart/related" in raw
+    assert b"Content-ID: <logo@example.com>" in raw
+    assert Message.from_bytes(raw) == msg
+
+
+def test_mime_depth_cap() -> None:
+    part: TextPart | Multipart = TextPart(content="x")
+    with pytest.raises(ValidationError) as exc:
+        for _ in range(40):
+            part = Multipart(parts=[part])
+    assert exc.value.errors()[0]["type"] == "mime-too-deep"
+
+
+def test_empty_multipart() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Multipart(parts=[])
+    assert exc.value.errors()[0]["type"] == "empty-multipart"
+
+
+@pytest.mark.parametrize(("kwargs", "rule"), [
+    ({"filename": "../../etc/passwd", "content": b"x"}, "invalid-filename"),
+    ({"filename": "a\r\nContent-Type: text/html", "content": b"x"}, "line-break-in-value"),
+    ({"filename": "   ", "content": b"x"}, "invalid-filename"),
+    ({"filename": "a", "content": b"x", "content_type": "pdf"}, "invalid-content-type"),
+    ({"filename": "a", "content": b"x", "content_type": "multipart/mixed"},
+     "invalid-content-type"),
+    ({"filename": "a"}, "body-conflict"),
+    ({"filename": "a", "content": b"x", "content_id": "no-at-sign"}, "invalid-content-id"),
+])
+def test_attachment_rules(kwargs: dict[str, object], rule: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Attachment(**kwargs)
+    assert exc.value.errors()[0]["type"] == rule
+
+
+def test_attachment_path_checked_at_construction(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as exc:
+        Attachment.from_path(tmp_path / "missing.pdf")
+    assert exc.value.errors()[0]["type"] == "attachment-unreadable"
+    with pytest.raises(ValidationError):
+        Attachment.from_path(tmp_path)
+
+
+def test_attachment_from_path_matches_in_memory(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 4000
+    f = tmp_path / "data.bin"
+    f.write_bytes(data)
+    common = {"from_": "a@example.com", "message_id": "<1@example.com>",
+              "date": "2024-01-01T00:00:00Z", "text": "see attached"}
+    streamed = Message(**common, attachments=[Attachment.from_path(f)]).to_bytes()
+    memory = Message(**common, attachments=[
+        Attachment(filename="data.bin", content=data)]).to_bytes()
+    assert streamed == memory
+    assert Message.from_bytes(streamed).attachments[0].content == data
+
+
+def test_policy_through_context() -> None:
+    data = {"from": "zoë@example.org", "subject": "Grüße"}
+    msg = Message.model_validate(data, context={"policy": Policy(utf8=True)})
+    assert msg.policy.utf8
+    assert "Subject: Grüße".encode() in msg.to_bytes()
+
+
+def test_policy_max_line_length() -> None:
+    msg = Message(from_="a@example.com", subject=" ".join(["word"] * 60),
+                  policy=Policy(max_line_length=120))
+    lines = msg.to_bytes().split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert max(map(len, lines)) > 78
+    assert max(map(len, lines)) <= 120
+    with pytest.raises(ValidationError):
+        Policy(max_line_length=2000)
+
+
+def test_json_schema_and_json_round_trip() -> None:
+    schema = Message.model_json_schema()
+    assert "from" in schema["properties"]
+    json.dumps(schema)
+    msg = Message(from_="a@example.com", to="b@example.org", text="hi",
+                  attachments=[Attachment(filename="a.bin", content=b"\x00\xff")])
+    again = Message.model_validate_json(msg.model_dump_json(by_alias=True))
+    assert again == msg
+
+
+def test_errors_are_machine_readable() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", subject="hi\r\nBcc: x@example.com")
+    err = exc.value.errors()[0]
+    assert err["type"] == "line-break-in-value"
+    assert err["loc"] == ("subject",)
+    assert err["ctx"]["code"] == "H103"
+    assert err["ctx"]["index"] == 2

@@ -1,0 +1,143 @@
+"""Message.from_bytes: RFC vectors, strictness with rule ids and positions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from mailfmt import Group, Message, ParseError, Policy
+
+VECTORS = Path(__file__).parent.parent / "vectors" / "rfc5322"
+TEST_DOMAINS = Policy(test_environment=True)
+
+
+def vector(name: str) -> bytes:
+    return (VECTORS / name).read_bytes()
+
+
+def test_a_1_1_simple() -> None:
+    msg = Message.from_bytes(vector("A.1.1-simple.eml"))
+    assert msg.from_[0].display_name == "John Doe"
+    assert msg.from_[0].addr_spec == "jdoe@machine.example"
+    assert msg.subject == "Saying Hello"
+    assert msg.date == datetime(1997, 11, 21, 9, 55, 6, tzinfo=timezone(timedelta(hours=-6)))
+    assert msg.message_id == "<1234@local.machine.example>"
+    assert msg.text == 'This is a message just to say hello.\r\nSo, "Hello".\r\n'
+
+
+def test_a_1_2_quoted_names() -> None:
+    msg = Message.from_bytes(vector("A.1.2-different-types.eml"), policy=TEST_DOMAINS)
+    assert msg.from_[0].display_name == "Joe Q. Public"
+    assert [a.display_name for a in msg.to] == ["Mary Smith", None, "Who?"]
+    assert msg.cc[1].display_name == 'Giant; "Big" Box'
+
+
+def test_a_1_3_groups() -> None:
+    msg = Message.from_bytes(vector("A.1.3-group.eml"), policy=TEST_DOMAINS)
+    group = msg.to[0]
+    assert isinstance(group, Group)
+    assert group.display_name == "A Group"
+    assert [m.addr_spec for m in group.members] == ["c@a.test", "joe@where.test", "jdoe@one.test"]
+    assert msg.cc == [Group(display_name="Undisclosed recipients")]
+    assert msg.envelope.rcpt_to == ("c@a.test", "joe@where.test", "jdoe@one.test")
+
+
+def test_a_2_reply() -> None:
+    msg = Message.from_bytes(vector("A.2-reply.eml"))
+    assert msg.reply_to[0].display_name == "Mary Smith: Personal Account"
+    assert msg.in_reply_to == ["<1234@local.machine.example>"]
+    assert msg.references == ["<1234@local.machine.example>"]
+
+
+def test_a_3_resent_fields_are_kept() -> None:
+    msg = Message.from_bytes(vector("A.3-resent.eml"))
+    assert [h.name for h in msg.headers][:2] == ["Resent-From", "Resent-To"]
+
+
+def test_a_4_trace_fields_unfold() -> None:
+    msg = Message.from_bytes(vector("A.4-trace.eml"))
+    received = [h.value for h in msg.headers if h.name == "Received"]
+    assert received[0].startswith("from x.y.test   by example.net   via TCP")
+    # Written back, they stay trace fields (no encoded words).
+    assert b"=?" not in msg.to_bytes()
+
+
+def test_a_5_comments_are_refused_with_a_position() -> None:
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(vector("A.5-comments.eml"), policy=TEST_DOMAINS)
+    assert exc.value.code == "A106"
+    assert exc.value.line == 1
+    assert "comments" in str(exc.value)
+
+
+def base(extra: bytes = b"", body: bytes = b"hi\r\n") -> bytes:
+    return (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + extra
+            + b"\r\n" + body)
+
+
+@pytest.mark.parametrize(("raw", "code", "line"), [
+    (b"From: a@example.com\nDate: Fri, 21 Nov 1997 09:55:06 -0600\n\nhi", "S102", 1),
+    (base(body=b"a\r.\r\nb"), "S103", 4),
+    (base(body=b"a\x00b"), "S104", 4),
+    (base(b"X-Bad \xc3\xa9: v\r\n"), "H101", 3),
+    (base(b"X-Test: caf\xc3\xa9\r\n"), "E101", 3),
+    (base(b"Subject hello\r\n"), "H108", 3),
+    (b" From: a@example.com\r\n\r\n", "H109", 1),
+    (base(b"From: b@example.com\r\n"), "H203", 3),
+    (b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\n", "H201", 1),
+    (b"From: a@example.com\r\n\r\n", "H202", 1),
+    (base(b"Subject: =?utf-8?q?a=0Ab?=\r\n"), "E107", 3),
+    (base(b"To: alice@example.org)<bob@example.org>\r\n"), "A106", 3),
+    (base(b"Message-ID: 1234\r\n"), "H205", 3),
+    (base(b"Content-Type: multipart/mixed\r\n"), "M109", 3),
+    (base(b'Content-Type: multipart/mixed; boundary="b"\r\n', b"--b\r\n\r\nx\r\n"),
+     "M110", 3),
+    (base(b'Content-Type: multipart/mixed; boundary="b"\r\n', b"no parts\r\n"), "M110", 3),
+    (base(b"Content-Transfer-Encoding: base64\r\n", b"not*base64\r\n"), "E102", 5),
+    (base(b"Content-Transfer-Encoding: quoted-printable\r\n", b"ok\r\n=ZZ\r\n"), "E103", 6),
+    (base(b"Content-Transfer-Encoding: uuencode\r\n"), "E104", 3),
+    (base(b"Content-Type: text/plain; charset=x-nonsense\r\n"), "E105", 3),
+    (base(body=b"caf\xc3\xa9\r\n"), "E106", 4),
+])
+def test_refusals_name_rule_and_line(raw: bytes, code: str, line: int) -> None:
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(raw)
+    assert exc.value.code == code, exc.value
+    assert exc.value.line == line, exc.value
+
+
+def test_invalid_date_and_obs_zone() -> None:
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(base().replace(b"Fri, 21 Nov 1997 09:55:06 -0600", b"yesterday"))
+    assert exc.value.code == "H206"
+    assert exc.value.line == 2
+    msg = Message.from_bytes(base().replace(b"-0600", b"GMT (UTC)"))
+    assert msg.date.utcoffset() == timedelta(0)
+
+
+def nested(depth: int) -> bytes:
+    body = b"Content-Type: text/plain\r\n\r\nleaf"
+    for i in range(depth):
+        body = (f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode()
+                + body + f"\r\n--b{i}--".encode())
+    return body
+
+
+def test_nested_depth_cap() -> None:
+    ok = Message.from_bytes(base().split(b"\r\n\r\n")[0] + b"\r\n" + nested(32))
+    assert ok.body is not None
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(base().split(b"\r\n\r\n")[0] + b"\r\n" + nested(40))
+    assert exc.value.code == "M101"
+
+
+def test_not_bytes() -> None:
+    with pytest.raises(TypeError):
+        Message.from_bytes("text")  # type: ignore[arg-type]
+
+
+def test_parse_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="S102 bare-lf"):
+        Message.from_bytes(b"From: a@example.com\n\n")

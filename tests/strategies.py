@@ -1,0 +1,80 @@
+"""Hypothesis strategies for mailfmt's models."""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import strategies as st
+
+from mailfmt import Address, Attachment, Group, Header, Message, Policy
+
+# Text that may reach a header: any character but the rejected controls and
+# line breaks, with plenty of the characters that need care.
+_SAFE_CHARS = st.characters(
+    blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
+    blacklist_characters="\x85",
+)
+_TRICKY = st.sampled_from([*list(' \t"\\,;:<>@()[]=?_.-\''), "=?", "?=", "é", "日本", "Zoë", "😀"])
+header_text = st.lists(st.one_of(_SAFE_CHARS, _TRICKY), max_size=120).map("".join)
+words = st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=12)
+
+local_parts = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]", fullmatch=True).filter(
+    lambda s: ".." not in s)
+domains = st.sampled_from(["example.com", "example.org", "mail.example.net", "exämple.com",
+                           "例え.example.com"])
+addr_specs = st.builds(lambda local, d: f"{local}@{d}", local_parts, domains)
+display_names = st.one_of(st.none(), header_text.map(lambda s: s.strip(" \t")[:80]),
+                          st.sampled_from(["Doe, John", 'a"b\\c', "=?utf-8?q?CEO?=",
+                                           "Zoë Ünïcode", "Joe Q. Public", "x@y.example"]))
+addresses = st.builds(Address, display_name=display_names, addr_spec=addr_specs)
+groups = st.builds(Group, display_name=words, members=st.lists(addresses, max_size=3))
+address_lists = st.lists(st.one_of(addresses, addresses, groups), max_size=4)
+
+dates = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1),
+                     timezones=st.builds(lambda m: timezone(timedelta(minutes=m)),
+                                         st.integers(-12 * 60, 14 * 60)))
+
+body_text = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet="ab \t.\r\n-=", max_size=300),
+    st.builds(lambda n, c: c * n, st.integers(70, 2100), st.sampled_from(["x", "é", " ", "."])),
+).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s))
+
+filenames = st.one_of(
+    st.sampled_from(["a.pdf", "report 2024.xlsx", "Résumé.docx", "日本語のファイル名.txt",
+                     "x" * 200 + ".bin", 'quote"and;semi.txt']),
+    header_text.filter(lambda s: s.strip() and "/" not in s and "\\" not in s)
+    .map(lambda s: s[:100]),
+)
+attachments = st.builds(Attachment, filename=filenames, content=st.binary(max_size=2000))
+extra_headers = st.lists(st.builds(Header, name=st.sampled_from(["X-Campaign", "X-Tag",
+                                                                 "Comments", "Keywords"]),
+                                   value=header_text), max_size=3)
+
+
+@st.composite
+def messages(draw: st.DrawFn, *, utf8: bool = False) -> Message:
+    policy = Policy(utf8=utf8)
+    frm = draw(st.lists(addresses, min_size=1, max_size=2))
+    if not utf8:
+        # non-ASCII local parts need utf8; the strategy only makes ASCII ones
+        pass
+    sender = draw(addresses) if len(frm) > 1 else draw(st.one_of(st.none(), addresses))
+    return Message(
+        policy=policy,
+        from_=frm,
+        sender=sender,
+        to=draw(address_lists),
+        cc=draw(address_lists),
+        bcc=draw(st.lists(addresses, max_size=2)),
+        reply_to=draw(st.lists(addresses, max_size=2)),
+        subject=draw(st.one_of(st.none(), header_text)),
+        date=draw(dates),
+        text=draw(st.one_of(st.none(), body_text)),
+        html=draw(st.one_of(st.none(), body_text)),
+        attachments=draw(st.lists(attachments, max_size=3)),
+        headers=draw(extra_headers),
+        references=draw(st.lists(st.builds(lambda a: f"<{a}>", addr_specs.filter(
+            lambda s: s.isascii())), max_size=3)),
+    )
