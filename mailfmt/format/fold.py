@@ -40,6 +40,11 @@ def fold(name: str, chunks: Sequence[Chunk], *, limit: int = 78) -> str:
     998 octets raises rule S101 (the models check their inputs so that this
     cannot happen for a valid model).
     """
+    if chunks:
+        # Fast path: most fields fit on one line as they are.
+        flat = chunks[0].text + "".join([c.ws + c.text for c in chunks[1:]])
+        if len(name) + 2 + len(flat) <= limit and flat.isascii():
+            return f"{name}: {flat}\r\n"
     out: list[str] = []
     line = name + ":"
     width = len(line)

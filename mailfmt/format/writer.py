@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from email.utils import format_datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..errors import FormatError
@@ -16,7 +16,7 @@ from .mime import build_entity
 if TYPE_CHECKING:
     from ..models.message import Message
 
-__all__ = ["iter_message", "message_headers"]
+__all__ = ["format_date", "iter_message", "message_headers"]
 
 # What a header block may never contain (CVE-2024-6923's check, made
 # stricter): a CR or LF outside CRLF, a NUL, or a line after CRLF that neither
@@ -24,6 +24,21 @@ __all__ = ["iter_message", "message_headers"]
 _BAD_HEADER_BYTES = re.compile(
     rb"\r(?!\n)|(?<!\r)\n|\x00|\r\n(?![ \t]|[\x21-\x39\x3b-\x7e]+:|$)"
 )
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(d: datetime) -> str:
+    """RFC 5322 3.3 date-time, e.g. ``Fri, 21 Nov 1997 09:55:06 -0600``."""
+    offset = d.utcoffset()
+    assert offset is not None  # the model only holds aware datetimes
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hh, mm = divmod(abs(minutes), 60)
+    return (f"{_DAYS[d.weekday()]}, {d.day:02d} {_MONTHS[d.month - 1]} {d.year:04d} "
+            f"{d.hour:02d}:{d.minute:02d}:{d.second:02d} {sign}{hh:02d}{mm:02d}")
 
 
 def _words(value: str) -> list[Chunk]:
@@ -40,7 +55,7 @@ def message_headers(msg: Message) -> str:
     def room(name: str) -> int:
         return lim - len(name) - 2
 
-    out = [fold("Date", _words(format_datetime(msg.date)), limit=lim)]
+    out = [fold("Date", _words(format_date(msg.date)), limit=lim)]
     out.append(fold("From", address_list_chunks(msg.from_, utf8=utf8, room=room("From")),
                     limit=lim))
     if msg.sender is not None:

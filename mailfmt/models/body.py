@@ -237,6 +237,15 @@ class Multipart(_Part):
         self._count = count
         return self
 
+    @classmethod
+    def of(cls, subtype: str, parts: list[Part]) -> Multipart:
+        """A node from parts that are already valid, without validating again."""
+        node = cls.model_construct(subtype=subtype, parts=parts)
+        sub = [p for p in parts if isinstance(p, Multipart)]
+        node._depth = 1 + max((p.depth for p in sub), default=0)
+        node._count = 1 + sum(p.count if isinstance(p, Multipart) else 1 for p in parts)
+        return node
+
     @property
     def depth(self) -> int:
         """Multipart levels in this subtree, this one included."""

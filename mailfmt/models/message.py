@@ -117,20 +117,20 @@ class Message(BaseModel):
         validate_default=True,
     )
     sender: Address | None = Field(default=None, validate_default=True)
-    reply_to: list[AddressOrGroup] = []
-    to: list[AddressOrGroup] = []
-    cc: list[AddressOrGroup] = []
-    bcc: list[AddressOrGroup] = []
+    reply_to: list[AddressOrGroup] = Field(default_factory=list)
+    to: list[AddressOrGroup] = Field(default_factory=list)
+    cc: list[AddressOrGroup] = Field(default_factory=list)
+    bcc: list[AddressOrGroup] = Field(default_factory=list)
     subject: str | None = None
     date: datetime = Field(default_factory=_now)
     message_id: str | None = Field(default=None, validate_default=True)
-    in_reply_to: list[str] = []
-    references: list[str] = []
+    in_reply_to: list[str] = Field(default_factory=list)
+    references: list[str] = Field(default_factory=list)
     text: str | None = None
     html: str | None = None
-    attachments: list[Attachment] = []
+    attachments: list[Attachment] = Field(default_factory=list)
     body: Part | None = Field(default=None, validate_default=True)
-    headers: list[Header] = []
+    headers: list[Header] = Field(default_factory=list)
 
     # ---- validation -------------------------------------------------------
 
@@ -302,21 +302,21 @@ class Message(BaseModel):
         """The body as one MIME tree (the shortcuts text/html/attachments expanded)."""
         if self.body is not None:
             return self.body
+        # Built from fields that are already valid: no second validation.
         content: list[Part] = []
         if self.text is not None:
-            content.append(TextPart(content=self.text))
+            content.append(TextPart.model_construct(content=self.text))
         if self.html is not None:
-            content.append(HtmlPart(content=self.html))
+            content.append(HtmlPart.model_construct(content=self.html))
         main: Part | None
         if len(content) == 2:
-            main = Multipart(subtype="alternative", parts=content)
+            main = Multipart.of("alternative", content)
         else:
             main = content[0] if content else None
         if not self.attachments:
             assert main is not None  # the before-validator sets text="" otherwise
             return main
-        return Multipart(subtype="mixed",
-                         parts=([main] if main is not None else []) + list(self.attachments))
+        return Multipart.of("mixed", ([main] if main is not None else []) + list(self.attachments))
 
     def __eq__(self, other: object) -> bool:
         """Equal when every header field and the MIME tree are equal, however the

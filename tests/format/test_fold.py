@@ -70,3 +70,14 @@ def test_utf8_mode_keeps_text_raw(value: str) -> None:
     assert decode_words(text) == value
     if "=?" not in value and "?=" not in value and all(len(w) < 900 for w in value.split()):
         assert text == value
+
+
+def test_date_format_matches_the_stdlib() -> None:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from mailfmt.format.writer import format_date
+
+    for offset in (0, -6 * 60, 5 * 60 + 30, -(3 * 60 + 30), 14 * 60):
+        d = datetime(1997, 11, 21, 9, 5, 6, tzinfo=timezone(timedelta(minutes=offset)))
+        assert format_date(d) == format_datetime(d)
