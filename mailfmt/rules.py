@@ -12,8 +12,9 @@ encodings, ``S`` line-level rules that decide whether bytes may cross SMTP.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,8 @@ class Rule:
     why: str
     example: str
     fix: str
+    #: whether ``mailfmt lint`` reports it (some rules only apply to building)
+    lint: bool = False
 
     def error(self, /, **ctx: Any) -> PydanticCustomError:
         """The pydantic error for this rule, for raising inside a validator."""
@@ -285,7 +288,7 @@ RULES: tuple[Rule, ...] = (
        "Write every part between '--boundary' lines and end with '--boundary--'."),
     # ---- E: encodings -----------------------------------------------------
     _r("E101", "non-ascii-header", E, "RFC 5322 2.2; RFC 6532",
-       "{field} contains non-ASCII text that cannot be encoded in this field",
+       "{field} contains non-ASCII octets; encode them (RFC 2047) or send with SMTPUTF8",
        "A header line contains octets above 127 where RFC 2047 encoding is not possible, "
        "and the policy is ASCII-only.",
        "Header fields are US-ASCII unless the message is sent with SMTPUTF8.",
@@ -335,6 +338,47 @@ RULES: tuple[Rule, ...] = (
        "It cannot be written as UTF-8 at all; encoders either fail or write garbage.",
        'subject="\\ud800"',
        "Decode your input properly before building the message."),
+    _r("E109", "encoded-word-too-long", E, "RFC 2047 2",
+       "{field}: an encoded word is {length} characters long (max 75)",
+       "An RFC 2047 encoded word is longer than 75 characters.",
+       "Decoders may refuse long words and show the raw =?...?= text instead.",
+       "Subject: =?utf-8?q?" + "a" * 80 + "?=",
+       "Split the text into several encoded words separated by spaces."),
+    _r("E110", "encoded-word-misplaced", E, "RFC 2047 5",
+       "{field}: an encoded word inside {where}",
+       "An encoded word appears inside a quoted string or an addr-spec.",
+       "RFC 2047 forbids encoded words there, yet some readers decode them: the "
+       "displayed name or address then differs between readers (display-name spoofing).",
+       'From: "=?utf-8?q?CEO?=" <attacker@example.com>',
+       "Use an encoded word as a whole display-name word, outside quotes."),
+    _r("E111", "encoded-line-too-long", E, "RFC 2045 6.7, 6.8",
+       "part {part}: a {encoding} line is {length} characters long (max 76)",
+       "A quoted-printable or base64 line is longer than 76 characters.",
+       "RFC 2045 requires encoded lines of at most 76 characters; strict decoders and "
+       "gateways reject or break longer ones.",
+       "Content-Transfer-Encoding: base64\r\n\r\n<100 base64 characters on one line>",
+       "Re-encode the part (mailfmt fmt does)."),
+    _r("H110", "obsolete-syntax", INFO, "RFC 5322 4",
+       "{field}: obsolete syntax ({what})",
+       "A field uses syntax RFC 5322 section 4 lets readers accept but forbids writers "
+       "to generate: whitespace before the colon, two-digit years, named time zones, "
+       "routes, empty list elements.",
+       "Readers must accept it, but tools disagree on the details.",
+       "Date: 21 Nov 97 09:55:06 GMT",
+       "Regenerate the field in current syntax."),
+    _r("M111", "missing-mime-version", E, "RFC 2045 4",
+       "the message has MIME fields but no MIME-Version",
+       "Content-Type or Content-Transfer-Encoding is present at the top level without "
+       "a MIME-Version field.",
+       "Without MIME-Version readers may treat the body as plain RFC 822 text.",
+       "Content-Type: multipart/mixed; boundary=x (no MIME-Version)",
+       "Add 'MIME-Version: 1.0'."),
+    _r("M112", "encoded-multipart", E, "RFC 2045 6.4",
+       "multipart/{subtype} declares Content-Transfer-Encoding {value}",
+       "A multipart entity declares an encoding other than 7bit, 8bit or binary.",
+       "Multiparts are never encoded as a whole; readers ignore or misapply the encoding.",
+       "Content-Type: multipart/mixed; ...\r\nContent-Transfer-Encoding: base64",
+       "Encode the leaf parts instead and drop the field from the multipart."),
     # ---- S: lines and octets on the wire ----------------------------------
     _r("S101", "line-too-long", E, "RFC 5322 2.1.1",
        "{where} line is {length} octets long (max {limit})",
@@ -362,6 +406,21 @@ RULES: tuple[Rule, ...] = (
        "NUL terminates strings in C-based receivers and is forbidden in 7bit and 8bit data.",
        "hello\\x00world",
        "Encode binary data with base64."),
+    _r("S106", "line-over-78", W, "RFC 5322 2.1.1",
+       "{where} line is {length} octets long (should be at most {limit})",
+       "A line is longer than 78 octets, excluding CRLF.",
+       "RFC 5322 says lines SHOULD be at most 78 characters; longer lines are wrapped "
+       "or shown badly by some readers.",
+       "<p>a very long line of HTML ...</p>",
+       "Fold header fields; encode long body lines as quoted-printable."),
+    _r("S107", "smtp-smuggling-sequence", E, "RFC 5321 4.1.1.4",
+       "a non-standard end-of-data sequence {seq} at line {line}",
+       "The bytes contain a sequence such as <LF>.<LF>, <CR>.<CR><LF> or <LF>.<CR><LF> "
+       "that some SMTP servers read as the end of DATA.",
+       "It is the SMTP smuggling payload (CVE-2023-51764/5/6): a receiver that ends the "
+       "message there runs what follows as new SMTP commands, a spoofed second message.",
+       "body\n.\nMAIL FROM:<ceo@example.com>",
+       "Use CRLF line endings only; never pass such bytes to an SMTP client."),
     _r("S105", "missing-header-separator", E, "RFC 5322 2.1",
        "no blank line between the header and the body",
        "The header section does not end with an empty line.",
@@ -369,6 +428,15 @@ RULES: tuple[Rule, ...] = (
        "Subject: hi\\r\\nHello there",
        "Add an empty line after the last header field."),
 )
+
+# The rules `mailfmt lint` reports; the others apply to building messages only.
+_LINT = frozenset({
+    "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
+    "H107", "A101", "A106", "M101", "M102", "M103", "M109", "M110", "M111", "M112",
+    "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",
+    "S101", "S102", "S103", "S104", "S105", "S106", "S107",
+})
+RULES = tuple(dataclasses.replace(r, lint=r.code in _LINT) for r in RULES)
 
 _BY_CODE = {r.code: r for r in RULES}
 _BY_NAME = {r.name: r for r in RULES}
@@ -388,11 +456,16 @@ def rule_error(rule: str, /, **ctx: Any) -> PydanticCustomError:
     return _BY_NAME[rule].error(**ctx)
 
 
-def select_rules(select: Iterator[str] | list[str] | tuple[str, ...] = ("",),
-                 ignore: Iterator[str] | list[str] | tuple[str, ...] = ()) -> list[Rule]:
-    """Rules whose code starts with a selected prefix and no ignored one (as ruff does)."""
-    sel = [s.upper() for s in select]
-    ign = [s.upper() for s in ignore]
+def select_rules(select: Iterable[str] = ("",), ignore: Iterable[str] = ()) -> list[Rule]:
+    """Rules whose code starts with a selected prefix and no ignored one (as ruff
+    does); a full rule name selects that rule."""
+    sel = [_prefix(s) for s in select]
+    ign = [_prefix(s) for s in ignore]
     return [r for r in RULES
             if any(r.code.startswith(s) for s in sel)
             and not any(r.code.startswith(i) for i in ign)]
+
+
+def _prefix(key: str) -> str:
+    rule = _BY_NAME.get(key.lower())
+    return rule.code if rule else key.upper()

@@ -4,7 +4,9 @@ It reads mailboxes (``addr-spec`` or ``[phrase] <addr-spec>``) and groups
 (``phrase: mailbox-list;``). It does not recover: input that is not plainly
 one of these raises :class:`AddressSyntaxError` with the character index, so
 that no two readers can extract different recipients from it
-(CVE-2023-27043). Comments and routes (obsolete syntax) are refused. The
+(CVE-2023-27043). Strict mode (for building messages) refuses comments and the
+obsolete forms; lenient mode (for the linter) skips comments, which are valid
+CFWS, and reads routes and empty list elements, noting where they were. The
 addr-spec itself is validated by the caller (email-validator).
 """
 
@@ -16,7 +18,13 @@ from dataclasses import dataclass, field
 from .._grammar import ENCODED_WORD
 from ..format.encoded_word import EncodedWordError, decode_words
 
-__all__ = ["AddressSyntaxError", "ParsedGroup", "ParsedMailbox", "parse_address_list"]
+__all__ = [
+    "AddressSyntaxError",
+    "ParsedGroup",
+    "ParsedMailbox",
+    "parse_address_list",
+    "parse_address_list_lenient",
+]
 
 
 class AddressSyntaxError(ValueError):
@@ -31,6 +39,8 @@ class ParsedMailbox:
     display_name: str | None
     addr_spec: str
     index: int
+    #: where the addr-spec starts in the text
+    spec_index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +65,38 @@ _TOKEN = re.compile(
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
-def _tokens(text: str) -> list[tuple[str, str, int]]:
+def _skip_comment(text: str, start: int) -> int:
+    """End of the (possibly nested) comment opening at ``start`` (RFC 5322 3.2.2)."""
+    depth = 0
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise AddressSyntaxError("unterminated comment", start)
+
+
+def _tokens(text: str, lenient: bool = False) -> list[tuple[str, str, int]]:
     out: list[tuple[str, str, int]] = []
-    for m in _TOKEN.finditer(text):
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        assert m is not None  # the pattern ends in a catch-all
         kind = m.lastgroup or "other"
         if kind == "comment":
-            raise AddressSyntaxError("comments are not supported in addresses", m.start())
+            if not lenient:
+                raise AddressSyntaxError("comments are not supported in addresses", m.start())
+            pos = _skip_comment(text, m.start())
+            continue
+        pos = m.end()
         if kind == "other":
             if m.group() == '"':
                 raise AddressSyntaxError("unterminated quoted string", m.start())
@@ -96,10 +132,13 @@ def _phrase(words: list[tuple[str, str, int]]) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, lenient: bool = False) -> None:
         self.text = text
-        self.toks = [t for t in _tokens(text) if t[0] != "ws"]
+        self.lenient = lenient
+        self.toks = [t for t in _tokens(text, lenient) if t[0] != "ws"]
         self.i = 0
+        #: obsolete forms read in lenient mode: (what, index)
+        self.obsolete: list[tuple[str, int]] = []
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -140,23 +179,40 @@ class _Parser:
         if self.at("<"):
             self.i += 1
             if self.at("@"):
-                raise AddressSyntaxError("source routes are not supported", self.pos())
+                if not self.lenient:
+                    raise AddressSyntaxError("source routes are not supported", self.pos())
+                self.route()
             inner_start = self.pos()
             spec = self.addr_spec(self.words(), inner_start)
             self.expect(">", "'>'")
             name = _phrase(words) if words else None
-            return ParsedMailbox(name or None, spec, start)
+            return ParsedMailbox(name or None, spec, start, inner_start)
         if self.at("@"):
-            return ParsedMailbox(None, self.addr_spec(words, start), start)
+            return ParsedMailbox(None, self.addr_spec(words, start), start, start)
         if not words:
             raise AddressSyntaxError("expected an address", self.pos())
         raise AddressSyntaxError("expected '@' or '<'", self.pos())
+
+    def route(self) -> None:
+        """obs-route = obs-domain-list ":" (RFC 5322 4.4), read and noted."""
+        self.obsolete.append(("a source route", self.pos()))
+        while self.at("@") or self.at(","):
+            self.i += 1
+            if self.peek() is not None and self.peek()[0] == "atom":  # type: ignore[index]
+                self.i += 1
+        self.expect(":", "':' after the route")
 
     def address_list(self, *, allow_groups: bool) -> list[ParsedMailbox | ParsedGroup]:
         items: list[ParsedMailbox | ParsedGroup] = []
         if self.peek() is None:
             return items
         while True:
+            while self.lenient and self.at(","):
+                # obs-addr-list allows empty elements (RFC 5322 4.4)
+                self.obsolete.append(("an empty list element", self.pos()))
+                self.i += 1
+            if self.lenient and self.peek() is None:
+                return items
             start = self.pos()
             words = self.words()
             if self.at(":"):
@@ -188,5 +244,16 @@ class _Parser:
 def parse_address_list(
     text: str, *, allow_groups: bool = True
 ) -> list[ParsedMailbox | ParsedGroup]:
-    """Parse an address-list. Raises :class:`AddressSyntaxError`."""
+    """Parse an address-list strictly. Raises :class:`AddressSyntaxError`."""
     return _Parser(text).address_list(allow_groups=allow_groups)
+
+
+def parse_address_list_lenient(
+    text: str, *, allow_groups: bool = True
+) -> tuple[list[ParsedMailbox | ParsedGroup], list[tuple[str, int]]]:
+    """Parse as a reader must (comments, obsolete forms) and say what was obsolete.
+
+    Raises :class:`AddressSyntaxError` for what no reading makes sense of.
+    """
+    p = _Parser(text, lenient=True)
+    return p.address_list(allow_groups=allow_groups), p.obsolete

@@ -1,0 +1,3 @@
+"""The checks, one module per area."""
+
+__all__: list[str] = []

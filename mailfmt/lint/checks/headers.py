@@ -1,0 +1,236 @@
+"""Header field rules (H, A and E rules that live in header fields)."""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+from email.utils import parsedate_tz
+
+import email_validator
+
+from ..._grammar import DATE_TIME, ENCODED_WORD, MSG_ID
+from ...format.encoded_word import EncodedWordError, decode_words
+from ...parse.address import (
+    AddressSyntaxError,
+    ParsedGroup,
+    ParsedMailbox,
+    parse_address_list_lenient,
+)
+from ..context import Context
+from ..source import Field, Section
+
+__all__ = ["check_message_fields", "check_section_syntax"]
+
+SINGLETONS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
+                        "message-id", "in-reply-to", "references"})
+ADDRESS_FIELDS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
+                            "resent-sender", "resent-to", "resent-cc", "resent-bcc"})
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NON_ASCII = re.compile(r"[\x80-\xff]")
+# Anything shaped like an encoded word, valid or not (checked one by one).
+_EW_CANDIDATE = re.compile(r"=\?[^?\s]*\?[^?\s]*\?[^\s]*?\?=")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_MSG_IDS = re.compile(rf"(?:\s|\([^()]*\))*(?:{MSG_ID.pattern}(?:\s|\([^()]*\))*)+")
+
+
+def check_section_syntax(ctx: Context, sec: Section, part: str | None) -> None:
+    """Problems of the section's shape, and per-field octet rules."""
+    for kind, offset in sec.problems:
+        if kind == "no-colon":
+            ctx.add("header-line-without-colon", offset, part=part)
+        elif kind == "continuation-first":
+            ctx.add("continuation-first-line", offset, part=part)
+        elif kind == "bad-name":
+            end = ctx.raw.find(b":", offset)
+            ctx.add("header-name-invalid", offset, part=part,
+                    value=ctx.raw[offset:end].decode("latin-1"),
+                    reason="a field name is printable ASCII without spaces or ':'")
+        elif kind == "no-separator":
+            ctx.add("missing-header-separator", offset, part=part)
+        elif kind == "too-many":
+            ctx.add("too-many-headers", offset, part=part, count=len(sec.fields),
+                    limit=len(sec.fields))
+    for f in sec.fields:
+        if f.obsolete_space:
+            ctx.add("obsolete-syntax", f.offset, header=f.name, part=part,
+                    what="whitespace before the colon")
+        m = _NON_ASCII.search(f.value)
+        if m:
+            ctx.add("non-ascii-header", f.offset_of(m.start()), header=f.name, part=part)
+        m = _CONTROL.search(f.value)
+        if m:
+            ctx.add("control-character", f.offset_of(m.start()), header=f.name, part=part,
+                    char=f"U+{ord(m.group()):04X}", index=m.start())
+
+
+def check_message_fields(ctx: Context, sec: Section) -> None:
+    """Rules for the message's own (top-level) header fields."""
+    seen: dict[str, Field] = {}
+    counts: dict[str, int] = {}
+    for f in sec.fields:
+        key = f.name.lower()
+        counts[key] = counts.get(key, 0) + 1
+        if key in SINGLETONS:
+            if key in seen:
+                ctx.add("duplicate-header", f.offset, header=f.name, name=f.name,
+                        count=sum(1 for g in sec.fields if g.name.lower() == key))
+            else:
+                seen[key] = f
+    if "from" not in seen:
+        ctx.add("missing-from", 0)
+    if "date" not in seen:
+        ctx.add("missing-date", 0)
+    n_from = 0
+    for f in sec.fields:
+        key = f.name.lower()
+        if key in ADDRESS_FIELDS:
+            n = _check_addresses(ctx, f)
+            if key == "from" and f is seen.get("from"):
+                n_from = n
+        elif key in ("date", "resent-date"):
+            _check_date(ctx, f)
+        elif key in ("message-id", "resent-message-id", "content-id"):
+            _check_ids(ctx, f, single=True)
+        elif key in ("in-reply-to", "references"):
+            _check_ids(ctx, f, single=False)
+        elif not key.startswith("content-") and key not in _STRUCTURED:
+            _check_unstructured(ctx, f)
+    if n_from > 1 and "sender" not in seen:
+        ctx.add("sender-required", seen["from"].offset, header="From", count=n_from)
+
+
+# Structured fields whose text is not RFC 2047 territory.
+_STRUCTURED = frozenset({"received", "return-path", "mime-version", "dkim-signature",
+                         "authentication-results", "arc-seal", "arc-message-signature",
+                         "arc-authentication-results", "list-unsubscribe", "list-id",
+                         "list-post", "list-help", "list-subscribe", "list-owner",
+                         "list-archive"})
+
+
+def _check_unstructured(ctx: Context, f: Field) -> None:
+    if "=?" not in f.value:
+        return
+    for m in _EW_CANDIDATE.finditer(f.value):
+        _check_word(ctx, f, m.group(), m.start())
+
+
+def _check_word(ctx: Context, f: Field, word: str, index: int) -> None:
+    offset = f.offset_of(index)
+    if not ENCODED_WORD.fullmatch(word):
+        ctx.add("malformed-encoded-word", offset, header=f.name, value=word,
+                reason="not of the form =?charset?Q|B?text?=")
+        return
+    if len(word) > 75:
+        ctx.add("encoded-word-too-long", offset, header=f.name, length=len(word))
+    try:
+        decode_words(word)
+    except EncodedWordError as exc:
+        ctx.add("malformed-encoded-word", offset, header=f.name, value=word, reason=exc.reason)
+
+
+@functools.lru_cache(maxsize=8192)
+def _addr_problem(spec: str) -> str | None:
+    if len(spec) > 254:
+        return f"it is {len(spec)} characters long (max 254)"
+    try:
+        # Syntax only: deliverability and special-use domains are not RFC rules.
+        email_validator.validate_email(spec, check_deliverability=False, strict=True,
+                                       allow_smtputf8=True, test_environment=True,
+                                       globally_deliverable=False)
+    except email_validator.EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def _check_addresses(ctx: Context, f: Field) -> int:
+    """Check an address field; returns the number of mailboxes (groups expanded)."""
+    text = f.value
+    if not text.strip():
+        ctx.add("invalid-address-list", f.offset_of(0), header=f.name, value="",
+                reason="the field is empty", index=0)
+        return 0
+    try:
+        items, obsolete = parse_address_list_lenient(text)
+    except AddressSyntaxError as exc:
+        ctx.add("invalid-address-list", f.offset_of(exc.index), header=f.name,
+                value=_clip(text.strip()), reason=exc.reason, index=exc.index)
+        return 0
+    for what, index in obsolete:
+        ctx.add("obsolete-syntax", f.offset_of(index), header=f.name, what=what)
+    mailboxes: list[ParsedMailbox] = []
+    for item in items:
+        mailboxes.extend(item.members if isinstance(item, ParsedGroup) else [item])
+    for mb in mailboxes:
+        problem = _addr_problem(_as_text(mb.addr_spec))
+        if problem:
+            ctx.add("invalid-address", f.offset_of(mb.spec_index), header=f.name,
+                    value=mb.addr_spec, reason=problem)
+        if "=?" in mb.addr_spec:
+            ctx.add("encoded-word-misplaced", f.offset_of(mb.spec_index), header=f.name,
+                    where="an addr-spec")
+    if "=?" in text:
+        quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+        for m in _EW_CANDIDATE.finditer(text):
+            if any(a < m.start() < b for a, b in quoted):
+                ctx.add("encoded-word-misplaced", f.offset_of(m.start()), header=f.name,
+                        where="a quoted string")
+            elif not any(m.group() in mb.addr_spec for mb in mailboxes):
+                _check_word(ctx, f, m.group(), m.start())
+    return len(mailboxes)
+
+
+def _as_text(spec: str) -> str:
+    # Field values are read as Latin-1 (one char per octet); UTF-8 addresses
+    # (RFC 6532) are turned back into text before validation.
+    if spec.isascii():
+        return spec
+    try:
+        return spec.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return spec
+
+
+def _check_date(ctx: Context, f: Field) -> None:
+    value = f.value
+    if DATE_TIME.fullmatch(value):
+        return
+    parsed = parsedate_tz(value.strip())
+    if parsed is None:
+        reason = f"{_clip(value.strip(), 60)!r} is not an RFC 5322 date-time"
+    elif parsed[9] is None:
+        reason = "it has no time zone"
+    else:
+        # Readable, but only by the obsolete grammar (RFC 5322 4.3): two-digit
+        # years, named zones, missing or extra parts.
+        ctx.add("obsolete-syntax", f.offset_of(0), header=f.name,
+                what="a date-time in obsolete form")
+        return
+    ctx.add("invalid-date", f.value_start(), header=f.name, reason=reason)
+
+
+def _check_ids(ctx: Context, f: Field, *, single: bool) -> None:
+    value = f.value.strip()
+    ids = MSG_ID.findall(value) if value else []
+    ok = bool(_MSG_IDS.fullmatch(f.value)) and (len(ids) == 1 if single else bool(ids))
+    if not ok:
+        if not single and ids:
+            # obs-in-reply-to / obs-references allow phrases between ids
+            ctx.add("obsolete-syntax", f.value_start(), header=f.name,
+                    what="words between message ids")
+            return
+        ctx.add("invalid-message-id", f.value_start(), header=f.name, value=_clip(value, 60),
+                reason="expected " + ("one <id-left@id-right>" if single
+                                      else "one or more <id-left@id-right>"))
+
+
+def _clip(text: str, n: int = 120) -> str:
+    return text if len(text) <= n else text[:n] + "..."
+
+
+def charset_known(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True

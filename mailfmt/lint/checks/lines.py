@@ -1,0 +1,73 @@
+"""Line-level rules over the whole buffer (S rules).
+
+The fast path counts with C builtins: when CR, LF and CRLF counts agree there
+is no bare CR or LF, and without those (or NUL) no smuggling sequence can
+exist. Regexes run only to find the defects the counts proved are there.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .._shared import describe_bytes
+from ..context import Context
+
+__all__ = ["check_lines"]
+
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+_BARE_CR = re.compile(rb"\r(?!\n)")
+# RFC 5321 4.1.1.4 and the SMTP smuggling research (SEC Consult 2023,
+# SMTP-Smuggling-Tools): end-of-data look-alikes that some server accepts.
+_SMUGGLING = re.compile(
+    rb"(?<!\r)\n\.(?:\r\n|\r|\n)"       # <LF>.<CRLF>, <LF>.<CR>, <LF>.<LF>
+    rb"|\r\.(?:\r\n|\r|\n)"            # <CR>.<CRLF>, <CR>.<CR>, <CR>.<LF>
+    rb"|\r\n\.(?:\r(?!\n)|\n)"         # <CRLF>.<CR>, <CRLF>.<LF>
+    rb"|\r\n\x00\.\r\n|\r\n\.\x00\r\n"  # NUL before / after the dot
+    rb"|\r\r\n\.\r\r\n"                # the CR-condensing variant
+)
+
+
+def check_lines(ctx: Context, header_end: int) -> None:
+    raw = ctx.raw
+    n_cr = raw.count(b"\r")
+    n_lf = raw.count(b"\n")
+    n_crlf = raw.count(b"\r\n")
+    has_nul = b"\x00" in raw
+    if n_lf != n_crlf:
+        for m in _BARE_LF.finditer(raw):
+            ctx.add("bare-lf", m.start())
+    if n_cr != n_crlf:
+        for m in _BARE_CR.finditer(raw):
+            ctx.add("bare-cr", m.start())
+    if has_nul:
+        pos = raw.find(b"\x00")
+        while pos != -1:
+            ctx.add("nul-byte", pos)
+            pos = raw.find(b"\x00", pos + 1)
+    if (n_lf != n_crlf or n_cr != n_crlf or has_nul) and ctx.wants("S107"):
+        for m in _SMUGGLING.finditer(raw):
+            ctx.add("smtp-smuggling-sequence", m.start(), seq=describe_bytes(m.group()))
+    _long_lines(ctx, header_end)
+
+
+def _long_lines(ctx: Context, header_end: int) -> None:
+    raw = ctx.raw
+    warn = ctx.line_length
+    if len(raw) <= warn:
+        return
+    lens = list(map(len, raw.split(b"\n")))
+    if max(lens) <= warn:
+        return
+    pos = 0
+    for n in lens:
+        # Octets before the line ending, CRLF (or the LF) excluded.
+        length = n - 1 if n and raw[pos + n - 1] == 0x0D else n
+        if length > warn:
+            where = "a header" if pos < header_end else "a body"
+            if length > 998:
+                ctx.add("line-too-long", pos + 998, where=where.capitalize(),
+                        length=length, limit=998)
+            else:
+                ctx.add("line-over-78", pos + warn, where=where.capitalize(),
+                        length=length, limit=warn)
+        pos += n + 1

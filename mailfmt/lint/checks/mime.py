@@ -1,0 +1,183 @@
+"""MIME structure and transfer encoding rules (M and E rules in bodies)."""
+
+from __future__ import annotations
+
+import binascii
+import re
+import sys
+
+from ..._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS
+from ...format.params import ParamError, parse_params
+from ..context import Context
+from ..source import Field, Section, read_section
+from .headers import charset_known, check_section_syntax
+
+__all__ = ["check_entity"]
+
+_KNOWN_CTE = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64"})
+_QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*\r?\n|[ \t]*$)")
+_B64_BAD = re.compile(rb"[^A-Za-z0-9+/=\r\n]")
+_HIGH = re.compile(rb"[\x80-\xff]")
+_MAX_FIELDS = 10_000
+
+
+def _fields(sec: Section) -> dict[str, Field]:
+    out: dict[str, Field] = {}
+    for f in sec.fields:
+        out.setdefault(f.name.lower(), f)
+    return out
+
+
+def check_entity(ctx: Context, top: Section, end: int) -> None:
+    """Walk the MIME tree from the message's own section, iteratively."""
+    stack: list[tuple[Section, int, str | None, int]] = [(top, end, None, 0)]
+    parts = 0
+    first = True
+    while stack:
+        sec, stop, path, depth = stack.pop()
+        parts += 1
+        if parts > MAX_MIME_PARTS:
+            ctx.add("too-many-parts", sec.body_start, part=path, count=parts,
+                    limit=MAX_MIME_PARTS)
+            return
+        h = _fields(sec)
+        if first:
+            first = False
+            if ("content-type" in h or "content-transfer-encoding" in h) \
+                    and "mime-version" not in h:
+                ctx.add("missing-mime-version", (h.get("content-type")
+                                                 or h["content-transfer-encoding"]).offset)
+        ctype, params = "text/plain", {"charset": "us-ascii"}
+        ctf = h.get("content-type")
+        if ctf is not None:
+            try:
+                ctype, params = parse_params(ctf.value)
+            except ParamError as exc:
+                ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
+                        value=ctf.value.strip()[:80], reason=str(exc))
+                ctype, params = "text/plain", {}
+            if "/" not in ctype:
+                ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
+                        value=ctype, reason="expected type/subtype")
+        typ, _, sub = ctype.partition("/")
+        ctef = h.get("content-transfer-encoding")
+        cte = ctef.value.strip().lower() if ctef else "7bit"
+        if ctef is not None and cte not in _KNOWN_CTE:
+            ctx.add("unknown-transfer-encoding", ctef.offset, header=ctef.name,
+                    part=path or "1", value=cte)
+        if typ == "multipart":
+            if ctef is not None and cte in ("quoted-printable", "base64"):
+                ctx.add("encoded-multipart", ctef.offset, header=ctef.name, part=path,
+                        subtype=sub, value=cte)
+            if depth >= MAX_MIME_DEPTH:
+                ctx.add("mime-too-deep", sec.body_start, part=path, depth=depth + 1,
+                        limit=MAX_MIME_DEPTH)
+                continue
+            children = _split_multipart(ctx, sec, stop, params, sub, path, ctf)
+            for i, (start, cend) in reversed(list(enumerate(children, 1))):
+                child_path = f"{path}.{i}" if path else str(i)
+                csec = read_section(ctx.raw, start, cend, _MAX_FIELDS)
+                check_section_syntax(ctx, csec, child_path)
+                stack.append((csec, cend, child_path, depth + 1))
+            continue
+        _check_leaf(ctx, sec.body_start, stop, cte, typ, params, path, ctf)
+
+
+def _split_multipart(ctx: Context, sec: Section, stop: int, params: dict[str, str], sub: str,
+                     path: str | None, ctf: Field | None) -> list[tuple[int, int]]:
+    assert ctf is not None
+    boundary = params.get("boundary")
+    if not boundary:
+        ctx.add("multipart-without-boundary", ctf.offset, header=ctf.name, part=path,
+                subtype=sub)
+        return []
+    delim = b"--" + boundary.encode("latin-1", "replace")
+    # Delimiter lines (RFC 2046 5.1.1), found leniently: LF or CRLF endings.
+    pat = re.compile(rb"(?:^|(?<=\n))" + re.escape(delim) + rb"(--)?[ \t]*\r?(?:\n|$)")
+    opens: list[tuple[int, int]] = []
+    close = None
+    for m in pat.finditer(ctx.raw, sec.body_start, stop):
+        if m.group(1):
+            close = m
+            break
+        opens.append((m.start(), m.end()))
+    if not opens:
+        ctx.add("boundary-not-found", ctf.offset, header=ctf.name, part=path,
+                kind="first", subtype=sub)
+        return []
+    if close is None:
+        ctx.add("boundary-not-found", ctf.offset, header=ctf.name, part=path,
+                kind="closing", subtype=sub)
+    end_of_last = close.start() if close else stop
+    out = []
+    for i, (_, body_start) in enumerate(opens):
+        cend = opens[i + 1][0] if i + 1 < len(opens) else end_of_last
+        # The line break before a delimiter belongs to the delimiter.
+        if cend > body_start and ctx.raw[cend - 1] == 0x0A:
+            cend -= 2 if cend - 2 >= body_start and ctx.raw[cend - 2] == 0x0D else 1
+        out.append((body_start, max(cend, body_start)))
+    return out
+
+
+def _check_leaf(ctx: Context, start: int, stop: int, cte: str, typ: str,
+                params: dict[str, str], path: str | None, ctf: Field | None) -> None:
+    raw = ctx.raw
+    part = path or "1"
+    if typ == "text" and "charset" in params and not charset_known(params["charset"]):
+        off = ctf.offset if ctf else start
+        ctx.add("unknown-charset", off, header="Content-Type", part=part,
+                value=params["charset"])
+    if cte in ("7bit", "quoted-printable", "base64") or cte not in _KNOWN_CTE:
+        m = _HIGH.search(raw, start, stop) if not raw[start:stop].isascii() else None
+        if m:
+            ctx.add("8bit-without-declaration", m.start(), part=part, encoding=cte)
+    if cte == "quoted-printable":
+        m = _QP_BAD_ESCAPE.search(raw, start, stop)
+        if m:
+            ctx.add("invalid-quoted-printable", m.start(), part=part,
+                    reason="'=' not followed by two hex digits or a line break")
+        _encoded_lines(ctx, start, stop, part, cte)
+    elif cte == "base64":
+        _check_base64(ctx, start, stop, part)
+        _encoded_lines(ctx, start, stop, part, cte)
+
+
+def _check_base64(ctx: Context, start: int, stop: int, part: str) -> None:
+    raw = ctx.raw
+    # Fast path: delete line breaks and decode strictly, both in C.
+    joined = raw[start:stop].translate(None, b"\r\n")
+    reason = None
+    if len(joined) % 4:
+        reason = f"{len(joined)} base64 characters is not a multiple of 4"
+    else:
+        try:
+            if sys.version_info >= (3, 11):
+                binascii.a2b_base64(joined, strict_mode=True)
+            elif _B64_BAD.search(joined):  # pragma: no cover - Python 3.10
+                raise binascii.Error("not base64")
+        except binascii.Error as exc:
+            reason = str(exc)
+    if reason is None:
+        return
+    m = _B64_BAD.search(raw, start, stop)
+    if m:
+        ctx.add("invalid-base64", m.start(), part=part,
+                reason=f"{chr(raw[m.start()])!r} is not in the base64 alphabet")
+    else:
+        ctx.add("invalid-base64", start, part=part, reason=reason)
+
+
+def _encoded_lines(ctx: Context, start: int, stop: int, part: str, cte: str) -> None:
+    raw = ctx.raw
+    if max(map(len, raw[start:stop].split(b"\n"))) <= 77:  # 76 plus a CR
+        return
+    pos = start
+    while pos < stop:
+        nl = raw.find(b"\n", pos, stop)
+        eol = stop if nl == -1 else nl
+        length = eol - pos - (1 if eol > pos and raw[eol - 1] == 0x0D else 0)
+        if length > 76:
+            ctx.add("encoded-line-too-long", pos + 76, part=part, encoding=cte, length=length)
+        if nl == -1:
+            break
+        pos = nl + 1

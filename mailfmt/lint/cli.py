@@ -1,0 +1,163 @@
+"""``mailfmt lint PATH...``: exit 0 clean, 1 findings, 2 usage error or unreadable file."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from ..rules import Severity, get_rule
+from .config import ConfigError, find_config
+from .engine import LintConfig, lint
+from .render import RENDERERS
+from .violation import Report
+
+__all__ = ["add_lint_parser", "run_lint"]
+
+
+class UsageError(Exception):
+    """Bad arguments or an unreadable input: exit 2 with a one-line message."""
+
+
+def add_lint_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("lint", help="lint .eml files: every violation with rule and place")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files, directories (searched recursively) or - for stdin")
+    p.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    p.add_argument("--select", action="append", default=None, metavar="CODES",
+                   help="rule codes, prefixes or names to run (comma-separated)")
+    p.add_argument("--ignore", action="append", default=None, metavar="CODES",
+                   help="rule codes, prefixes or names to skip (comma-separated)")
+    p.add_argument("--line-length", type=int, default=None,
+                   help="line length that earns the S106 warning (default 78)")
+    p.add_argument("--glob", default=None, help="file pattern inside directories (*.eml)")
+    p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    p.add_argument("--statistics", action="store_true", help="print counts per rule")
+    p.add_argument("--jobs", "-j", type=int, default=0,
+                   help="parallel processes (default: all cores)")
+    p.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
+    p.set_defaults(func=run_lint)
+
+
+def _split(values: list[str] | None) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    return tuple(v.strip() for item in values for v in item.split(",") if v.strip())
+
+
+def _check_codes(codes: tuple[str, ...]) -> None:
+    for c in codes:
+        if not c:
+            continue
+        try:
+            get_rule(c)
+        except KeyError:
+            if not any(r_code.startswith(c.upper()) for r_code in _all_codes()):
+                raise UsageError(f"unknown rule or prefix {c!r}") from None
+
+
+def _all_codes() -> list[str]:
+    from ..rules import RULES
+
+    return [r.code for r in RULES]
+
+
+def _inputs(paths: list[str], glob: str) -> Iterator[str]:
+    for raw in paths:
+        if raw == "-":
+            yield "-"
+            continue
+        p = Path(raw)
+        if p.is_dir():
+            yield from (str(f) for f in sorted(p.rglob(glob)) if f.is_file())
+        elif p.exists():
+            yield str(p)
+        else:
+            raise UsageError(f"no such file or directory: {raw}")
+
+
+def _lint_one(args: tuple[str, LintConfig]) -> Report | str:
+    path, cfg = args
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    try:
+        return lint(data, cfg, path="-" if path == "-" else path)
+    except Exception as exc:  # a bug in mailfmt: say so in one line, exit 2
+        return f"internal error while linting {path}: {type(exc).__name__}: {exc}"
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"mailfmt lint: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    fc = find_config(Path.cwd()) if not args.no_config else None
+    select = _split(args.select) or (fc.select if fc else None) or ("",)
+    ignore = _split(args.ignore) or (fc.ignore if fc else None) or ()
+    _check_codes(select + ignore)
+    line_length = args.line_length or (fc.line_length if fc else None) or 78
+    if not 78 <= line_length <= 998:
+        raise UsageError("--line-length must be between 78 and 998")
+    strict = args.strict or bool(fc and fc.strict)
+    glob = args.glob or (fc.glob if fc else None) or "*.eml"
+    cfg = LintConfig(select=select, ignore=ignore, line_length=line_length)
+    files = list(_inputs(args.paths, glob))
+    if files.count("-") > 1:
+        raise UsageError("'-' (stdin) can be given once")
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    work = [(f, cfg) for f in files]
+    show = sys.stderr.isatty() and len(files) >= 50
+    results: list[Report | str] = []
+    if jobs > 1 and len(files) >= 8 and "-" not in files:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            # map keeps the input order, so the output is the same for any N.
+            for i, res in enumerate(pool.map(_lint_one, work, chunksize=8), 1):
+                results.append(res)
+                if show:
+                    _progress(i, len(files))
+    else:
+        for i, item in enumerate(work, 1):
+            results.append(_lint_one(item))
+            if show:
+                _progress(i, len(files))
+    failures = [r for r in results if isinstance(r, str)]
+    reports = [r for r in results if isinstance(r, Report)]
+    sys.stdout.write(RENDERERS[args.format](reports))
+    if args.statistics:
+        _statistics(reports)
+    for msg in failures:
+        print(f"mailfmt lint: {msg}", file=sys.stderr)
+    if failures:
+        return 2
+    fail_at = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    if any(v.severity in fail_at for r in reports for v in r.violations):
+        return 1
+    return 0
+
+
+def _statistics(reports: Sequence[Report]) -> None:
+    counts: Counter[str] = Counter()
+    for r in reports:
+        counts.update(r.counts())
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        rule = get_rule(code)
+        print(f"{n:>7}  {code}  {rule.name:<28} {rule.severity.value}")

@@ -1,0 +1,55 @@
+"""What a check sees: the source, the enabled rules, and where findings go."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..rules import Rule, get_rule
+from .source import Source
+from .violation import Violation
+
+__all__ = ["Context"]
+
+#: Findings listed per rule and message; the rest are counted (Report.suppressed).
+PER_RULE_CAP = 100
+
+
+class Context:
+    def __init__(self, raw: bytes, enabled: frozenset[str], line_length: int) -> None:
+        self.raw = raw
+        self.src = Source(raw)
+        self.enabled = enabled
+        self.line_length = line_length
+        self._found: list[tuple[Rule, int, dict[str, Any], str | None, str | None]] = []
+        self.per_rule: Counter[str] = Counter()
+        self.suppressed: Counter[str] = Counter()
+
+    def wants(self, code: str) -> bool:
+        return code in self.enabled
+
+    def add(self, rule_name: str, offset: int, /, *, header: str | None = None,
+            part: str | None = None, **ctx: Any) -> None:
+        rule = get_rule(rule_name)
+        if rule.code not in self.enabled:
+            return
+        self.per_rule[rule.code] += 1
+        if self.per_rule[rule.code] > PER_RULE_CAP:
+            self.suppressed[rule.code] += 1
+            return
+        self._found.append((rule, offset, ctx, header, part))
+
+    def violations(self) -> list[Violation]:
+        out = []
+        for rule, offset, ctx, header, part in self._found:
+            line, col = self.src.line_col(offset)
+            ctx.setdefault("line", line)
+            ctx.setdefault("field", header or "the message")
+            ctx.setdefault("part", part or "1")
+            try:
+                message = rule.format(**ctx)
+            except (KeyError, IndexError):  # pragma: no cover - guarded by tests
+                message = rule.what
+            out.append(Violation(rule, offset, line, col, message, header, part))
+        out.sort(key=lambda v: (v.offset, v.code))
+        return out

@@ -1,0 +1,72 @@
+"""``lint``: every violation in one message, by position."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..rules import RULES, select_rules
+from .checks.headers import check_message_fields, check_section_syntax
+from .checks.lines import check_lines
+from .checks.mime import check_entity
+from .context import Context
+from .source import read_section
+from .violation import Report
+
+__all__ = ["LintConfig", "lint", "lint_file"]
+
+_MAX_TOP_FIELDS = 10_000
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    """Which rules run, and the line length that earns a warning.
+
+    ``select`` and ``ignore`` take code prefixes (``"H1"``, ``"S"``) or rule
+    names, as ruff's options do.
+    """
+
+    select: tuple[str, ...] = ("",)
+    ignore: tuple[str, ...] = ()
+    line_length: int = 78
+    enabled: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        codes = frozenset(r.code for r in select_rules(self.select, self.ignore) if r.lint)
+        object.__setattr__(self, "enabled", codes)
+
+
+_DEFAULT = LintConfig()
+
+
+def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, *,
+         path: str | None = None) -> Report:
+    """Lint one message. Never raises on any input bytes.
+
+    >>> r = lint(b"From: a@example.com\\nDate: Fri, 21 Nov 1997 09:55:06 -0600\\n\\nhi\\n")
+    >>> [v.code for v in r.violations]
+    ['S102', 'S102', 'S102', 'S102']
+    >>> r.ok
+    False
+    """
+    data = bytes(raw)
+    cfg = config or _DEFAULT
+    ctx = Context(data, cfg.enabled, cfg.line_length)
+    top = read_section(data, 0, len(data), _MAX_TOP_FIELDS)
+    check_section_syntax(ctx, top, None)
+    check_message_fields(ctx, top)
+    check_lines(ctx, top.body_start)
+    check_entity(ctx, top, len(data))
+    return Report(tuple(ctx.violations()), path=path, size=len(data),
+                  suppressed=dict(ctx.suppressed))
+
+
+def lint_file(path: str | Path, config: LintConfig | None = None) -> Report:
+    """Lint the message in a file (read whole: messages are bounded)."""
+    p = Path(path)
+    return lint(p.read_bytes(), config, path=str(p))
+
+
+def lint_rules() -> Iterable[str]:
+    return (r.code for r in RULES if r.lint)

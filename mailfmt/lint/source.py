@@ -1,0 +1,143 @@
+"""The positioned source view: the raw bytes, line numbers computed only for
+findings, and header sections read leniently with every byte's place kept.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["Field", "Section", "Source", "read_section"]
+
+_FIELD_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+
+
+class Source:
+    """The message bytes and a lazily built index of line starts."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._starts: list[int] | None = None
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column (in octets) of a byte offset."""
+        if self._starts is None:
+            # Lines end at LF (a bare CR does not start a line): what editors
+            # and `grep -n` count. Built once, only when there is a finding.
+            starts = [0]
+            find = self.raw.find
+            pos = find(b"\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find(b"\n", pos + 1)
+            self._starts = starts
+        i = bisect.bisect_right(self._starts, offset) - 1
+        return i + 1, offset - self._starts[i] + 1
+
+
+@dataclass(slots=True)
+class Field:
+    """A header field: its name, its unfolded value, and where each piece was."""
+
+    name: str
+    offset: int
+    value: str
+    #: (index in value, byte offset) at the start of each physical line piece
+    pieces: list[tuple[int, int]] = field(default_factory=list)
+    obsolete_space: bool = False
+
+    def value_start(self) -> int:
+        """Byte offset of the value's first non-blank character."""
+        return self.offset_of(len(self.value) - len(self.value.lstrip(" \t")))
+
+    def offset_of(self, index: int) -> int:
+        """Byte offset of character ``index`` of the unfolded value."""
+        i = bisect.bisect_right(self.pieces, (index, 1 << 62)) - 1
+        if i < 0:
+            return self.offset
+        start, off = self.pieces[i]
+        return off + (index - start)
+
+
+@dataclass(slots=True)
+class Section:
+    """A header section: fields, stray lines, and where the body starts."""
+
+    fields: list[Field]
+    body_start: int
+    #: (kind, offset): "no-colon", "continuation-first", "bad-name", "no-separator"
+    problems: list[tuple[str, int]] = field(default_factory=list)
+
+
+def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
+    """Read the header section of the entity ``raw[start:end]``, leniently.
+
+    Lines end at LF, with or without CR (the line rules report the bare ones).
+    Values are decoded as Latin-1 so that one character is one octet and
+    every finding maps back to its byte exactly.
+    """
+    fields: list[Field] = []
+    problems: list[tuple[str, int]] = []
+    pos = start
+    find = raw.find
+    while pos < end:
+        nl = find(b"\n", pos, end)
+        eol = end if nl == -1 else nl
+        content_end = eol - 1 if eol > pos and raw[eol - 1] == 0x0D else eol
+        nxt = end if nl == -1 else nl + 1
+        if content_end == pos:
+            return Section(fields, nxt, problems)
+        first = raw[pos]
+        if first in (0x20, 0x09):
+            if not fields:
+                problems.append(("continuation-first", pos))
+            else:
+                f = fields[-1]
+                f.pieces.append((len(f.value), pos))
+                f.value += raw[pos:content_end].decode("latin-1")
+            pos = nxt
+            continue
+        colon = find(b":", pos, content_end)
+        if colon == -1:
+            if _more_fields_follow(raw, nxt, end):
+                problems.append(("no-colon", pos))
+                pos = nxt
+                continue
+            problems.append(("no-separator", pos))
+            return Section(fields, pos, problems)
+        name = raw[pos:colon]
+        stripped = name.rstrip(b" \t")
+        if len(fields) >= max_fields:
+            problems.append(("too-many", pos))
+            return Section(fields, _skip_to_body(raw, pos, end), problems)
+        if not stripped or not _FIELD_START.match(raw, pos, colon + 1) or b" " in stripped \
+                or b"\t" in stripped:
+            problems.append(("bad-name", pos))
+        f = Field(stripped.decode("latin-1"), pos, raw[colon + 1:content_end].decode("latin-1"),
+                  [(0, colon + 1)], obsolete_space=len(stripped) != len(name))
+        fields.append(f)
+        pos = nxt
+    return Section(fields, end, problems)
+
+
+def _more_fields_follow(raw: bytes, pos: int, end: int) -> bool:
+    """Whether a field line follows before the next empty line (bounded scan)."""
+    limit = min(end, pos + 64 * 1024)
+    while pos < limit:
+        nl = raw.find(b"\n", pos, limit)
+        eol = limit if nl == -1 else nl
+        line = raw[pos:eol].rstrip(b"\r")
+        if not line:
+            return False
+        if _FIELD_START.match(line):
+            return True
+        if nl == -1:
+            return False
+        pos = nl + 1
+    return False
+
+
+def _skip_to_body(raw: bytes, pos: int, end: int) -> int:
+    m = re.compile(rb"\r?\n\r?\n").search(raw, pos, end)
+    return m.end() if m else end
