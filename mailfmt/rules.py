@@ -356,7 +356,7 @@ RULES: tuple[Rule, ...] = (
        "A quoted-printable or base64 line is longer than 76 characters.",
        "RFC 2045 requires encoded lines of at most 76 characters; strict decoders and "
        "gateways reject or break longer ones.",
-       "Content-Transfer-Encoding: base64\r\n\r\n<100 base64 characters on one line>",
+       "Content-Transfer-Encoding: base64\\r\\n\\r\\n<100 base64 characters on one line>",
        "Re-encode the part (mailfmt fmt does)."),
     _r("H110", "obsolete-syntax", INFO, "RFC 5322 4",
        "{field}: obsolete syntax ({what})",
@@ -377,7 +377,7 @@ RULES: tuple[Rule, ...] = (
        "multipart/{subtype} declares Content-Transfer-Encoding {value}",
        "A multipart entity declares an encoding other than 7bit, 8bit or binary.",
        "Multiparts are never encoded as a whole; readers ignore or misapply the encoding.",
-       "Content-Type: multipart/mixed; ...\r\nContent-Transfer-Encoding: base64",
+       "Content-Type: multipart/mixed; ...\\r\\nContent-Transfer-Encoding: base64",
        "Encode the leaf parts instead and drop the field from the multipart."),
     # ---- S: lines and octets on the wire ----------------------------------
     _r("S101", "line-too-long", E, "RFC 5322 2.1.1",
@@ -419,7 +419,7 @@ RULES: tuple[Rule, ...] = (
        "that some SMTP servers read as the end of DATA.",
        "It is the SMTP smuggling payload (CVE-2023-51764/5/6): a receiver that ends the "
        "message there runs what follows as new SMTP commands, a spoofed second message.",
-       "body\n.\nMAIL FROM:<ceo@example.com>",
+       "body\\n.\\nMAIL FROM:<ceo@example.com>",
        "Use CRLF line endings only; never pass such bytes to an SMTP client."),
     _r("S105", "missing-header-separator", E, "RFC 5322 2.1",
        "no blank line between the header and the body",

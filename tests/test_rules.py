@@ -65,3 +65,11 @@ def test_docs_rule_pages_are_generated_from_the_catalogue() -> None:
     spec.loader.exec_module(mod)
     assert (root / "docs" / "rules.md").read_text(encoding="utf-8") == mod.render(), \
         "docs/rules.md is stale: run python docs/gen_rules.py"
+
+
+def test_rule_texts_are_single_line_safe() -> None:
+    # Examples show escapes (\\r\\n) as text; a raw CR or LF would break the
+    # generated pages and one-line outputs.
+    for r in RULES:
+        for text in (r.template, r.what, r.why, r.example, r.fix, r.rfc):
+            assert "\r" not in text and "\n" not in text, r.code
