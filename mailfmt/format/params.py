@@ -4,6 +4,7 @@ extended and continued values) and reading them back strictly.
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 
@@ -65,7 +66,25 @@ _PARAM = re.compile(r"\s*;\s*([!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+)\s*=\s*")
 _SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<num>[0-9]+))?(?P<ext>\*)?$")
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(value: str) -> tuple[str, tuple[tuple[str, str], ...]] | ParamError:
+    try:
+        head, params = _parse_params(value)
+    except ParamError as exc:
+        return exc
+    return head, tuple(params.items())
+
+
 def parse_params(value: str) -> tuple[str, dict[str, str]]:
+    """Split ``type/subtype; a=b; c*=utf-8''...`` into the lower-cased value and
+    its parameters (see :func:`_parse_params`); raises :class:`ParamError`."""
+    res = _parse_cached(value)
+    if isinstance(res, ParamError):
+        raise ParamError(str(res))
+    return res[0], dict(res[1])
+
+
+def _parse_params(value: str) -> tuple[str, dict[str, str]]:
     """Split ``type/subtype; a=b; c*=utf-8''...`` into the lower-cased value and
     its parameters (names lower-cased, RFC 2231 continuations joined and
     decoded, RFC 2047 words in quoted values decoded as mail clients do).

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 __all__ = ["Field", "Section", "Source", "read_section"]
 
 _FIELD_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
+# One well-formed field, continuation lines included: the fast path. Lines it
+# does not match go through the line-by-line reader below.
+_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)([ \t]*):([^\n]*)\n((?:[ \t][^\n]*\n)*)")
 
 
 class Source:
@@ -81,7 +84,26 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
     problems: list[tuple[str, int]] = []
     pos = start
     find = raw.find
+    match = _FIELD.match
     while pos < end:
+        m = match(raw, pos, end)
+        if m is not None and len(fields) < max_fields:
+            value = m.group(3)
+            if value.endswith(b"\r"):
+                value = value[:-1]
+            f = Field(m.group(1).decode("latin-1"), pos, value.decode("latin-1"),
+                      [(0, m.start(3))], obsolete_space=bool(m.group(2)))
+            cont = m.group(4)
+            if cont:
+                at = m.start(4)
+                for line in cont.split(b"\n")[:-1]:
+                    piece = line[:-1] if line.endswith(b"\r") else line
+                    f.pieces.append((len(f.value), at))
+                    f.value += piece.decode("latin-1")
+                    at += len(line) + 1
+            fields.append(f)
+            pos = m.end()
+            continue
         nl = find(b"\n", pos, end)
         eol = end if nl == -1 else nl
         content_end = eol - 1 if eol > pos and raw[eol - 1] == 0x0D else eol

@@ -58,3 +58,20 @@ def test_planted_defect_is_found_in_place(msg: Message, data: st.DataObject) -> 
         expect = ("S101", start + 998)
     found = {(v.code, v.offset) for v in lint(bad).violations}
     assert expect in found, (kind, expect, sorted(found)[:10])
+
+
+@given(st.from_regex(r"[a-z0-9.+_-]{1,70}@[a-z0-9.-]{1,70}\.[a-z]{1,5}", fullmatch=True))
+def test_address_fast_path_agrees_with_email_validator(spec: str) -> None:
+    import email_validator
+
+    from mailfmt.lint.checks import headers
+
+    try:
+        email_validator.validate_email(spec, check_deliverability=False, strict=True,
+                                       allow_smtputf8=True, test_environment=True,
+                                       globally_deliverable=False)
+        valid = True
+    except email_validator.EmailNotValidError:
+        valid = False
+    if headers._SIMPLE_ADDR.fullmatch(spec) and spec.index("@") <= 64:
+        assert valid, spec

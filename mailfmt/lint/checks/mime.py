@@ -92,15 +92,7 @@ def _split_multipart(ctx: Context, sec: Section, stop: int, params: dict[str, st
                 subtype=sub)
         return []
     delim = b"--" + boundary.encode("latin-1", "replace")
-    # Delimiter lines (RFC 2046 5.1.1), found leniently: LF or CRLF endings.
-    pat = re.compile(rb"(?:^|(?<=\n))" + re.escape(delim) + rb"(--)?[ \t]*\r?(?:\n|$)")
-    opens: list[tuple[int, int]] = []
-    close = None
-    for m in pat.finditer(ctx.raw, sec.body_start, stop):
-        if m.group(1):
-            close = m
-            break
-        opens.append((m.start(), m.end()))
+    opens, close = _delimiters(ctx.raw, delim, sec.body_start, stop)
     if not opens:
         ctx.add("boundary-not-found", ctf.offset, header=ctf.name, part=path,
                 kind="first", subtype=sub)
@@ -108,7 +100,7 @@ def _split_multipart(ctx: Context, sec: Section, stop: int, params: dict[str, st
     if close is None:
         ctx.add("boundary-not-found", ctf.offset, header=ctf.name, part=path,
                 kind="closing", subtype=sub)
-    end_of_last = close.start() if close else stop
+    end_of_last = close if close is not None else stop
     out = []
     for i, (_, body_start) in enumerate(opens):
         cend = opens[i + 1][0] if i + 1 < len(opens) else end_of_last
@@ -117,6 +109,33 @@ def _split_multipart(ctx: Context, sec: Section, stop: int, params: dict[str, st
             cend -= 2 if cend - 2 >= body_start and ctx.raw[cend - 2] == 0x0D else 1
         out.append((body_start, max(cend, body_start)))
     return out
+
+
+def _delimiters(raw: bytes, delim: bytes, start: int,
+                stop: int) -> tuple[list[tuple[int, int]], int | None]:
+    """Delimiter lines (RFC 2046 5.1.1) in ``raw[start:stop]``, found leniently
+    (LF or CRLF endings, transport padding): the (start, end) of each opening
+    delimiter line, and the start of the closing one. bytes.find does the
+    scanning, so this is linear at C speed.
+    """
+    opens: list[tuple[int, int]] = []
+    find = raw.find
+    pos = find(delim, start, stop)
+    n = len(delim)
+    while pos != -1:
+        after = pos + n
+        if pos == start or raw[pos - 1] == 0x0A:
+            closing = raw[after:after + 2] == b"--"
+            if closing:
+                after += 2
+            eol = find(b"\n", after, stop)
+            rest = raw[after:stop if eol == -1 else eol]
+            if not rest.strip(b" \t\r"):
+                if closing:
+                    return opens, pos
+                opens.append((pos, stop if eol == -1 else eol + 1))
+        pos = find(delim, pos + n, stop)
+    return opens, None
 
 
 def _check_leaf(ctx: Context, start: int, stop: int, cte: str, typ: str,
