@@ -62,9 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_rule.add_argument("--all", action="store_true", help="list every rule")
     p_rule.add_argument("--format", choices=("text", "json"), default="text")
     p_rule.set_defaults(func=_rule)
-    from .lint.cli import add_lint_parser
+    from .lint.cli import add_fmt_parser, add_lint_parser
 
     add_lint_parser(sub)
+    add_fmt_parser(sub)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -91,35 +91,39 @@ _WORDS = re.compile(r"([ \t]*)([^ \t]+)")
 _LONGEST_PLAIN_WORD = 900
 
 
-def _needs_encoding(word: str, utf8: bool) -> bool:
+def _needs_encoding(word: str, utf8: bool, literal: bool = True) -> bool:
     if not word.isascii() and not utf8:
         return True
     # Literal text that a lenient decoder could read as an encoded word is
-    # encoded itself (CPython decodes "=?...?=" even across spaces).
-    if "=?" in word or "?=" in word:
+    # encoded itself (CPython decodes "=?...?=" even across spaces). Text read
+    # from a message (literal=False) already means what its words decode to.
+    if literal and ("=?" in word or "?=" in word):
         return True
-    return octets(word) > _LONGEST_PLAIN_WORD
+    return literal and octets(word) > _LONGEST_PLAIN_WORD
 
 
-def unstructured_chunks(value: str, *, utf8: bool, room: int = 75) -> list[Chunk]:
+def unstructured_chunks(value: str, *, utf8: bool, room: int = 75,
+                        literal: bool = True) -> list[Chunk]:
     """Chunks for RFC 5322 ``unstructured`` text (Subject, Comments, X-*).
 
     Runs of words that need encoding are encoded together, whitespace
     included, so that decoding gives back exactly ``value``. ``room`` is the
     width left on the first line, for an encoded word that starts there.
+    ``literal=False`` is for text taken from a message: existing encoded
+    words and long words are left as they are, only non-ASCII is encoded.
     """
     words = _WORDS.findall(value)
     chunks: list[Chunk] = []
     i = 0
     while i < len(words):
         ws, word = words[i]
-        if not _needs_encoding(word, utf8):
+        if not _needs_encoding(word, utf8, literal):
             chunks.append(Chunk(ws, word))
             i += 1
             continue
         run = [word]
         j = i + 1
-        while j < len(words) and _needs_encoding(words[j][1], utf8):
+        while j < len(words) and _needs_encoding(words[j][1], utf8, literal):
             run.append(words[j][0] + words[j][1])
             j += 1
         encoded = encode_words("".join(run), room if not chunks else 75)

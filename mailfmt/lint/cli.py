@@ -16,7 +16,7 @@ from .engine import LintConfig, lint
 from .render import RENDERERS
 from .violation import Report
 
-__all__ = ["add_lint_parser", "run_lint"]
+__all__ = ["add_fmt_parser", "add_lint_parser", "run_fmt", "run_lint"]
 
 
 class UsageError(Exception):
@@ -161,3 +161,69 @@ def _statistics(reports: Sequence[Report]) -> None:
     for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = get_rule(code)
         print(f"{n:>7}  {code}  {rule.name:<28} {rule.severity.value}")
+
+
+def add_fmt_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("fmt", help="rewrite .eml files into conforming form where safe")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing; exit 1 if any file would change")
+    p.add_argument("--diff", action="store_true", help="print a diff instead of writing")
+    p.add_argument("--glob", default="*.eml", help="file pattern inside directories")
+    p.set_defaults(func=run_fmt)
+
+
+def run_fmt(args: argparse.Namespace) -> int:
+    try:
+        return _fmt(args)
+    except UsageError as exc:
+        print(f"mailfmt fmt: {exc}", file=sys.stderr)
+        return 2
+
+
+def _fmt(args: argparse.Namespace) -> int:
+    import difflib
+    import tempfile
+
+    from .fix import fix
+    from .render.text import render_text
+
+    files = list(_inputs(args.paths, args.glob))
+    if "-" in files:
+        raise UsageError("fmt rewrites files; use 'mailfmt lint -' for stdin")
+    would_change = failed = unfixed = 0
+    for name in files:
+        path = Path(name)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            print(f"mailfmt fmt: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
+            failed += 1
+            continue
+        result = fix(raw)
+        for note in result.notes:
+            print(f"{name}: left as it is: {note}", file=sys.stderr)
+        if result.remaining:
+            unfixed += 1
+            sys.stderr.write(render_text([Report(tuple(result.remaining), path=name)]))
+        if not result.changed:
+            continue
+        would_change += 1
+        if args.diff:
+            a = raw.decode("latin-1").splitlines(keepends=True)
+            b = result.data.decode("latin-1").splitlines(keepends=True)
+            sys.stdout.writelines(difflib.unified_diff(a, b, f"a/{name}", f"b/{name}"))
+        elif args.check:
+            print(f"would reformat {name}")
+        else:
+            # Write beside the file and rename over it: never half a file.
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False,
+                                             prefix=f".{path.name}.") as tmp:
+                tmp.write(result.data)
+            Path(tmp.name).replace(path)
+            print(f"reformatted {name}")
+    if failed:
+        return 2
+    if (args.check or args.diff) and would_change:
+        return 1
+    return 1 if unfixed else 0

@@ -141,3 +141,26 @@ def test_not_bytes() -> None:
 def test_parse_error_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="S102 bare-lf"):
         Message.from_bytes(b"From: a@example.com\n\n")
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from([
+    b"From: a@example.com\r\n", b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n", b"To: ",
+    b"Content-Type: multipart/mixed; boundary=b\r\n", b"--b\r\n", b"--b--", b"\r\n",
+    b"Content-Transfer-Encoding: base64\r\n", b"Content-Transfer-Encoding: quoted-printable\r\n",
+    b"Content-Type: text/plain; charset=utf-8\r\n", b"Content-Disposition: attachment; ",
+    b"filename*0*=utf-8''%E2; ", b"=?utf-8?q?x?=", b"\xc3\xa9", b"\xff", b'"', b"<", b">",
+    b"@", b",", b";", b":", b"(", b"=", b"=ZZ", b"YWJj", b"x" * 80, b" ", b"\n", b"\r",
+])
+
+
+@given(st.one_of(st.binary(max_size=2000), st.lists(_PIECES, max_size=50).map(b"".join)))
+def test_from_bytes_raises_only_parse_error(data: bytes) -> None:
+    try:
+        msg = Message.from_bytes(data)
+    except ParseError:
+        return
+    # Whatever it accepts it can write again, and read back the same.
+    assert Message.from_bytes(msg.to_bytes()) == msg.model_copy(update={"bcc": []})

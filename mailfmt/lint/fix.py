@@ -1,0 +1,209 @@
+"""``mailfmt fmt``: rewrite a message into conforming form where that is safe.
+
+What it changes, and why each change keeps what the message says:
+
+- line endings become CRLF: readers (the stdlib included) already treat a
+  bare CR or LF as a line break, so they read the same lines;
+- header fields with a line over 78 octets are refolded, only by inserting
+  CRLF before whitespace that is already there (never inside a quoted
+  string): unfolding gives back the same value;
+- non-ASCII text in unstructured fields (Subject, Comments, X-*) becomes
+  RFC 2047 encoded words of the same UTF-8 text;
+- leaf bodies sent as 7bit/8bit with lines over 78 octets, 8-bit octets or
+  NUL are re-encoded (quoted-printable for text, base64 otherwise): the
+  decoded octets are the same.
+
+It never guesses: a charset it does not know, a binary part, an address
+field with non-ASCII, an unbreakable token over 998 octets are left as they
+are, and the lint findings that remain are reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..format.fold import Chunk, fold, unstructured_chunks
+from ..format.params import ParamError, parse_params
+from ..format.transfer import b64_lines, encode_qp, max_line_length
+from .checks.mime import _delimiters
+from .engine import LintConfig, lint
+from .source import Field, read_section
+from .violation import Violation
+
+__all__ = ["FixResult", "fix"]
+
+_NEWLINES = re.compile(rb"\r\n|\r|\n")
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+|\s+')
+_UNSTRUCTURED_SKIP = frozenset({"received", "return-path", "dkim-signature", "arc-seal",
+                                "arc-message-signature", "arc-authentication-results",
+                                "authentication-results", "mime-version"})
+_ADDRESS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
+                      "resent-sender", "resent-to", "resent-cc", "resent-bcc"})
+
+
+@dataclass
+class FixResult:
+    """The rewritten bytes, whether anything changed, and what is left to fix."""
+
+    data: bytes
+    changed: bool
+    remaining: list[Violation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def fix(raw: bytes, config: LintConfig | None = None) -> FixResult:
+    """Return ``raw`` in conforming form where that is safe (idempotent)."""
+    notes: list[str] = []
+    if _has_binary_part(raw):
+        notes.append("a part is declared binary: line endings left as they are")
+        data = raw
+    else:
+        data = _NEWLINES.sub(b"\r\n", raw)
+    out = _fix_entity(data, 0, len(data), notes, top=True)
+    remaining = [v for v in lint(out, config).violations if v.severity.value == "error"]
+    return FixResult(out, out != raw, remaining, notes)
+
+
+def _has_binary_part(raw: bytes) -> bool:
+    return re.search(rb"(?im)^content-transfer-encoding:[ \t]*binary[ \t]*\r?$", raw) is not None
+
+
+def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: bool) -> bytes:
+    sec = read_section(data, start, end, 10_000)
+    if sec.problems:
+        notes.append("the header section has lines that are not fields: left as it is")
+        return data[start:end]
+    h = {f.name.lower(): f for f in sec.fields}
+    ctype, params = "text/plain", {"charset": "us-ascii"}
+    if "content-type" in h:
+        try:
+            ctype, params = parse_params(h["content-type"].value)
+        except ParamError:
+            notes.append("an unreadable Content-Type: part left as it is")
+            return data[start:end]
+    body = data[sec.body_start:end]
+    field_bytes = [_fix_field(data, f, sec.fields, i, sec.body_start, notes)
+                   for i, f in enumerate(sec.fields)]
+    sep = data[_header_end(sec.fields, data, sec.body_start):sec.body_start]
+    if ctype.startswith("multipart/"):
+        new_body = _fix_multipart(data, sec.body_start, end, params, notes)
+        return b"".join(field_bytes) + sep + new_body
+    cte_f = h.get("content-transfer-encoding")
+    cte = cte_f.value.strip().lower() if cte_f else "7bit"
+    if cte not in ("7bit", "8bit") or not _needs_reencoding(body):
+        return b"".join(field_bytes) + sep + body
+    # Re-encode; the transfer encoding field is replaced or added.
+    is_text = ctype.startswith("text/")
+    if not is_text and ctype != "text/plain" and "content-type" not in h and not top:
+        is_text = True
+    if top and "content-type" not in h and not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            notes.append("an 8-bit body in an unknown charset: left as it is")
+            return b"".join(field_bytes) + sep + body
+    encoded, new_cte = (encode_qp(body), "quoted-printable") if is_text \
+        else (b64_lines(body), "base64")
+    fields = [fb for f, fb in zip(sec.fields, field_bytes, strict=True)
+              if f.name.lower() != "content-transfer-encoding"]
+    extra = f"Content-Transfer-Encoding: {new_cte}\r\n".encode()
+    if top and "mime-version" not in h:
+        extra = b"MIME-Version: 1.0\r\n" + extra
+    if "content-type" not in h:
+        charset = "us-ascii" if body.isascii() else "utf-8"
+        extra += f'Content-Type: text/plain; charset="{charset}"\r\n'.encode()
+    return b"".join(fields) + extra + sep + encoded
+
+
+def _header_end(fields: list[Field], data: bytes, body_start: int) -> int:
+    """Offset just after the last field's bytes (where the blank line starts)."""
+    if not fields:
+        return body_start - 2 if data[body_start - 2:body_start] == b"\r\n" else body_start
+    last = fields[-1]
+    nl = data.find(b"\r\n", last.pieces[-1][1])
+    while nl != -1 and data[nl + 2:nl + 3] in (b" ", b"\t"):
+        nl = data.find(b"\r\n", nl + 2)
+    return body_start if nl == -1 else nl + 2
+
+
+def _needs_reencoding(body: bytes) -> bool:
+    return (not body.isascii()) or b"\x00" in body or max_line_length(body) > 78
+
+
+def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: int,
+               notes: list[str]) -> bytes:
+    end = fields[i + 1].offset if i + 1 < len(fields) else _header_end(fields, data, body_start)
+    raw = data[f.offset:end]
+    lines = raw[:-2].split(b"\r\n") if raw.endswith(b"\r\n") else raw.split(b"\r\n")
+    long = max(map(len, lines)) > 78
+    non_ascii = not raw.isascii()
+    if not long and not non_ascii:
+        return raw
+    try:
+        value = raw.split(b":", 1)[1].replace(b"\r\n", b"").decode("utf-8")
+    except UnicodeDecodeError:
+        notes.append(f"{f.name}: not UTF-8 text: left as it is")
+        return raw
+    name = f.name
+    key = name.lower()
+    if non_ascii and (key in _ADDRESS or key in _UNSTRUCTURED_SKIP
+                      or key.startswith(("content-", "list-", "arc-"))):
+        notes.append(f"{name}: non-ASCII in a structured field: left as it is")
+        return raw
+    stripped = value.strip(" \t")
+    if non_ascii:
+        chunks = unstructured_chunks(stripped, utf8=False, room=78 - len(name) - 2,
+                                     literal=False)
+    else:
+        chunks = _structured_chunks(stripped)
+    try:
+        out = fold(name, chunks).encode("ascii")
+    except Exception:  # an unbreakable token over 998 octets
+        notes.append(f"{name}: a token too long to fold: left as it is")
+        return raw
+    # Refolding must not change the unfolded value (a leading space aside).
+    if not non_ascii and out.split(b":", 1)[1].replace(b"\r\n", b"").strip() != \
+            value.encode("utf-8").strip():
+        return raw
+    return out
+
+
+def _structured_chunks(value: str) -> list[Chunk]:
+    """Chunks that fold only before existing whitespace outside quotes/comments."""
+    chunks: list[Chunk] = []
+    ws = ""
+    for tok in _TOKENS.findall(value):
+        if tok.isspace():
+            ws += tok
+            continue
+        if chunks and not ws:
+            last = chunks[-1]
+            chunks[-1] = Chunk(last.ws, last.text + tok)
+        else:
+            chunks.append(Chunk(ws, tok))
+        ws = ""
+    return chunks
+
+
+def _fix_multipart(data: bytes, start: int, end: int, params: dict[str, str],
+                   notes: list[str]) -> bytes:
+    boundary = params.get("boundary")
+    if not boundary:
+        return data[start:end]
+    delim = b"--" + boundary.encode("latin-1", "replace")
+    opens, close = _delimiters(data, delim, start, end)
+    if not opens or close is None:
+        notes.append("a multipart without its delimiters: left as it is")
+        return data[start:end]
+    out = [data[start:opens[0][0]]]
+    for i, (dstart, body_start) in enumerate(opens):
+        stop = opens[i + 1][0] if i + 1 < len(opens) else close
+        cend = stop - 2 if data[stop - 2:stop] == b"\r\n" else stop
+        part = _fix_entity(data, body_start, cend, notes, top=False)
+        if re.search(rb"(?m)^" + re.escape(delim), part):
+            notes.append("a re-encoded part would contain the boundary: left as it is")
+            part = data[body_start:cend]
+        out.append(data[dstart:body_start] + part + data[cend:stop])
+    out.append(data[close:end])
+    return b"".join(out)

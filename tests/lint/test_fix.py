@@ -1,0 +1,119 @@
+"""mailfmt fmt: conforming output, idempotent, and it never changes what the
+message says (the stdlib parser is the oracle)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import subprocess
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mailfmt import Message
+from mailfmt.lint import lint
+from mailfmt.lint.fix import fix
+
+from ..strategies import messages
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def meaning(raw: bytes) -> list[object]:
+    """What a reader sees: decoded header values and decoded part contents."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    out: list[object] = []
+    for part in msg.walk():
+        out.append(sorted((k.lower(), " ".join(str(v).split())) for k, v in part.items()
+                          if k.lower() not in ("content-transfer-encoding", "mime-version",
+                                               "content-type")))
+        out.append(part.get_content_type())
+        if not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            if part.get_content_maintype() == "text":
+                # The same lines, whichever way they end: fmt makes them CRLF.
+                payload = re.sub(rb"\r\n|\r|\n", b"\n", payload)
+            out.append(payload)
+    return out
+
+
+def mangle(raw: bytes, how: str) -> bytes:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    if how == "lf":
+        return raw.replace(b"\r\n", b"\n")
+    if how == "unfold":
+        return head.replace(b"\r\n ", b" ").replace(b"\r\n\t", b"\t") + b"\r\n\r\n" + body
+    if how == "8bit-subject":
+        return raw.replace(b"\r\nMessage-ID:", "\r\nX-Note: Grüße aus Köln\r\nMessage-ID:"
+                           .encode(), 1)
+    return raw
+
+
+@given(messages(), st.sampled_from(["lf", "unfold", "8bit-subject", "none"]))
+def test_fix_keeps_meaning_and_is_idempotent(msg: Message, how: str) -> None:
+    bad = mangle(msg.to_bytes(), how)
+    result = fix(bad)
+    assert meaning(result.data) == meaning(bad)
+    assert fix(result.data).data == result.data
+    assert not [v for v in lint(result.data).violations if v.severity.value != "info"]
+
+
+def test_fixes_the_fixable_fixtures() -> None:
+    for code in ("S102", "S103", "S106", "E101", "E106", "S101"):
+        raw = (FIXTURES / f"{code}.eml").read_bytes()
+        result = fix(raw)
+        assert result.changed
+        assert code not in {v.code for v in lint(result.data).violations}, code
+        assert meaning(result.data) == meaning(raw), code
+
+
+def test_leaves_what_it_cannot_fix_and_reports_it() -> None:
+    raw = (FIXTURES / "A106.eml").read_bytes()
+    result = fix(raw)
+    assert not result.changed
+    assert [v.code for v in result.remaining] == ["A106"]
+
+
+def test_stdlib_generated_mail_with_long_lines() -> None:
+    m = EmailMessage()
+    m["From"] = "a@example.com"
+    m["To"] = ", ".join(f"user{i}@example.com" for i in range(30))
+    m["Subject"] = "x"
+    m.set_payload("y" * 3000)  # the stdlib writes this as one 3000-octet line
+    raw = m.as_bytes()
+    result = fix(raw)
+    assert max(map(len, result.data.split(b"\r\n"))) <= 998
+    assert meaning(result.data) == meaning(raw)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "mailfmt.cli", "fmt", *args],
+                          capture_output=True, check=False)
+
+
+def test_cli_check_diff_and_write(tmp_path: Path) -> None:
+    f = tmp_path / "m.eml"
+    original = (FIXTURES / "S102.eml").read_bytes()
+    f.write_bytes(original)
+    res = run(str(f), "--check")
+    assert res.returncode == 1 and b"would reformat" in res.stdout
+    assert f.read_bytes() == original
+    diff = run(str(f), "--diff")
+    assert diff.returncode == 1 and diff.stdout.startswith(b"--- a/")
+    assert f.read_bytes() == original
+    assert run(str(f)).returncode == 0
+    assert f.read_bytes() != original and b"\n" not in f.read_bytes().replace(b"\r\n", b"")
+    again = run(str(f), "--check")
+    assert again.returncode == 0 and again.stdout == b""
+
+
+def test_cli_unfixable_exits_1_with_report(tmp_path: Path) -> None:
+    f = tmp_path / "m.eml"
+    f.write_bytes((FIXTURES / "A106.eml").read_bytes())
+    res = run(str(f))
+    assert res.returncode == 1
+    assert b"A106 invalid-address-list" in res.stderr
