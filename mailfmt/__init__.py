@@ -5,6 +5,7 @@ time, and parse them back.
 """
 
 from .errors import FormatError, MailfmtError, ParseError, RuleError
+from .lint import LintConfig, Report, Violation, lint, lint_file
 from .models.address import Address, Group
 from .models.body import Attachment, HtmlPart, Multipart, Part, TextPart
 from .models.header import Header, HeaderName, HeaderText
@@ -23,17 +24,22 @@ __all__ = [
     "HeaderName",
     "HeaderText",
     "HtmlPart",
+    "LintConfig",
     "MailfmtError",
     "Message",
     "Multipart",
     "ParseError",
     "Part",
     "Policy",
+    "Report",
     "Rule",
     "RuleError",
     "Severity",
     "TextPart",
+    "Violation",
     "get_rule",
+    "lint",
+    "lint_file",
 ]
 
 __version__ = "0.1.0"

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import email_validator
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .._limits import MAX_ADDR_SPEC, MAX_ADDRESS_INPUT, MAX_DISPLAY_NAME
 from ..parse.address import AddressSyntaxError, ParsedGroup, ParsedMailbox, parse_address_list
@@ -75,6 +84,17 @@ class Address(BaseModel):
         if isinstance(data, str):
             return _one_mailbox(data)
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if handler.mode == "validation":
+            # Input may also be one string, as the before-validator accepts.
+            return {"anyOf": [{"type": "string", "examples": ["Alice <alice@example.com>"]},
+                              schema]}
+        return schema
 
     @field_validator("display_name")
     @classmethod

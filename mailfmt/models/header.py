@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .._grammar import FIELD_NAME
 from .._limits import MAX_HEADER_NAME, MAX_HEADER_VALUE
@@ -56,6 +58,17 @@ class Header(BaseModel):
         if isinstance(data, (tuple, list)) and len(data) == 2:
             return {"name": data[0], "value": data[1]}
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if handler.mode == "validation":
+            pair = {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}],
+                    "minItems": 2, "maxItems": 2}
+            return {"anyOf": [pair, schema]}
+        return schema
 
 
 _RAW_NAMES = frozenset({"received", "return-path", "authentication-results",

@@ -146,7 +146,18 @@ class Message(BaseModel):
             data = {**data, "text": ""}
         return data
 
-    @field_validator(*_ADDRESS_FIELDS, "sender", mode="before")
+    @field_validator(*_ADDRESS_FIELDS, mode="before",
+                     json_schema_input_type=Union[str, AddressOrGroup,  # noqa: UP007
+                                                  list[AddressOrGroup]])
+    @classmethod
+    def _address_list_input(cls, v: Any, info: ValidationInfo) -> Any:
+        return cls._address_input(v, info)
+
+    @field_validator("sender", mode="before")
+    @classmethod
+    def _sender_input(cls, v: Any, info: ValidationInfo) -> Any:
+        return cls._address_input(v, info)
+
     @classmethod
     def _address_input(cls, v: Any, info: ValidationInfo) -> Any:
         # Text and dicts are validated here, under the policy in force (the
@@ -221,7 +232,8 @@ class Message(BaseModel):
             return f"<{secrets.token_hex(16)}@{domain or 'mailfmt.invalid'}>"
         return _msg_id(v, "Message-ID")
 
-    @field_validator("in_reply_to", "references", mode="before")
+    @field_validator("in_reply_to", "references", mode="before",
+                     json_schema_input_type=Union[str, list[str]])  # noqa: UP007
     @classmethod
     def _id_list_input(cls, v: Any) -> Any:
         if isinstance(v, str):

@@ -121,3 +121,32 @@ def test_config_from_pyproject(tree: Path) -> None:
     (tree / "pyproject.toml").write_text('[tool.mailfmt]\nunknown = 1\n')
     bad = run(str(tree), cwd=tree)
     assert bad.returncode == 2 and b"unknown [tool.mailfmt] key 'unknown'" in bad.stderr
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    for i in range(60):
+        shutil.copy(FIXTURES / "clean.eml", tmp_path / f"m{i:02}.eml")
+    primary, secondary = pty.openpty()
+    try:
+        res = subprocess.run([sys.executable, "-m", "mailfmt.cli", "lint", str(tmp_path),
+                              "--no-config", "--jobs", "1"],
+                             stdout=subprocess.PIPE, stderr=secondary, check=False)
+        os.close(secondary)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(primary)
+    assert res.returncode == 0
+    assert b"60/60" in shown and b"[" in shown
+    piped = run(str(tmp_path), "--no-config", "--jobs", "1")
+    assert piped.stderr == b""

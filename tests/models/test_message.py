@@ -206,3 +206,17 @@ def test_errors_are_machine_readable() -> None:
     assert err["loc"] == ("subject",)
     assert err["ctx"]["code"] == "H103"
     assert err["ctx"]["index"] == 2
+
+
+def test_json_schema_validates_real_payloads() -> None:
+    import jsonschema
+
+    schema = Message.model_json_schema()
+    payload = {"from": "Alice <alice@example.com>", "to": ["bob@example.org"],
+               "subject": "Hi", "text": "Hello",
+               "attachments": [{"filename": "a.txt", "content": "aGVsbG8="}]}
+    jsonschema.validate(payload, schema)
+    msg = Message.model_validate_json(json.dumps(payload))
+    assert msg.attachments[0].content == b"hello"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"from": "a@example.com", "to": 5}, schema)
