@@ -1,0 +1,50 @@
+"""Send validated messages over SMTP, safely: one sans-IO core, two drivers."""
+
+from ._async import AsyncSMTPClient, send_async
+from ._connection import ClientConnection
+from ._events import (
+    NEED_DATA,
+    Auth,
+    AuthResponse,
+    Data,
+    Ehlo,
+    EndOfMessage,
+    Helo,
+    Mail,
+    MessageData,
+    Noop,
+    Quit,
+    Rcpt,
+    Reply,
+    Rset,
+    StartTLS,
+)
+from ._session import RecipientResult, SendResult
+from ._state import State
+from ._sync import SMTPClient, send
+
+__all__ = [
+    "NEED_DATA",
+    "AsyncSMTPClient",
+    "Auth",
+    "AuthResponse",
+    "ClientConnection",
+    "Data",
+    "Ehlo",
+    "EndOfMessage",
+    "Helo",
+    "Mail",
+    "MessageData",
+    "Noop",
+    "Quit",
+    "Rcpt",
+    "RecipientResult",
+    "Reply",
+    "Rset",
+    "SMTPClient",
+    "SendResult",
+    "StartTLS",
+    "State",
+    "send",
+    "send_async",
+]

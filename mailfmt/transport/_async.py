@@ -1,0 +1,307 @@
+"""The asyncio driver: the same session flow as the blocking one.
+
+Its protocol only queues bytes (no parsing in socket callbacks); the core
+parses them when the flow asks for a reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from pydantic import SecretStr
+
+from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, TransportError
+from ..models.message import Message
+from ._common import TLSMode, default_port, logger, make_options, message_job, raw_job
+from ._connection import ClientConnection
+from ._events import NEED_DATA, Reply
+from ._session import (
+    Flow,
+    ReadReply,
+    SendResult,
+    UpgradeTLS,
+    Write,
+    close_session,
+    open_session,
+    send_message,
+)
+
+__all__ = ["AsyncSMTPClient", "send_async"]
+
+
+class _Stream(asyncio.Protocol):
+    """Bytes in a queue, EOF and errors recorded, write flow control."""
+
+    def __init__(self) -> None:
+        self.chunks: deque[bytes] = deque()
+        self.arrived = asyncio.Event()
+        self.closed = False
+        self.lost = asyncio.Event()
+        self.error: Exception | None = None
+        self._can_write = asyncio.Event()
+        self._can_write.set()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.arrived.set()
+
+    def eof_received(self) -> bool | None:
+        self.closed = True
+        self.arrived.set()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.error = exc
+        self.arrived.set()
+        self._can_write.set()
+        self.lost.set()
+
+    def pause_writing(self) -> None:
+        self._can_write.clear()
+
+    def resume_writing(self) -> None:
+        self._can_write.set()
+
+    async def drain(self) -> None:
+        await self._can_write.wait()
+        if self.closed:
+            raise ConnectionResetError("connection lost")
+
+    async def read(self) -> bytes:
+        while not self.chunks:
+            if self.closed:
+                return b""
+            self.arrived.clear()
+            await self.arrived.wait()
+        return self.chunks.popleft()
+
+
+class AsyncSMTPClient:
+    """The asyncio twin of :class:`~mailfmt.transport.SMTPClient`.
+
+    >>> async with AsyncSMTPClient("smtp.example.com", 587) as c:  # doctest: +SKIP
+    ...     result = await c.send(message)
+    """
+
+    def __init__(self, host: str, port: int | None = None, *, tls: TLSMode = "starttls",
+                 username: str | None = None, password: str | SecretStr | None = None,
+                 oauth_token: str | SecretStr | None = None, auth_mechanism: str | None = None,
+                 ssl_context: ssl.SSLContext | None = None, timeout: float = 60.0,
+                 local_hostname: str | None = None, allow_insecure_auth: bool = False,
+                 tls_hostname: str | None = None) -> None:
+        self.host = host
+        self.port = port if port is not None else default_port(tls)
+        self._opts = make_options(host, tls=tls, timeout=timeout, username=username,
+                                  password=password, oauth_token=oauth_token,
+                                  auth_mechanism=auth_mechanism,
+                                  allow_insecure_auth=allow_insecure_auth,
+                                  local_hostname=local_hostname)
+        self._ssl = ssl_context
+        self._tls_hostname = tls_hostname or host
+        self._stream: _Stream | None = None
+        self._conn: ClientConnection | None = None
+        self._logged = 0
+
+    def __repr__(self) -> str:
+        return f"AsyncSMTPClient({self.host!r}, {self.port}, tls={self._opts.tls!r})"
+
+    async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        implicit = self._opts.tls == "implicit"
+        try:
+            _, stream = await asyncio.wait_for(loop.create_connection(
+                _Stream, self.host, self.port,
+                ssl=(self._ssl or ssl.create_default_context()) if implicit else None,
+                server_hostname=self._tls_hostname if implicit else None),
+                self._opts.t("connect"))
+        except asyncio.TimeoutError:
+            raise SMTPTimeout(f"connecting to {self.host}:{self.port} timed out",
+                              phase="connect") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TLSError(f"the server's certificate failed verification: "
+                           f"{exc.verify_message or exc}", phase="starttls") from None
+        except ssl.SSLError as exc:
+            raise TLSError(f"the TLS handshake failed: {exc}", phase="starttls") from None
+        except OSError as exc:
+            raise ConnectError(f"cannot connect to {self.host}:{self.port}: "
+                               f"{exc.strerror or exc}", phase="connect") from None
+        self._stream = stream
+        self._conn = ClientConnection()
+        try:
+            await self._run(open_session(self._conn, self._opts, tls_active=implicit))
+        except BaseException:
+            await self.aclose()
+            raise
+        self._opts = type(self._opts)(**{**self._opts.__dict__, "password": None,
+                                         "oauth_token": None, "username": None})
+
+    async def __aenter__(self) -> AsyncSMTPClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        try:
+            if et is None:
+                await self.quit()
+        finally:
+            await self.aclose()
+
+    async def quit(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            await self._run(close_session(self._conn, self._opts))
+        except TransportError as exc:
+            logger.debug("QUIT failed after the session: %s", exc)
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection and wait until it is closed."""
+        stream, self._stream = self._stream, None
+        if stream is not None and stream.transport is not None:
+            stream.transport.close()
+            try:
+                await asyncio.wait_for(stream.lost.wait(), 5)
+            except asyncio.TimeoutError:  # pragma: no cover - a stuck peer
+                stream.transport.abort()
+
+    @property
+    def transcript(self) -> list[str]:
+        return list(self._conn.transcript) if self._conn else []
+
+    async def send(self, message: Message, *, mail_from: str | None = None,
+                   rcpt_to: Sequence[str] | None = None,
+                   allow_partial: bool = False) -> SendResult:
+        return await self._send(*message_job(message, mail_from, rcpt_to), allow_partial)
+
+    async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
+                       allow_partial: bool = False) -> SendResult:
+        return await self._send(*raw_job(data, mail_from, rcpt_to), allow_partial)
+
+    async def _send(self, mail_from: str, rcpt_to: list[str], source: Any, utf8: bool,
+                    eight_bit: bool, allow_partial: bool) -> SendResult:
+        if self._conn is None:
+            raise ConnectionLost("not connected", phase="mail")
+        result: SendResult = await self._run(send_message(
+            self._conn, self._opts, mail_from=mail_from, rcpt_to=rcpt_to, source=source,
+            needs_smtputf8=utf8, needs_8bitmime=eight_bit, allow_partial=allow_partial))
+        return result
+
+    async def _run(self, flow: Flow[Any]) -> Any:
+        assert self._conn is not None
+        try:
+            req = next(flow)
+            while True:
+                try:
+                    result = await self._do(req)
+                except TransportError as exc:
+                    req = flow.throw(exc)
+                    continue
+                finally:
+                    self._log()
+                req = flow.send(result)
+        except StopIteration as stop:
+            return stop.value
+        except TransportError as exc:
+            if not exc.transcript:
+                exc.transcript = list(self._conn.transcript)
+            self._log()
+            raise
+
+    async def _do(self, req: Any) -> Reply | None:
+        if isinstance(req, Write):
+            await self._write(req)
+            return None
+        if isinstance(req, ReadReply):
+            return await self._read(req)
+        assert isinstance(req, UpgradeTLS)
+        await self._upgrade(req.timeout)
+        assert self._conn is not None
+        self._conn.tls_started()
+        return None
+
+    async def _write(self, req: Write) -> None:
+        stream = self._stream
+        if stream is None or stream.transport is None or stream.closed:
+            raise ConnectionLost("the connection is closed", phase=req.phase)
+        try:
+            stream.transport.write(req.data)
+            await asyncio.wait_for(stream.drain(), req.timeout)
+        except asyncio.TimeoutError:
+            raise SMTPTimeout(f"sending timed out ({req.phase})", phase=req.phase) from None
+        except OSError as exc:
+            raise ConnectionLost(f"the connection failed while sending: {exc}",
+                                 phase=req.phase) from None
+
+    async def _read(self, req: ReadReply) -> Reply:
+        assert self._stream is not None
+        assert self._conn is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + req.timeout
+        while True:
+            try:
+                ev = self._conn.next_event()
+            except TransportError as exc:
+                exc.phase = exc.phase or req.phase
+                raise
+            if ev is not NEED_DATA:
+                assert isinstance(ev, Reply)
+                return ev
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
+                                  phase=req.phase)
+            try:
+                data = await asyncio.wait_for(self._stream.read(), remaining)
+            except asyncio.TimeoutError:
+                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
+                                  phase=req.phase) from None
+            self._conn.receive_data(data)
+
+    async def _upgrade(self, timeout: float) -> None:
+        assert self._stream is not None
+        assert self._stream.transport is not None
+        loop = asyncio.get_running_loop()
+        ctx = self._ssl or ssl.create_default_context()
+        try:
+            transport = await asyncio.wait_for(loop.start_tls(
+                self._stream.transport, self._stream, ctx,
+                server_hostname=self._tls_hostname), timeout)
+        except asyncio.TimeoutError:
+            raise TLSError("the TLS handshake timed out", phase="starttls") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TLSError(f"the server's certificate failed verification: "
+                           f"{exc.verify_message or exc}", phase="starttls") from None
+        except (ssl.SSLError, OSError) as exc:
+            raise TLSError(f"the TLS handshake failed: {exc}", phase="starttls") from None
+        if transport is None:  # pragma: no cover - only when the loop is closing
+            raise TLSError("the TLS handshake did not complete", phase="starttls")
+        assert isinstance(transport, asyncio.Transport)
+        self._stream.transport = transport
+
+    def _log(self) -> None:
+        if self._conn is None:
+            return
+        for line in self._conn.transcript[self._logged:]:
+            logger.debug("%s:%s %s", self.host, self.port, line)
+        self._logged = len(self._conn.transcript)
+
+
+async def send_async(message: Message, *, host: str, port: int | None = None,
+                     tls: TLSMode = "starttls", allow_partial: bool = False,
+                     **kwargs: Any) -> SendResult:
+    """Connect, send one message, QUIT (asyncio)."""
+    async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
+        return await client.send(message, allow_partial=allow_partial)

@@ -1,0 +1,107 @@
+"""What both drivers share: options from arguments, envelopes from messages."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from typing import Literal
+
+from pydantic import SecretStr
+
+from ..errors import MessageRejected
+from ..models.message import Message
+from ._session import SessionOptions
+
+__all__ = ["TLSMode", "logger", "make_options", "message_job", "raw_job"]
+
+logger = logging.getLogger("mailfmt.transport")
+
+TLSMode = Literal["starttls", "implicit", "none"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_port(tls: TLSMode) -> int:
+    return 465 if tls == "implicit" else 587
+
+
+def make_options(host: str, *, tls: TLSMode, timeout: float, username: str | None,
+                 password: str | SecretStr | None, oauth_token: str | SecretStr | None,
+                 auth_mechanism: str | None, allow_insecure_auth: bool,
+                 local_hostname: str | None) -> SessionOptions:
+    if tls not in ("starttls", "implicit", "none"):
+        raise ValueError(f"tls must be 'starttls', 'implicit' or 'none', not {tls!r}")
+    if (password is not None or oauth_token is not None) and username is None:
+        raise ValueError("a password or token needs a username")
+    if username is not None and password is None and oauth_token is None:
+        raise ValueError("a username needs a password or an oauth_token")
+    return SessionOptions(
+        local_hostname=local_hostname or _local_name(),
+        tls=tls, timeout=timeout, username=username,
+        password=SecretStr(password) if isinstance(password, str) else password,
+        oauth_token=SecretStr(oauth_token) if isinstance(oauth_token, str) else oauth_token,
+        auth_mechanism=auth_mechanism, allow_insecure_auth=allow_insecure_auth,
+        loopback=is_loopback(host),
+    )
+
+
+def _local_name() -> str:
+    # RFC 5321 4.1.1.1: the client's FQDN, or an address literal.
+    name = socket.getfqdn()
+    if "." in name and all(c.isalnum() or c in ".-" for c in name):
+        return name
+    return "[127.0.0.1]"
+
+
+Job = tuple[str, list[str], Callable[[], Iterator[bytes]], bool, bool]
+
+
+def message_job(message: Message, mail_from: str | None,
+                rcpt_to: Sequence[str] | None) -> Job:
+    """Envelope and byte source for a validated Message (Bcc in the envelope only)."""
+    env = message.envelope
+    utf8 = message.policy.utf8
+    return (mail_from if mail_from is not None else env.mail_from,
+            list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
+            message.iter_bytes, utf8 and not _ascii_message(message), utf8)
+
+
+def _ascii_message(message: Message) -> bool:
+    env = message.envelope
+    return env.mail_from.isascii() and all(r.isascii() for r in env.rcpt_to) and \
+        message.to_bytes().isascii()
+
+
+_RAW_CHUNK = 64 * 1024
+
+
+def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
+    """Envelope and source for an existing .eml, which must lint without errors."""
+    from ..lint import lint
+
+    report = lint(data)
+    errors = [v for v in report.violations if v.severity.value == "error"]
+    if errors:
+        first = errors[0]
+        raise MessageRejected(
+            f"the message fails lint with {len(errors)} error(s), first: {first.code} "
+            f"{first.name} at line {first.line}: {first.message}", violations=errors,
+            phase="lint")
+    if not rcpt_to:
+        raise ValueError("send_raw needs at least one recipient")
+
+    def source() -> Iterator[bytes]:
+        for i in range(0, len(data), _RAW_CHUNK):
+            yield data[i:i + _RAW_CHUNK]
+
+    needs_utf8 = not (mail_from.isascii() and all(r.isascii() for r in rcpt_to))
+    return mail_from, list(rcpt_to), source, needs_utf8, not data.isascii()

@@ -1,0 +1,169 @@
+"""The sans-IO SMTP client connection: events in, bytes out; bytes in, replies out.
+
+It never touches a socket or a clock (the h11 style). A driver moves bytes::
+
+    conn = ClientConnection()
+    conn.receive_data(sock.recv(65536))        # b"" for end of file
+    reply = conn.next_event()                  # a Reply, or NEED_DATA
+    sock.sendall(conn.send(Ehlo("client.example.com")))
+
+Every transition is looked up in :mod:`._state`; anything else is a
+LocalProtocolError (what we tried to send) or a RemoteProtocolError (what
+the server sent). After either, the connection is in State.ERROR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+
+from ..errors import ConnectionLost, LocalProtocolError, RemoteProtocolError
+from ._capabilities import Capabilities
+from ._dotstuff import DotStuffer
+from ._events import (
+    NEED_DATA,
+    Auth,
+    AuthResponse,
+    Command,
+    Data,
+    Ehlo,
+    EndOfMessage,
+    Greeting,
+    Helo,
+    MessageData,
+    Reply,
+    StartTLS,
+    _NeedData,
+)
+from ._reply import ReplyParser
+from ._state import NO_CHANGE, ON_REPLY, SEND, State, reply_class
+
+__all__ = ["ClientConnection"]
+
+#: RFC 5321 4.5.3.1.4: a command line is at most 512 octets with its CRLF.
+MAX_COMMAND = 512
+#: RFC 4954 4: AUTH lines may be up to 12288 octets.
+MAX_AUTH_LINE = 12288
+
+
+class ClientConnection:
+    """One SMTP client session (RFC 5321), without I/O."""
+
+    def __init__(self) -> None:
+        self.state = State.GREETING
+        self.capabilities = Capabilities()
+        #: the session so far, one line per command or reply, secrets redacted
+        self.transcript: list[str] = []
+        self._parser = ReplyParser()
+        self._pending: deque[Command] = deque([Greeting()])
+        self._stuffer: DotStuffer | None = None
+        self._eof = False
+
+    # ---- sending --------------------------------------------------------------
+
+    def send(self, command: Command) -> bytes:
+        """The bytes for ``command``; raises LocalProtocolError if not allowed now."""
+        if self.state is State.ERROR:
+            raise LocalProtocolError("the connection is in an error state")
+        nxt = SEND.get(self.state, {}).get(type(command))
+        if nxt is None:
+            raise LocalProtocolError(
+                f"cannot send {type(command).__name__} in state {self.state.value}")
+        try:
+            data = self._bytes_for(command)
+        except LocalProtocolError:
+            self.state = State.ERROR
+            raise
+        self.state = nxt
+        return data
+
+    def _bytes_for(self, command: Command) -> bytes:
+        if isinstance(command, MessageData):
+            assert self._stuffer is not None
+            return self._stuffer.feed(command.data)
+        if isinstance(command, EndOfMessage):
+            assert self._stuffer is not None
+            data = self._stuffer.end()
+            self.transcript.append(f"C: <{self._stuffer.octets_in} octets of message data>")
+            self.transcript.append("C: .")
+            self._stuffer = None
+            self._pending.append(command)
+            return data
+        data = command.line().encode("utf-8") + b"\r\n"
+        limit = MAX_AUTH_LINE if isinstance(command, (Auth, AuthResponse)) else MAX_COMMAND
+        if len(data) > limit:
+            raise LocalProtocolError(
+                f"{type(command).__name__} line is {len(data)} octets (max {limit})")
+        if isinstance(command, Data):
+            self._stuffer = DotStuffer()
+        self._pending.append(command)
+        self.transcript.append(f"C: {command.redacted()}")
+        return data
+
+    # ---- receiving ------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Bytes from the server; ``b""`` means the server closed the connection."""
+        if not data:
+            self._eof = True
+            return
+        self._parser.feed(data)
+
+    def next_event(self) -> Reply | _NeedData:
+        """The next complete reply, matched to the command it answers, or NEED_DATA."""
+        try:
+            reply = self._parser.next_reply()
+        except RemoteProtocolError:
+            self.state = State.ERROR
+            raise
+        if reply is None:
+            if self._eof:
+                self.state = State.ERROR
+                raise ConnectionLost("the server closed the connection")
+            return NEED_DATA
+        if not self._pending:
+            # Unsolicited: a desync, possibly an injection (aiosmtplib 320180e).
+            self.state = State.ERROR
+            raise RemoteProtocolError(f"unsolicited reply: {reply}")
+        command = self._pending.popleft()
+        reply = dataclasses.replace(reply, command=command)
+        self.transcript.append(f"S: {reply}")
+        if type(command) not in NO_CHANGE:
+            nxt = ON_REPLY.get((type(command), reply_class(reply.code)))
+            if nxt is None:
+                self.state = State.ERROR
+                raise RemoteProtocolError(
+                    f"unexpected reply {reply.code} to {command.redacted() or 'the greeting'}")
+            if isinstance(command, Ehlo) and reply.code // 100 == 2:
+                self.capabilities = Capabilities.from_ehlo(reply)
+            elif isinstance(command, Helo):
+                self.capabilities = Capabilities()
+            elif isinstance(command, StartTLS) and nxt is State.TLS_HANDSHAKE:
+                # RFC 3207 4.2 / CVE-2011-0411 / CVE-2020-14954: nothing may
+                # follow the 220 in plaintext; whatever did is an injection.
+                if self._parser.buffered:
+                    self.state = State.ERROR
+                    raise RemoteProtocolError("data after the STARTTLS reply")
+            elif isinstance(command, Greeting) and nxt is State.CLOSED:
+                self._pending.clear()
+            self.state = nxt
+        return reply
+
+    def tls_started(self) -> None:
+        """Call after the TLS handshake: the session starts over (RFC 3207 4.2)."""
+        if self.state is not State.TLS_HANDSHAKE:
+            raise LocalProtocolError(f"no STARTTLS to complete in state {self.state.value}")
+        if self._parser.buffered:
+            self.state = State.ERROR
+            raise RemoteProtocolError("data after the STARTTLS reply")
+        # Forget everything learned before TLS: capabilities come again from EHLO.
+        self.capabilities = Capabilities()
+        self.state = State.HELLO
+
+    @property
+    def awaiting_replies(self) -> int:
+        """Commands sent whose replies have not arrived yet."""
+        return len(self._pending)
+
+
+_ = (NEED_DATA,)

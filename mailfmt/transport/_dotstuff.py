@@ -1,0 +1,69 @@
+"""Incremental dot-stuffing with a final check of the wire bytes (RFC 5321 4.5.2).
+
+The stuffer keeps its state across chunks: a chunk may end in the middle of
+a CRLF, or right after one with the next chunk starting with ".". It refuses,
+rather than repairs, what must never reach a server: a CR or LF outside CRLF,
+a NUL, or a line over 998 octets (SMTP smuggling, CVE-2023-51764/5/6; lettre
+RUSTSEC-2021-0069 and RUSTSEC-2026-0561).
+"""
+
+from __future__ import annotations
+
+from ..errors import LocalProtocolError
+
+__all__ = ["DotStuffer"]
+
+MAX_LINE = 998
+
+
+class DotStuffer:
+    def __init__(self) -> None:
+        self._at_line_start = True
+        self._pending_cr = False
+        self._line_len = 0
+        self.octets_in = 0
+        self._ended = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Stuff one chunk of the message; raises LocalProtocolError on unsafe bytes."""
+        if self._ended:
+            raise LocalProtocolError("message data after the end of data")
+        if not chunk:
+            return b""
+        self.octets_in += len(chunk)
+        # A CR that ends a chunk is held back until we see whether LF follows.
+        data = (b"\r" + chunk) if self._pending_cr else chunk
+        self._pending_cr = data.endswith(b"\r")
+        if self._pending_cr:
+            data = data[:-1]
+        if not data:
+            return b""
+        if b"\x00" in data:
+            raise LocalProtocolError("message data contains a NUL octet")
+        n_crlf = data.count(b"\r\n")
+        if data.count(b"\r") != n_crlf:
+            raise LocalProtocolError("message data contains a CR that is not part of CRLF")
+        if data.count(b"\n") != n_crlf:
+            raise LocalProtocolError("message data contains a LF that is not part of CRLF")
+        lines = data.split(b"\r\n")
+        first = self._line_len + len(lines[0])
+        longest = max(first, max(map(len, lines[1:]), default=0))
+        if longest > MAX_LINE:
+            raise LocalProtocolError(f"a message line is {longest} octets long (max {MAX_LINE})")
+        self._line_len = len(lines[-1]) if len(lines) > 1 else first
+        out = data.replace(b"\r\n.", b"\r\n..")
+        if self._at_line_start and out.startswith(b"."):
+            out = b"." + out
+        self._at_line_start = data.endswith(b"\r\n")
+        return out
+
+    def end(self) -> bytes:
+        """The end-of-data bytes: a CRLF if the data did not end with one, then "."."""
+        if self._ended:
+            raise LocalProtocolError("end of data sent twice")
+        self._ended = True
+        if self._pending_cr:
+            raise LocalProtocolError("message data ends in a CR that is not part of CRLF")
+        if self.octets_in == 0 or self._at_line_start:
+            return b".\r\n"
+        return b"\r\n.\r\n"

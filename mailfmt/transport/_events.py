@@ -1,0 +1,272 @@
+"""Events: the commands a client sends and the replies it receives (RFC 5321 4.1).
+
+Commands are small frozen value objects that check their own arguments, so no
+CR, LF or other control character can reach a command line (bpo-43124,
+nodemailer GHSA-c7w3-x93f-qmm8 and GHSA-vvjj-xcjg-gr5g).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import LocalProtocolError
+
+__all__ = [
+    "NEED_DATA",
+    "Auth",
+    "AuthResponse",
+    "Command",
+    "Data",
+    "Ehlo",
+    "EndOfMessage",
+    "Greeting",
+    "Helo",
+    "Mail",
+    "MessageData",
+    "Noop",
+    "Quit",
+    "Rcpt",
+    "Reply",
+    "Rset",
+    "StartTLS",
+]
+
+
+class _NeedData:
+    """Sentinel: more bytes are needed before the next event."""
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA = _NeedData()
+
+# Printable ASCII and (for SMTPUTF8 paths, RFC 6531) UTF-8; never a control.
+_UNSAFE = re.compile("[\x00-\x1f\x7f]")
+_ESMTP_PARAM = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(?:=[\x21-\x3c\x3e-\x7e]+)?")
+
+
+def _safe(what: str, value: str) -> str:
+    if _UNSAFE.search(value):
+        raise LocalProtocolError(f"{what} contains a control character: {value!r}")
+    return value
+
+
+class Command:
+    """A client command. ``line()`` is the command line without CRLF."""
+
+    def line(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def redacted(self) -> str:
+        """The line as a transcript shows it (secrets hidden)."""
+        return self.line()
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting(Command):
+    """Pseudo-command: what the server's 220 on connecting answers."""
+
+    def line(self) -> str:
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ehlo(Command):
+    name: str
+
+    def __post_init__(self) -> None:
+        _safe("EHLO name", self.name)
+        if not self.name or " " in self.name:
+            raise LocalProtocolError(f"invalid EHLO name {self.name!r}")
+
+    def line(self) -> str:
+        return f"EHLO {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Helo(Command):
+    name: str
+
+    def __post_init__(self) -> None:
+        _safe("HELO name", self.name)
+        if not self.name or " " in self.name:
+            raise LocalProtocolError(f"invalid HELO name {self.name!r}")
+
+    def line(self) -> str:
+        return f"HELO {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class StartTLS(Command):
+    def line(self) -> str:
+        return "STARTTLS"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Auth(Command):
+    """AUTH mechanism [initial-response]; the response is a secret (base64 text)."""
+
+    mechanism: str
+    initial_response: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Z0-9_-]{1,20}", self.mechanism):
+            raise LocalProtocolError(f"invalid SASL mechanism {self.mechanism!r}")
+        if self.initial_response is not None:
+            _safe("AUTH initial response", self.initial_response)
+
+    def line(self) -> str:
+        if self.initial_response is None:
+            return f"AUTH {self.mechanism}"
+        return f"AUTH {self.mechanism} {self.initial_response or '='}"
+
+    def redacted(self) -> str:
+        return f"AUTH {self.mechanism}" + (" ****" if self.initial_response is not None else "")
+
+    def __repr__(self) -> str:
+        return f"Auth(mechanism={self.mechanism!r}, initial_response=<redacted>)"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AuthResponse(Command):
+    """A response line to a 334 challenge (base64 text, or "*" to cancel)."""
+
+    data: str
+
+    def __post_init__(self) -> None:
+        _safe("AUTH response", self.data)
+
+    def line(self) -> str:
+        return self.data
+
+    def redacted(self) -> str:
+        return "*" if self.data == "*" else "****"
+
+    def __repr__(self) -> str:
+        return "AuthResponse(<redacted>)"
+
+
+def _path(kind: str, address: str) -> str:
+    _safe(kind, address)
+    if any(c in address for c in "<> \t"):
+        raise LocalProtocolError(f"{kind} {address!r} contains '<', '>' or whitespace")
+    return address
+
+
+def _params(params: tuple[str, ...]) -> tuple[str, ...]:
+    for p in params:
+        if not _ESMTP_PARAM.fullmatch(p):
+            raise LocalProtocolError(f"invalid ESMTP parameter {p!r}")
+    return params
+
+
+@dataclass(frozen=True, slots=True)
+class Mail(Command):
+    """MAIL FROM:<reverse-path> [params]; "" is the null reverse-path."""
+
+    reverse_path: str
+    params: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _path("reverse-path", self.reverse_path)
+        _params(self.params)
+
+    def line(self) -> str:
+        return " ".join([f"MAIL FROM:<{self.reverse_path}>", *self.params])
+
+
+@dataclass(frozen=True, slots=True)
+class Rcpt(Command):
+    forward_path: str
+    params: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _path("forward-path", self.forward_path)
+        if not self.forward_path:
+            raise LocalProtocolError("empty forward-path")
+        _params(self.params)
+
+    def line(self) -> str:
+        return " ".join([f"RCPT TO:<{self.forward_path}>", *self.params])
+
+
+@dataclass(frozen=True, slots=True)
+class Data(Command):
+    def line(self) -> str:
+        return "DATA"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class MessageData(Command):
+    """A chunk of the message; the connection dot-stuffs and checks it."""
+
+    data: bytes
+
+    def line(self) -> str:
+        return f"<{len(self.data)} octets of message data>"
+
+    def __repr__(self) -> str:
+        return f"MessageData(<{len(self.data)} octets>)"
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfMessage(Command):
+    def line(self) -> str:
+        return "."
+
+
+@dataclass(frozen=True, slots=True)
+class Rset(Command):
+    def line(self) -> str:
+        return "RSET"
+
+
+@dataclass(frozen=True, slots=True)
+class Noop(Command):
+    def line(self) -> str:
+        return "NOOP"
+
+
+@dataclass(frozen=True, slots=True)
+class Quit(Command):
+    def line(self) -> str:
+        return "QUIT"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A server reply: code, text lines, RFC 3463 enhanced code, and what it answers."""
+
+    code: int
+    lines: tuple[str, ...]
+    enhanced: tuple[int, int, int] | None = None
+    command: Command | None = field(default=None, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The reply text, lines joined by newlines, enhanced code stripped."""
+        return "\n".join(self.lines)
+
+    @property
+    def is_positive(self) -> bool:
+        return 200 <= self.code < 400
+
+    @property
+    def is_transient(self) -> bool:
+        """4yz: try again later (RFC 5321 4.2.1)."""
+        return 400 <= self.code < 500
+
+    @property
+    def is_permanent(self) -> bool:
+        """5yz: do not repeat the same request."""
+        return self.code >= 500
+
+    @property
+    def enhanced_text(self) -> str | None:
+        return ".".join(map(str, self.enhanced)) if self.enhanced else None
+
+    def __str__(self) -> str:
+        code = f"{self.code} {self.enhanced_text} " if self.enhanced else f"{self.code} "
+        return code + " / ".join(self.lines)

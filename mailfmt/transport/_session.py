@@ -1,0 +1,418 @@
+"""The SMTP conversation, once, for both drivers.
+
+Each step is a generator that yields I/O requests (Write, ReadReply,
+UpgradeTLS) and gets replies back; the sync and async drivers only carry
+them out, and throw I/O failures back in so that this module decides what
+they mean (a lost connection after the final "." is DeliveryStatusUnknown,
+before it a plain ConnectionLost).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import SecretStr
+
+from ..errors import (
+    AuthError,
+    ConnectionLost,
+    DataRefused,
+    DeliveryStatusUnknown,
+    ExtensionMissing,
+    MessageRefused,
+    MessageTooLarge,
+    RecipientsRefused,
+    RemoteProtocolError,
+    SenderRefused,
+    SMTPReplyError,
+    SMTPTimeout,
+    TLSError,
+    TransportError,
+)
+from ._auth import make_mechanism
+from ._connection import ClientConnection
+from ._events import (
+    Auth,
+    AuthResponse,
+    Command,
+    Data,
+    Ehlo,
+    EndOfMessage,
+    Helo,
+    Mail,
+    MessageData,
+    Quit,
+    Rcpt,
+    Reply,
+    Rset,
+    StartTLS,
+)
+from ._state import State
+
+__all__ = ["RecipientResult", "SendResult", "SessionOptions"]
+
+T = TypeVar("T")
+
+#: RFC 5321 4.5.3.2: the longest a client should wait in each phase (seconds).
+RFC_TIMEOUTS = {"greeting": 300.0, "ehlo": 300.0, "starttls": 300.0, "auth": 300.0,
+                "mail": 300.0, "rcpt": 300.0, "data": 120.0, "message": 180.0,
+                "final": 600.0, "rset": 300.0, "quit": 300.0, "connect": 300.0}
+#: RFC 5321 4.5.3.1.8: servers must take 100 recipients per transaction.
+RCPT_BATCH = 100
+#: message data is written in pieces of about this size
+WRITE_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    data: bytes
+    phase: str
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class ReadReply:
+    phase: str
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeTLS:
+    timeout: float
+
+
+Request = Write | ReadReply | UpgradeTLS
+Flow = Generator[Request, Any, T]
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    local_hostname: str
+    tls: Literal["starttls", "implicit", "none"]
+    timeout: float
+    username: str | None = None
+    password: SecretStr | None = field(default=None, repr=False)
+    oauth_token: SecretStr | None = field(default=None, repr=False)
+    auth_mechanism: str | None = None
+    allow_insecure_auth: bool = False
+    loopback: bool = False
+
+    def t(self, phase: str) -> float:
+        """The timeout for ``phase``: the caller's, never above RFC 5321's."""
+        return min(self.timeout, RFC_TIMEOUTS.get(phase, 300.0))
+
+    @property
+    def wants_auth(self) -> bool:
+        return self.username is not None
+
+
+Status = Literal["accepted", "rejected", "deferred", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientResult:
+    """What happened to one recipient, with the reply that said so."""
+
+    address: str
+    status: Status
+    code: int | None = None
+    enhanced: tuple[int, int, int] | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of sending one message: every recipient is in exactly one list."""
+
+    recipients: tuple[RecipientResult, ...]
+    reply: Reply | None = None
+    transcript: tuple[str, ...] = ()
+
+    def _where(self, status: Status) -> list[RecipientResult]:
+        return [r for r in self.recipients if r.status == status]
+
+    @property
+    def accepted(self) -> list[RecipientResult]:
+        return self._where("accepted")
+
+    @property
+    def rejected(self) -> list[RecipientResult]:
+        return self._where("rejected")
+
+    @property
+    def deferred(self) -> list[RecipientResult]:
+        return self._where("deferred")
+
+    @property
+    def unknown(self) -> list[RecipientResult]:
+        return self._where("unknown")
+
+    @property
+    def ok(self) -> bool:
+        """True when every recipient was accepted."""
+        return all(r.status == "accepted" for r in self.recipients)
+
+
+def _command(conn: ClientConnection, cmd: Command, phase: str, opts: SessionOptions) -> Flow[Reply]:
+    yield Write(conn.send(cmd), phase, opts.t(phase))
+    reply: Reply = yield ReadReply(phase, opts.t(phase))
+    return reply
+
+
+# ---- opening a session ------------------------------------------------------------
+
+
+def open_session(conn: ClientConnection, opts: SessionOptions, *,
+                 tls_active: bool) -> Flow[None]:
+    """Greeting, EHLO, STARTTLS (when required) and AUTH (when credentials are given)."""
+    greeting: Reply = yield ReadReply("greeting", opts.t("greeting"))
+    if greeting.code != 220:
+        raise SMTPReplyError(f"the server refused the session: {greeting}", reply=greeting,
+                             phase="greeting")
+    yield from _hello(conn, opts)
+    if opts.tls == "starttls" and not tls_active:
+        # RFC 3207: TLS is required, so its absence stops everything here,
+        # before any AUTH, MAIL or RCPT byte (CVE-2016-0772: STARTTLS stripping).
+        if not conn.capabilities.has("STARTTLS"):
+            raise TLSError("TLS is required but the server does not offer STARTTLS",
+                           phase="starttls")
+        reply = yield from _command(conn, StartTLS(), "starttls", opts)
+        if reply.code != 220:
+            raise TLSError(f"the server refused STARTTLS: {reply}", phase="starttls",
+                           reply=reply)
+        yield UpgradeTLS(opts.t("starttls"))
+        tls_active = True
+        yield from _hello(conn, opts)
+    if opts.wants_auth:
+        yield from _authenticate(conn, opts, secure=tls_active)
+
+
+def _hello(conn: ClientConnection, opts: SessionOptions) -> Flow[None]:
+    reply = yield from _command(conn, Ehlo(opts.local_hostname), "ehlo", opts)
+    if reply.code // 100 == 2:
+        return
+    # HELO only for a plain session: TLS and AUTH need ESMTP.
+    if reply.code in (500, 502) and opts.tls == "none" and not opts.wants_auth:
+        reply = yield from _command(conn, Helo(opts.local_hostname), "ehlo", opts)
+        if reply.code // 100 == 2:
+            return
+    raise SMTPReplyError(f"the server refused EHLO: {reply}", reply=reply, phase="ehlo")
+
+
+def _authenticate(conn: ClientConnection, opts: SessionOptions, *, secure: bool) -> Flow[None]:
+    if not secure and not (opts.allow_insecure_auth and opts.loopback):
+        raise AuthError("refusing to send credentials without TLS (only a loopback server "
+                        "with allow_insecure_auth=True may have them in plaintext)",
+                        phase="auth")
+    if not conn.capabilities.has("AUTH"):
+        raise AuthError("credentials were given but the server offers no AUTH", phase="auth")
+    assert opts.username is not None
+    mech = make_mechanism(conn.capabilities.auth, opts.username, opts.password,
+                          opts.oauth_token, opts.auth_mechanism)
+    reply = yield from _command(conn, Auth(mech.name, mech.initial()), "auth", opts)
+    step = 0
+    while reply.code == 334:
+        step += 1
+        if step > 5:
+            raise RemoteProtocolError("more than 5 AUTH challenges", phase="auth")
+        try:
+            challenge = base64.b64decode(reply.text.strip(), validate=True)
+        except binascii.Error:
+            yield from _command(conn, AuthResponse("*"), "auth", opts)
+            raise RemoteProtocolError("an AUTH challenge is not base64", phase="auth") from None
+        reply = yield from _command(conn, AuthResponse(mech.respond(step, challenge)), "auth",
+                                    opts)
+    if reply.code != 235:
+        # One attempt: the same secret is never sent again with another mechanism.
+        raise AuthError(f"authentication failed: {reply.code} "
+                        f"{reply.enhanced_text or ''}".rstrip(), phase="auth", reply=reply)
+
+
+# ---- one message ------------------------------------------------------------------
+
+
+def _size(chunks: Iterable[bytes]) -> int:
+    return sum(len(c) for c in chunks)
+
+
+def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str,
+                 rcpt_to: list[str], source: Callable[[], Iterator[bytes]],
+                 needs_smtputf8: bool, needs_8bitmime: bool,
+                 allow_partial: bool) -> Flow[SendResult]:
+    """One message to every recipient, in transactions of at most 100 recipients."""
+    caps = conn.capabilities
+    params: list[str] = []
+    if needs_smtputf8:
+        if not caps.has("SMTPUTF8"):
+            raise ExtensionMissing("the message needs SMTPUTF8 (UTF-8 addresses or headers) "
+                                   "and the server does not offer it", phase="mail")
+        params.append("SMTPUTF8")
+    if needs_8bitmime or needs_smtputf8:
+        if not caps.has("8BITMIME"):
+            if needs_8bitmime:
+                raise ExtensionMissing("the message has 8-bit content and the server does "
+                                       "not offer 8BITMIME", phase="mail")
+        else:
+            params.append("BODY=8BITMIME")
+    if caps.has("SIZE"):
+        size = _size(source())
+        limit = caps.size
+        if limit is not None and size > limit:
+            raise MessageTooLarge(f"the message is {size} octets; the server takes at most "
+                                  f"{limit} (SIZE)", phase="mail")
+        params.append(f"SIZE={size}")
+    results: dict[str, RecipientResult] = {}
+    queue = list(dict.fromkeys(rcpt_to))
+    final: Reply | None = None
+
+    def result() -> SendResult:
+        out = [results.get(a) or RecipientResult(a, "deferred", text="not attempted")
+               for a in dict.fromkeys(rcpt_to)]
+        return SendResult(tuple(out), final, tuple(conn.transcript))
+
+    while queue:
+        batch, queue = queue[:RCPT_BATCH], queue[RCPT_BATCH:]
+        mail_reply, rcpt_replies = yield from _envelope(conn, opts, mail_from, tuple(params),
+                                                        batch)
+        if mail_reply.code // 100 != 2:
+            yield from _rset(conn, opts)
+            raise SenderRefused(f"the server refused the sender: {mail_reply}",
+                                reply=mail_reply, phase="mail", result=result())
+        accepted: list[str] = []
+        retry: list[str] = []
+        for addr, r in zip(batch, rcpt_replies, strict=True):
+            if r.code // 100 == 2:
+                accepted.append(addr)
+            elif r.code == 452:
+                retry.append(addr)      # too many recipients: the next transaction
+            else:
+                results[addr] = RecipientResult(addr, "deferred" if r.is_transient else "rejected",
+                                                r.code, r.enhanced, r.text)
+        if retry and not accepted:
+            for addr, r in zip(batch, rcpt_replies, strict=True):
+                if addr in retry:
+                    results[addr] = RecipientResult(addr, "deferred", r.code, r.enhanced, r.text)
+            retry = []
+        queue = retry + queue
+        if not accepted:
+            yield from _rset(conn, opts)
+            continue
+        refused = [r for a, r in zip(batch, rcpt_replies, strict=True)
+                   if a in results and results[a].status != "accepted"]
+        if refused and not allow_partial:
+            yield from _rset(conn, opts)
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "deferred",
+                                                text="not sent: other recipients were refused")
+            raise RecipientsRefused(
+                f"{len(refused)} recipient(s) refused; nothing sent "
+                "(allow_partial=True sends to the others)",
+                reply=refused[0], phase="rcpt", result=result())
+        for addr in accepted:
+            results[addr] = RecipientResult(addr, "unknown", text="message not yet sent")
+        data_reply = yield from _command(conn, Data(), "data", opts)
+        if data_reply.code != 354:
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "deferred" if data_reply.is_transient
+                                                else "rejected", data_reply.code,
+                                                data_reply.enhanced, data_reply.text)
+            yield from _rset(conn, opts)
+            raise DataRefused(f"the server refused DATA: {data_reply}", reply=data_reply,
+                              phase="data", result=result())
+        try:
+            yield from _stream(conn, opts, source())
+        except (ConnectionLost, SMTPTimeout) as exc:
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "deferred",
+                                                text="the connection failed during DATA")
+            exc.result = result()
+            raise
+        try:
+            final = yield ReadReply("final", opts.t("final"))
+        except (ConnectionLost, SMTPTimeout) as exc:
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "unknown",
+                                                text="no reply to the end of data")
+            raise DeliveryStatusUnknown(
+                "the connection failed after the end of data: the message may or may not "
+                "have been delivered; a retry may deliver it twice (RFC 5321 4.5.3.2.6)",
+                phase="final", result=result()) from exc
+        assert final is not None
+        status: Status = ("accepted" if final.code // 100 == 2
+                          else "deferred" if final.is_transient else "rejected")
+        for addr in accepted:
+            results[addr] = RecipientResult(addr, status, final.code, final.enhanced, final.text)
+        if status != "accepted":
+            raise MessageRefused(f"the server refused the message: {final}", reply=final,
+                                 phase="final", result=result())
+    res = result()
+    if not res.accepted:
+        raise RecipientsRefused("every recipient was refused; no message was sent",
+                                reply=None if not res.recipients else _first_reply(res),
+                                phase="rcpt", result=res)
+    if not allow_partial and not res.ok:
+        raise RecipientsRefused(f"{len(res.recipients) - len(res.accepted)} recipient(s) "
+                                "not accepted", reply=_first_reply(res), phase="rcpt",
+                                result=res)
+    return res
+
+
+def _first_reply(res: SendResult) -> Reply:
+    r = next(x for x in res.recipients if x.status != "accepted")
+    return Reply(r.code or 0, (r.text,), r.enhanced)
+
+
+def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
+              params: tuple[str, ...], batch: list[str]) -> Flow[tuple[Reply, list[Reply]]]:
+    mail = Mail(mail_from, params)
+    if conn.capabilities.has("PIPELINING"):
+        # RFC 2920: MAIL and every RCPT in one write, replies read in order.
+        data = conn.send(mail) + b"".join(conn.send(Rcpt(a)) for a in batch)
+        yield Write(data, "mail", opts.t("mail"))
+        mail_reply: Reply = yield ReadReply("mail", opts.t("mail"))
+        replies = []
+        for _ in batch:
+            r: Reply = yield ReadReply("rcpt", opts.t("rcpt"))
+            replies.append(r)
+        return mail_reply, replies
+    mail_reply = yield from _command(conn, mail, "mail", opts)
+    if mail_reply.code // 100 != 2:
+        return mail_reply, []
+    replies = []
+    for addr in batch:
+        r = yield from _command(conn, Rcpt(addr), "rcpt", opts)
+        replies.append(r)
+    return mail_reply, replies
+
+
+def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes]) -> Flow[None]:
+    """Message data through the dot-stuffer, in writes of about WRITE_SIZE octets."""
+    pending: list[bytes] = []
+    size = 0
+    timeout = opts.t("message")
+    for chunk in chunks:
+        out = conn.send(MessageData(chunk))
+        pending.append(out)
+        size += len(out)
+        if size >= WRITE_SIZE:
+            yield Write(b"".join(pending), "message", timeout)
+            pending, size = [], 0
+    pending.append(conn.send(EndOfMessage()))
+    yield Write(b"".join(pending), "message", timeout)
+
+
+def _rset(conn: ClientConnection, opts: SessionOptions) -> Flow[None]:
+    if conn.state in (State.READY, State.TRANSACTION):
+        with contextlib.suppress(TransportError):
+            yield from _command(conn, Rset(), "rset", opts)
+
+
+def close_session(conn: ClientConnection, opts: SessionOptions) -> Flow[None]:
+    """QUIT, if the session can still take it; failures here change nothing."""
+    if conn.state in (State.HELLO, State.READY, State.TRANSACTION):
+        yield from _command(conn, Quit(), "quit", opts)

@@ -1,0 +1,247 @@
+"""The blocking driver: a socket, ssl, and the shared session flow."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from pydantic import SecretStr
+
+from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, TransportError
+from ..models.message import Message
+from ._common import TLSMode, default_port, logger, make_options, message_job, raw_job
+from ._connection import ClientConnection
+from ._events import NEED_DATA, Reply
+from ._session import (
+    Flow,
+    ReadReply,
+    SendResult,
+    UpgradeTLS,
+    Write,
+    close_session,
+    open_session,
+    send_message,
+)
+
+__all__ = ["SMTPClient", "send"]
+
+
+class SMTPClient:
+    """A blocking SMTP client over the sans-IO core.
+
+    >>> with SMTPClient("smtp.example.com", 587, username="u", password="p") as c:  # doctest: +SKIP
+    ...     result = c.send(message)
+
+    ``tls``: "starttls" (required, the default), "implicit" (port 465) or
+    "none". Certificates and host names are verified with
+    ``ssl.create_default_context()`` unless ``ssl_context`` is given.
+    """
+
+    def __init__(self, host: str, port: int | None = None, *, tls: TLSMode = "starttls",
+                 username: str | None = None, password: str | SecretStr | None = None,
+                 oauth_token: str | SecretStr | None = None, auth_mechanism: str | None = None,
+                 ssl_context: ssl.SSLContext | None = None, timeout: float = 60.0,
+                 local_hostname: str | None = None, allow_insecure_auth: bool = False,
+                 tls_hostname: str | None = None) -> None:
+        self.host = host
+        self.port = port if port is not None else default_port(tls)
+        self._opts = make_options(host, tls=tls, timeout=timeout, username=username,
+                                  password=password, oauth_token=oauth_token,
+                                  auth_mechanism=auth_mechanism,
+                                  allow_insecure_auth=allow_insecure_auth,
+                                  local_hostname=local_hostname)
+        self._ssl = ssl_context
+        self._tls_hostname = tls_hostname or host
+        self._sock: socket.socket | None = None
+        self._conn: ClientConnection | None = None
+        self._logged = 0
+
+    def __repr__(self) -> str:
+        return f"SMTPClient({self.host!r}, {self.port}, tls={self._opts.tls!r})"
+
+    # ---- lifecycle ------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect, read the greeting, EHLO, STARTTLS and AUTH as configured."""
+        try:
+            sock = socket.create_connection((self.host, self.port),
+                                            timeout=self._opts.t("connect"))
+        except TimeoutError:
+            raise SMTPTimeout(f"connecting to {self.host}:{self.port} timed out",
+                              phase="connect") from None
+        except OSError as exc:
+            raise ConnectError(f"cannot connect to {self.host}:{self.port}: "
+                               f"{exc.strerror or exc}", phase="connect") from None
+        self._sock = sock
+        self._conn = ClientConnection()
+        try:
+            if self._opts.tls == "implicit":
+                self._upgrade(self._opts.t("starttls"), implicit=True)
+            self._run(open_session(self._conn, self._opts,
+                                   tls_active=self._opts.tls == "implicit"))
+        except BaseException:
+            self.close()
+            raise
+        # Credentials are not kept once the session has them (research 5.2).
+        self._opts = type(self._opts)(**{**self._opts.__dict__, "password": None,
+                                         "oauth_token": None, "username": None})
+
+    def __enter__(self) -> SMTPClient:
+        self.connect()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if et is None:
+                self.quit()
+        finally:
+            self.close()
+
+    def quit(self) -> None:
+        """Say QUIT; a failure here is logged, never raised (RFC 5321 4.1.1.10)."""
+        if self._conn is None:
+            return
+        try:
+            self._run(close_session(self._conn, self._opts))
+        except TransportError as exc:
+            logger.debug("QUIT failed after the session: %s", exc)
+        self.close()
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            finally:
+                self._sock = None
+
+    @property
+    def transcript(self) -> list[str]:
+        return list(self._conn.transcript) if self._conn else []
+
+    # ---- sending --------------------------------------------------------------------
+
+    def send(self, message: Message, *, mail_from: str | None = None,
+             rcpt_to: Sequence[str] | None = None, allow_partial: bool = False) -> SendResult:
+        """Send a validated message; the envelope comes from it unless given."""
+        return self._send(*message_job(message, mail_from, rcpt_to), allow_partial)
+
+    def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
+                 allow_partial: bool = False) -> SendResult:
+        """Send an existing .eml: it is linted first and refused if it has errors."""
+        return self._send(*raw_job(data, mail_from, rcpt_to), allow_partial)
+
+    def _send(self, mail_from: str, rcpt_to: list[str], source: Any, utf8: bool,
+              eight_bit: bool, allow_partial: bool) -> SendResult:
+        if self._conn is None:
+            raise ConnectionLost("not connected", phase="mail")
+        result: SendResult = self._run(send_message(
+            self._conn, self._opts, mail_from=mail_from, rcpt_to=rcpt_to, source=source,
+            needs_smtputf8=utf8, needs_8bitmime=eight_bit, allow_partial=allow_partial))
+        return result
+
+    # ---- moving bytes ---------------------------------------------------------------
+
+    def _run(self, flow: Flow[Any]) -> Any:
+        assert self._conn is not None
+        try:
+            req = next(flow)
+            while True:
+                try:
+                    result = self._do(req)
+                except TransportError as exc:
+                    req = flow.throw(exc)
+                    continue
+                finally:
+                    self._log()
+                req = flow.send(result)
+        except StopIteration as stop:
+            return stop.value
+        except TransportError as exc:
+            if not exc.transcript:
+                exc.transcript = list(self._conn.transcript)
+            self._log()
+            raise
+
+    def _do(self, req: Any) -> Reply | None:
+        if isinstance(req, Write):
+            self._write(req)
+            return None
+        if isinstance(req, ReadReply):
+            return self._read(req)
+        assert isinstance(req, UpgradeTLS)
+        self._upgrade(req.timeout, implicit=False)
+        assert self._conn is not None
+        self._conn.tls_started()
+        return None
+
+    def _write(self, req: Write) -> None:
+        assert self._sock is not None
+        try:
+            self._sock.settimeout(req.timeout)
+            self._sock.sendall(req.data)
+        except TimeoutError:
+            raise SMTPTimeout(f"sending timed out ({req.phase})", phase=req.phase) from None
+        except OSError as exc:
+            raise ConnectionLost(f"the connection failed while sending: {exc}",
+                                 phase=req.phase) from None
+
+    def _read(self, req: ReadReply) -> Reply:
+        assert self._sock is not None
+        assert self._conn is not None
+        # A deadline for the whole reply, not per recv: a server trickling one
+        # byte at a time cannot stretch it (slowloris).
+        deadline = time.monotonic() + req.timeout
+        while True:
+            try:
+                ev = self._conn.next_event()
+            except TransportError as exc:
+                exc.phase = exc.phase or req.phase
+                raise
+            if ev is not NEED_DATA:
+                assert isinstance(ev, Reply)
+                return ev
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
+                                  phase=req.phase)
+            try:
+                self._sock.settimeout(remaining)
+                data = self._sock.recv(65536)
+            except TimeoutError:
+                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
+                                  phase=req.phase) from None
+            except OSError as exc:
+                raise ConnectionLost(f"the connection failed: {exc}", phase=req.phase) from None
+            self._conn.receive_data(data)
+
+    def _upgrade(self, timeout: float, *, implicit: bool) -> None:
+        assert self._sock is not None
+        ctx = self._ssl or ssl.create_default_context()
+        try:
+            self._sock.settimeout(timeout)
+            self._sock = ctx.wrap_socket(self._sock, server_hostname=self._tls_hostname)
+        except ssl.SSLCertVerificationError as exc:
+            raise TLSError(f"the server's certificate failed verification: "
+                           f"{exc.verify_message or exc}", phase="starttls") from None
+        except (ssl.SSLError, OSError) as exc:
+            raise TLSError(f"the TLS handshake failed: {exc}", phase="starttls") from None
+
+    def _log(self) -> None:
+        if self._conn is None:
+            return
+        lines = self._conn.transcript
+        for line in lines[self._logged:]:
+            logger.debug("%s:%s %s", self.host, self.port, line)
+        self._logged = len(lines)
+
+
+def send(message: Message, *, host: str, port: int | None = None, tls: TLSMode = "starttls",
+         allow_partial: bool = False, **kwargs: Any) -> SendResult:
+    """Connect, send one message, QUIT."""
+    with SMTPClient(host, port, tls=tls, **kwargs) as client:
+        return client.send(message, allow_partial=allow_partial)

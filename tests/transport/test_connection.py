@@ -1,0 +1,146 @@
+"""The sans-IO core: transitions, pipelining, STARTTLS, and its refusals."""
+
+import pytest
+
+from mailfmt.errors import ConnectionLost, LocalProtocolError, RemoteProtocolError
+from mailfmt.transport import (
+    NEED_DATA,
+    Auth,
+    ClientConnection,
+    Data,
+    Ehlo,
+    EndOfMessage,
+    Mail,
+    MessageData,
+    Quit,
+    Rcpt,
+    Reply,
+    StartTLS,
+    State,
+)
+
+EHLO = b"250-mx.example.com\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n"
+
+
+def ready() -> ClientConnection:
+    c = ClientConnection()
+    c.receive_data(b"220 mx.example.com ESMTP\r\n")
+    assert isinstance(c.next_event(), Reply)
+    c.send(Ehlo("client.example.com"))
+    c.receive_data(EHLO)
+    c.next_event()
+    assert c.state is State.READY
+    return c
+
+
+def test_nothing_may_be_sent_before_the_greeting() -> None:
+    c = ClientConnection()
+    with pytest.raises(LocalProtocolError):
+        c.send(Ehlo("x.example.com"))
+
+
+def test_recorded_session_fed_one_byte_at_a_time() -> None:
+    c = ClientConnection()
+    server = (b"220 mx ESMTP\r\n" + EHLO + b"250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n"
+              b"250 2.0.0 queued as X\r\n221 bye\r\n")
+    sent = []
+    replies = []
+    i = 0
+
+    def pump() -> Reply:
+        nonlocal i
+        while (ev := c.next_event()) is NEED_DATA:
+            c.receive_data(server[i:i + 1])
+            i += 1
+        assert isinstance(ev, Reply)
+        replies.append(ev)
+        return ev
+
+    pump()
+    sent.append(c.send(Ehlo("client.example.com")))
+    pump()
+    sent.append(c.send(Mail("a@example.com")) + c.send(Rcpt("b@example.org")))
+    pump()
+    pump()
+    sent.append(c.send(Data()))
+    assert pump().code == 354
+    sent.append(c.send(MessageData(b"Subject: x\r\n\r\n.x\r\n")) + c.send(EndOfMessage()))
+    assert pump().enhanced == (2, 0, 0)
+    sent.append(c.send(Quit()))
+    pump()
+    assert c.state is State.CLOSED
+    assert b"".join(sent) == (b"EHLO client.example.com\r\nMAIL FROM:<a@example.com>\r\n"
+                              b"RCPT TO:<b@example.org>\r\nDATA\r\nSubject: x\r\n\r\n..x\r\n"
+                              b".\r\nQUIT\r\n")
+    assert [type(r.command).__name__ for r in replies] == [
+        "Greeting", "Ehlo", "Mail", "Rcpt", "Data", "EndOfMessage", "Quit"]
+
+
+def test_data_injected_after_starttls_reply() -> None:
+    # CVE-2020-14954 / nodemailer PR #1835: a complete line or a fragment.
+    for extra in (b"250 AUTH PLAIN\r\n", b"250-AUTH"):
+        c = ready()
+        c.send(StartTLS())
+        c.receive_data(b"220 go ahead\r\n" + extra)
+        with pytest.raises(RemoteProtocolError, match="after the STARTTLS"):
+            c.next_event()
+        assert c.state is State.ERROR
+
+
+def test_capabilities_are_forgotten_after_tls() -> None:
+    c = ready()
+    c.send(StartTLS())
+    c.receive_data(b"220 go\r\n")
+    c.next_event()
+    assert c.state is State.TLS_HANDSHAKE
+    c.tls_started()
+    assert c.state is State.HELLO and not c.capabilities.has("AUTH")
+
+
+def test_unsolicited_reply_is_a_desync() -> None:
+    c = ready()
+    c.receive_data(b"250 surprise\r\n")
+    with pytest.raises(RemoteProtocolError, match="unsolicited"):
+        c.next_event()
+
+
+def test_unexpected_reply_code_for_the_command() -> None:
+    c = ready()
+    c.send(Mail("a@example.com"))
+    c.send(Rcpt("b@example.org"))
+    c.send(Data())
+    c.receive_data(b"250 ok\r\n250 ok\r\n334 what\r\n")
+    c.next_event()
+    c.next_event()
+    with pytest.raises(RemoteProtocolError, match="unexpected reply 334"):
+        c.next_event()
+
+
+def test_eof_while_waiting() -> None:
+    c = ready()
+    c.send(Mail("a@example.com"))
+    c.receive_data(b"")
+    with pytest.raises(ConnectionLost):
+        c.next_event()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Mail("a@example.com>\r\nRCPT TO:<x@example.com"),
+    lambda: Rcpt("b@example.org\r\nDATA"),
+    lambda: Ehlo("x\r\nMAIL FROM:<a@b>"),
+    lambda: Mail("a@example.com", ("SIZE=1\r\nRCPT",)),   # nodemailer GHSA-c7w3-x93f-qmm8
+    lambda: Auth("PLAIN", "abc\r\nMAIL"),
+])
+def test_command_injection_is_refused(make: object) -> None:
+    with pytest.raises(LocalProtocolError):
+        make()  # type: ignore[operator]
+
+
+def test_auth_secrets_never_in_transcript_or_repr() -> None:
+    c = ready()
+    secret = "AHVzZXIAcGFzc3dvcmQ="
+    cmd = Auth("PLAIN", secret)
+    c.send(cmd)
+    assert secret not in repr(cmd)
+    assert all(secret not in line for line in c.transcript)
+    assert "C: AUTH PLAIN ****" in c.transcript

@@ -1,0 +1,76 @@
+import pytest
+
+from mailfmt.errors import RemoteProtocolError
+from mailfmt.transport._reply import MAX_REPLY_LINE, ReplyParser
+
+VECTORS = [
+    (b"220 mx.example.com ESMTP\r\n", 220, ("mx.example.com ESMTP",), None),
+    (b"250-mx.example.com\r\n250-PIPELINING\r\n250 8BITMIME\r\n", 250,
+     ("mx.example.com", "PIPELINING", "8BITMIME"), None),
+    (b"550 5.1.1 <x@example.com>: Recipient address rejected\r\n", 550,
+     ("<x@example.com>: Recipient address rejected",), (5, 1, 1)),
+    (b"452-4.5.3 Too many recipients\r\n452 4.5.3 try later\r\n", 452,
+     ("Too many recipients", "try later"), (4, 5, 3)),
+    (b"250\r\n", 250, ("",), None),
+    (b"250 2.0.0\r\n", 250, ("",), (2, 0, 0)),
+    # RFC 3463: the class must match the code's first digit, else it is text
+    (b"250 5.1.1 odd\r\n", 250, ("5.1.1 odd",), None),
+]
+
+
+def parse_bytewise(data: bytes) -> list[object]:
+    p = ReplyParser()
+    out = []
+    for i in range(len(data)):
+        p.feed(data[i:i + 1])
+        while (r := p.next_reply()) is not None:
+            out.append(r)
+    return out
+
+
+@pytest.mark.parametrize(("raw", "code", "lines", "enhanced"), VECTORS)
+def test_vectors_fed_one_byte_at_a_time(raw: bytes, code: int, lines: tuple[str, ...],
+                                        enhanced: tuple[int, int, int] | None) -> None:
+    [reply] = parse_bytewise(raw)
+    assert (reply.code, reply.lines, reply.enhanced) == (code, lines, enhanced)
+
+
+def test_split_at_every_offset_gives_the_same_replies() -> None:
+    data = b"".join(v[0] for v in VECTORS)
+    whole = ReplyParser()
+    whole.feed(data)
+    expected = []
+    while (r := whole.next_reply()) is not None:
+        expected.append(r)
+    for cut in range(len(data) + 1):
+        p = ReplyParser()
+        got = []
+        for part in (data[:cut], data[cut:]):
+            p.feed(part)
+            while (r := p.next_reply()) is not None:
+                got.append(r)
+        assert got == expected
+
+
+@pytest.mark.parametrize("garbage", [
+    b"HTTP/1.1 400 Bad Request\r\n", b"25O ok\r\n", b"2500 ok\r\n", b"600 x\r\n",
+    b"250ok\r\n", b"250 ok\n", b"250-a\r\n550 b\r\n", b"190 x\r\n", b"260 x\r\n",
+    b"250 a\x00b\r\n", b"\r\n",
+])
+def test_garbage_is_a_remote_protocol_error(garbage: bytes) -> None:
+    p = ReplyParser()
+    p.feed(garbage)
+    with pytest.raises(RemoteProtocolError):
+        while p.next_reply() is not None:
+            pass
+
+
+def test_oversize_line_and_endless_reply_are_bounded() -> None:
+    p = ReplyParser()
+    p.feed(b"250 " + b"x" * (MAX_REPLY_LINE + 10))
+    with pytest.raises(RemoteProtocolError):
+        p.next_reply()
+    p = ReplyParser()
+    p.feed(b"250-x\r\n" * 10_000)
+    with pytest.raises(RemoteProtocolError):
+        p.next_reply()
