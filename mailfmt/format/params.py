@@ -34,7 +34,10 @@ def param_chunks(name: str, value: str, *, utf8: bool = False) -> list[Chunk]:
     ';' and the caller adds the ';' before the first one. With ``utf8``
     (RFC 6532) non-ASCII is written as it is.
     """
-    if (value.isascii() or utf8) and len(value) <= _PLAIN_MAX:
+    # Quoted only when nothing needs escaping: readers disagree about
+    # quoted-pairs (CPython unquotes '"\\"\\""' to ''), RFC 2231's %XX is exact.
+    if (value.isascii() or utf8) and len(value) <= _PLAIN_MAX and '"' not in value \
+            and "\\" not in value:
         return [Chunk(" ", f"{name}={_quote(value)}")]
     encoded = urllib.parse.quote(value, safe=_ATTR_SAFE, encoding="utf-8")
     single = f"{name}*=utf-8''{encoded}"

@@ -147,6 +147,11 @@ class ClientConnection:
             elif isinstance(command, Greeting) and nxt is State.CLOSED:
                 self._pending.clear()
             self.state = nxt
+        if not self._pending and self._parser.buffered and self.state is not State.CLOSED:
+            # More bytes than the replies owed: a desync, possibly an injection
+            # (aiosmtplib 320180e); the next command would read them as its reply.
+            self.state = State.ERROR
+            raise RemoteProtocolError("unsolicited data after a reply")
         return reply
 
     def tls_started(self) -> None:

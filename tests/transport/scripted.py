@@ -1,0 +1,102 @@
+"""A scripted SMTP server on loopback: real sockets, one misbehaviour per test."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+
+
+class Peer:
+    def __init__(self, conn: socket.socket, log: bytearray) -> None:
+        self.conn = conn
+        self.log = log
+        self.buf = b""
+
+    def send(self, data: bytes) -> None:
+        self.conn.sendall(data)
+
+    def _fill(self) -> bool:
+        try:
+            chunk = self.conn.recv(65536)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        self.log.extend(chunk)
+        self.buf += chunk
+        return True
+
+    def line(self) -> bytes:
+        """One command line (without CRLF); b"" when the client went away."""
+        while b"\r\n" not in self.buf:
+            if not self._fill():
+                return b""
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line
+
+    def data(self) -> bytes:
+        """Message data up to and including the final CRLF.CRLF."""
+        while b"\r\n.\r\n" not in self.buf and not self.buf.startswith(b".\r\n"):
+            if not self._fill():
+                return b""
+        head, _, self.buf = self.buf.partition(b"\r\n.\r\n")
+        return head
+
+    def reset(self) -> None:
+        """Close with RST (SO_LINGER 0)."""
+        self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.conn.close()
+
+    def drain(self, seconds: float = 0.3) -> None:
+        """Read whatever the client still sends for a moment (QUIT, RSET...)."""
+        self.conn.settimeout(seconds)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and self._fill():
+            pass
+
+    def hello(self, ehlo: bytes = b"250-mx.example.com\r\n250 8BITMIME\r\n") -> None:
+        self.send(b"220 mx.example.com ESMTP\r\n")
+        assert self.line().startswith(b"EHLO")
+        self.send(ehlo)
+
+
+class ScriptedServer:
+    def __init__(self, script: Callable[[Peer], None]) -> None:
+        self.received = bytearray()
+        self.error: BaseException | None = None
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, args=(script,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, script: Callable[[Peer], None]) -> None:
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        peer = Peer(conn, self.received)
+        try:
+            script(peer)
+            peer.drain()
+        except BaseException as exc:  # surfaced by close()
+            self.error = exc
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def close(self) -> None:
+        # shutdown() wakes a thread blocked in accept(); close() alone does not.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join(10)
+
+    def commands(self) -> list[bytes]:
+        return [line.split(b" ")[0].split(b":")[0].upper()
+                for line in bytes(self.received).split(b"\r\n") if line]

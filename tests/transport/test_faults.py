@@ -1,0 +1,393 @@
+"""Fault injection against a scripted server on loopback, for both drivers.
+
+Each case asserts the error type, the phase, what the client sent after the
+fault, and the per-recipient outcome (research/security.md section 9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from mailfmt import Message
+from mailfmt.errors import (
+    AuthError,
+    ConnectError,
+    ConnectionLost,
+    DataRefused,
+    DeliveryStatusUnknown,
+    MessageRefused,
+    MessageTooLarge,
+    RecipientsRefused,
+    RemoteProtocolError,
+    SenderRefused,
+    SMTPReplyError,
+    SMTPTimeout,
+    TLSError,
+)
+from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
+
+from .scripted import Peer, ScriptedServer
+
+MSG = Message(from_="alice@example.com", to=["r1@example.org", "r2@example.org",
+                                             "r3@example.org"], subject="t", text="hi\n")
+ONE = Message(from_="alice@example.com", to="r1@example.org", subject="t", text="hi\n")
+
+
+def run(driver: str, port: int, message: Message = MSG, **kw: Any) -> SendResult:
+    allow_partial = kw.pop("allow_partial", False)
+    kw.setdefault("tls", "none")
+    kw.setdefault("timeout", 2)
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", port, **kw) as c:
+            return c.send(message, allow_partial=allow_partial)
+
+    async def main() -> SendResult:
+        async with AsyncSMTPClient("127.0.0.1", port, **kw) as c:
+            return await c.send(message, allow_partial=allow_partial)
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[Callable[[Peer], None]], ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    def start(script: Callable[[Peer], None]) -> ScriptedServer:
+        s = ScriptedServer(script)
+        servers.append(s)
+        return s
+    yield start
+    for s in servers:
+        s.close()
+
+
+def transaction(p: Peer, rcpt_replies: list[bytes], final: bytes = b"250 2.0.0 queued\r\n"
+                ) -> None:
+    assert p.line().startswith(b"MAIL")
+    p.send(b"250 2.1.0 ok\r\n")
+    for r in rcpt_replies:
+        assert p.line().startswith(b"RCPT")
+        p.send(r)
+
+
+def test_t1_refused_connection(driver: str) -> None:
+    from .conftest import free_port
+
+    with pytest.raises(ConnectError) as exc:
+        run(driver, free_port())
+    assert exc.value.phase == "connect"
+
+
+def test_t2_no_greeting(driver: str, scripted: Any) -> None:
+    s = scripted(lambda p: time.sleep(2.5))
+    start = time.monotonic()
+    with pytest.raises(SMTPTimeout) as exc:
+        run(driver, s.port, timeout=1)
+    assert exc.value.phase == "greeting" and time.monotonic() - start < 2.4
+    assert s.received == b""
+
+
+@pytest.mark.parametrize(("code", "transient"), [(421, True), (554, False)])
+def test_t3_t4_greeting_refused(driver: str, scripted: Any, code: int, transient: bool) -> None:
+    s = scripted(lambda p: p.send(f"{code} 4.3.2 go away\r\n".encode()))
+    with pytest.raises(SMTPReplyError) as exc:
+        run(driver, s.port)
+    assert exc.value.code == code and exc.value.is_transient is transient
+    assert exc.value.phase == "greeting"
+    assert s.commands() == []     # not even EHLO
+
+
+def test_t5_ehlo_502_falls_back_to_helo_only_in_plain_mode(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.send(b"220 old.example.com\r\n")
+        assert p.line().startswith(b"EHLO")
+        p.send(b"502 command not implemented\r\n")
+        assert p.line().startswith(b"HELO")
+        p.send(b"250 old.example.com\r\n")
+        transaction(p, [b"250 ok\r\n"])
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        p.send(b"250 queued\r\n")
+    s = scripted(script)
+    assert run(driver, s.port, ONE).ok
+    s2 = scripted(lambda p: (p.send(b"220 x\r\n"), p.line(), p.send(b"502 no\r\n")))
+    with pytest.raises(SMTPReplyError) as exc:
+        run(driver, s2.port, ONE, tls="starttls")
+    assert exc.value.phase == "ehlo" and b"HELO" not in s2.received
+
+
+def test_t6_starttls_not_offered(driver: str, scripted: Any) -> None:
+    s = scripted(lambda p: p.hello())
+    with pytest.raises(TLSError, match="does not offer STARTTLS") as exc:
+        run(driver, s.port, tls="starttls", username="u", password="p")
+    assert exc.value.phase == "starttls"
+    assert s.commands() == [b"EHLO"]      # no AUTH, MAIL or RCPT
+
+
+def test_t7_starttls_refused(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 STARTTLS\r\n")
+        assert p.line() == b"STARTTLS"
+        p.send(b"454 4.7.0 TLS not available\r\n")
+    s = scripted(script)
+    with pytest.raises(TLSError) as exc:
+        run(driver, s.port, tls="starttls")
+    assert exc.value.reply.code == 454
+    assert s.commands() == [b"EHLO", b"STARTTLS"]
+
+
+@pytest.mark.parametrize("extra", [b"250 AUTH PLAIN\r\n", b"250-AUTH"])
+def test_t8_data_injected_after_starttls_220(driver: str, scripted: Any, extra: bytes) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 STARTTLS\r\n")
+        assert p.line() == b"STARTTLS"
+        p.send(b"220 go ahead\r\n" + extra)
+    s = scripted(script)
+    with pytest.raises(RemoteProtocolError, match="after the STARTTLS"):
+        run(driver, s.port, tls="starttls")
+    assert s.commands() == [b"EHLO", b"STARTTLS"]
+
+
+def test_t12_endless_auth_challenges(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 AUTH LOGIN\r\n")
+        assert p.line().startswith(b"AUTH LOGIN")
+        for _ in range(6):
+            p.send(b"334 VXNlcm5hbWU6\r\n")
+            if not p.line():
+                return
+    s = scripted(script)
+    with pytest.raises((RemoteProtocolError, AuthError)):
+        run(driver, s.port, username="u", password="p", allow_insecure_auth=True)
+    assert bytes(s.received).count(b"\r\n") <= 7
+
+
+def test_t13_mail_refused(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello()
+        assert p.line().startswith(b"MAIL")
+        p.send(b"550 5.7.1 sender rejected\r\n")
+        assert p.line() == b"RSET"
+        p.send(b"250 ok\r\n")
+    s = scripted(script)
+    with pytest.raises(SenderRefused) as exc:
+        run(driver, s.port)
+    assert exc.value.is_permanent and exc.value.enhanced == (5, 7, 1)
+    assert b"RCPT" not in s.received
+    assert [r.status for r in exc.value.result.recipients] == ["deferred"] * 3
+
+
+def mixed_rcpts(p: Peer, *, partial: bool) -> None:
+    p.hello()
+    transaction(p, [b"250 ok\r\n", b"550 5.1.1 no such user\r\n", b"450 4.2.0 busy\r\n"])
+    if not partial:
+        assert p.line() == b"RSET"
+        p.send(b"250 ok\r\n")
+        return
+    assert p.line() == b"DATA"
+    p.send(b"354 go\r\n")
+    p.data()
+    p.send(b"250 2.0.0 queued\r\n")
+
+
+def test_t14_mixed_recipients_refused_by_default(driver: str, scripted: Any) -> None:
+    s = scripted(lambda p: mixed_rcpts(p, partial=False))
+    with pytest.raises(RecipientsRefused) as exc:
+        run(driver, s.port)
+    assert b"DATA" not in s.received
+    assert [r.status for r in exc.value.result.recipients] == ["deferred", "rejected",
+                                                               "deferred"]
+
+
+def test_t14_mixed_recipients_with_allow_partial(driver: str, scripted: Any) -> None:
+    s2 = scripted(lambda p: mixed_rcpts(p, partial=True))
+    result = run(driver, s2.port, allow_partial=True)
+    assert [r.address for r in result.accepted] == ["r1@example.org"]
+    assert [(r.address, r.code) for r in result.rejected] == [("r2@example.org", 550)]
+    assert [(r.address, r.enhanced) for r in result.deferred] == [("r3@example.org", (4, 2, 0))]
+
+
+def test_t15_all_refused_sends_no_data(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"550 no\r\n"] * 3)
+        assert p.line() == b"RSET"
+        p.send(b"250 ok\r\n")
+    s = scripted(script)
+    with pytest.raises(RecipientsRefused) as exc:
+        run(driver, s.port, allow_partial=True)
+    assert b"DATA" not in s.received
+    assert not exc.value.result.accepted
+
+
+def test_t16_452_at_the_101st_recipient_continues_in_a_new_transaction(
+        driver: str, scripted: Any) -> None:
+    rcpts = [f"u{i}@example.org" for i in range(105)]
+
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n"] * 90 + [b"452 4.5.3 too many recipients\r\n"] * 10)
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        p.send(b"250 queued 1\r\n")
+        transaction(p, [b"250 ok\r\n"] * 15)
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        p.send(b"250 queued 2\r\n")
+    s = scripted(script)
+    msg = Message(from_="alice@example.com", to=rcpts, text="x")
+    result = run(driver, s.port, msg)
+    assert len(result.accepted) == 105 and result.ok
+    assert bytes(s.received).count(b"RCPT TO") == 115
+    assert bytes(s.received).count(b"MAIL FROM") == 2
+
+
+def test_t18_data_not_354(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n"])
+        assert p.line() == b"DATA"
+        p.send(b"554 5.5.1 no valid recipients\r\n")
+        assert p.line() == b"RSET"
+        p.send(b"250 ok\r\n")
+    s = scripted(script)
+    with pytest.raises(DataRefused) as exc:
+        run(driver, s.port, ONE)
+    assert exc.value.phase == "data"
+    after_data = bytes(s.received).split(b"DATA\r\n", 1)[1]
+    assert after_data.startswith(b"RSET") and b"Subject" not in after_data
+
+
+def test_t19_reset_while_streaming(driver: str, scripted: Any) -> None:
+    big = Message(from_="alice@example.com", to="r1@example.org",
+                  attachments=[{"filename": "big.bin", "content": b"x" * 8_000_000}])
+
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n"])
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p._fill()
+        p.reset()
+    s = scripted(script)
+    with pytest.raises(ConnectionLost) as exc:
+        run(driver, s.port, big)
+    assert not isinstance(exc.value, DeliveryStatusUnknown)
+    assert exc.value.phase in ("message", "final")
+    assert [r.status for r in exc.value.result.recipients] in (["deferred"], ["unknown"])
+
+
+def test_t20_silence_after_the_final_dot(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n"])
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        time.sleep(2)
+    s = scripted(script)
+    with pytest.raises(DeliveryStatusUnknown) as exc:
+        run(driver, s.port, ONE, timeout=1)
+    assert exc.value.phase == "final"
+    assert [r.status for r in exc.value.result.recipients] == ["unknown"]
+
+
+@pytest.mark.parametrize(("final", "status"), [(b"552 5.3.4 too big\r\n", "rejected"),
+                                                (b"452 4.3.1 full\r\n", "deferred")])
+def test_t21_final_reply_refuses(driver: str, scripted: Any, final: bytes, status: str) -> None:
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n"])
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        p.send(final)
+    s = scripted(script)
+    with pytest.raises(MessageRefused) as exc:
+        run(driver, s.port, ONE)
+    assert [r.status for r in exc.value.result.recipients] == [status]
+
+
+def test_t22_reset_after_final_250_is_still_success(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n"])
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        p.send(b"250 2.0.0 queued\r\n")
+        p.reset()
+    s = scripted(script)
+    assert run(driver, s.port, ONE).ok
+
+
+@pytest.mark.parametrize("garbage", [b"HTTP/1.1 400 Bad Request\r\n", b"2500 ok\r\n",
+                                     b"250-a\r\n550 b\r\n", b"250 ok\n"])
+def test_t24_garbage_replies(driver: str, scripted: Any, garbage: bytes) -> None:
+    def script(p: Peer) -> None:
+        p.send(b"220 mx\r\n")
+        p.line()
+        p.send(garbage)
+    s = scripted(script)
+    with pytest.raises(RemoteProtocolError) as exc:
+        run(driver, s.port)
+    assert exc.value.phase == "ehlo"
+    assert s.commands() == [b"EHLO"]
+
+
+def test_t25_unsolicited_reply_in_the_same_segment(driver: str, scripted: Any) -> None:
+    s = scripted(lambda p: p.send(b"220 mx\r\n250 injected\r\n"))
+    with pytest.raises(RemoteProtocolError, match="unsolicited"):
+        run(driver, s.port)
+    assert s.commands() == []
+
+
+def test_t26_trickling_server_hits_the_phase_deadline(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        for b in b"220 slow server greeting\r\n":
+            p.send(bytes([b]))
+            time.sleep(0.2)
+    s = scripted(script)
+    start = time.monotonic()
+    with pytest.raises(SMTPTimeout) as exc:
+        run(driver, s.port, timeout=1)
+    assert exc.value.phase == "greeting" and time.monotonic() - start < 3
+
+
+def test_t27_size_exceeded_before_mail(driver: str, scripted: Any) -> None:
+    s = scripted(lambda p: p.hello(b"250-mx\r\n250 SIZE 100\r\n"))
+    with pytest.raises(MessageTooLarge):
+        run(driver, s.port, ONE)
+    assert b"MAIL" not in s.received
+
+
+def test_t28_no_supported_mechanism(driver: str, scripted: Any) -> None:
+    s = scripted(lambda p: p.hello(b"250-mx\r\n250 AUTH GSSAPI\r\n"))
+    with pytest.raises(AuthError, match="no usable AUTH mechanism"):
+        run(driver, s.port, username="u", password="p", allow_insecure_auth=True)
+    assert b"AUTH" not in s.received
+
+
+def test_pipelining_sends_envelope_in_one_write(driver: str, scripted: Any) -> None:
+    chunks: list[bytes] = []
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        p._fill()
+        chunks.append(p.buf)
+        p.send(b"250 ok\r\n" * 4)
+        p.buf = b""
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        p.send(b"250 queued\r\n")
+    s = scripted(script)
+    assert run(driver, s.port).ok
+    assert chunks[0].count(b"RCPT TO") == 3 and chunks[0].startswith(b"MAIL FROM")
