@@ -66,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_lint_parser(sub)
     add_fmt_parser(sub)
+    from .transport.cli import add_send_parser
+
+    add_send_parser(sub)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

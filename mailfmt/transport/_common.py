@@ -92,10 +92,11 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
     errors = [v for v in report.violations if v.severity.value == "error"]
     if errors:
         first = errors[0]
+        codes = ", ".join(dict.fromkeys(v.code for v in errors))
         raise MessageRejected(
-            f"the message fails lint with {len(errors)} error(s), first: {first.code} "
-            f"{first.name} at line {first.line}: {first.message}", violations=errors,
-            phase="lint")
+            f"the message fails lint with {len(errors)} error(s) ({codes}); first: "
+            f"{first.code} {first.name} at line {first.line}: {first.message}",
+            violations=errors, phase="lint")
     if not rcpt_to:
         raise ValueError("send_raw needs at least one recipient")
 

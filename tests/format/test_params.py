@@ -77,4 +77,8 @@ def test_round_trip_and_stdlib_agrees(value: str) -> None:
     _, params = parse_params(out.split(":", 1)[1].replace("\r\n", ""))
     assert params["filename"] == value
     msg = email.message_from_string(out + "\r\n", policy=email.policy.default)
-    assert msg.get_filename() == value or value != value.strip()
+    # CPython's get_filename() unquotes its result, so a name wrapped in "..."
+    # or <...> loses those characters whatever the encoding; our own parser
+    # (above) reads every value exactly.
+    if value.strip()[:1] + value.strip()[-1:] not in ('""', "<>"):
+        assert msg.get_filename() == value.strip()

@@ -144,3 +144,17 @@ def test_auth_secrets_never_in_transcript_or_repr() -> None:
     assert secret not in repr(cmd)
     assert all(secret not in line for line in c.transcript)
     assert "C: AUTH PLAIN ****" in c.transcript
+
+
+def test_state_diagram_in_the_docs_is_generated_from_the_tables() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("gen_states", root / "docs" / "gen_states.py")
+    assert spec is not None
+    assert spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    doc = (root / "docs" / "transport.md").read_text(encoding="utf-8")
+    assert doc == mod.render(doc), "docs/transport.md is stale: run python docs/gen_states.py"

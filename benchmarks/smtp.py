@@ -1,0 +1,273 @@
+"""SMTP client throughput and memory: smtplib, aiosmtplib, mailfmt (sync and
+async) and a raw pipelined floor, in one run, each server in its own process.
+
+    pip install -e .[bench]
+    python benchmarks/smtp.py [--messages 2000] [--big-mb 100]
+
+Servers: a minimal asyncio server that answers every command at once (it
+shows the client's own cost), aiosmtpd, and Postfix when MAILFMT_POSTFIX_PORT
+is set (.ci/postfix.sh starts one). Per client: messages per second over one
+connection, and client CPU time per message (time.process_time, which does
+not count the server processes). Then the peak memory growth (ru_maxrss) of
+sending one message with a large attachment, in a fresh process per client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mailfmt import Message
+from mailfmt.transport import AsyncSMTPClient, SMTPClient
+
+FROM, TO = "bench@example.com", "sink@example.org"
+
+
+# ---- servers -----------------------------------------------------------------------
+
+def _fast_server(port: int, ready: mp.synchronize.Event) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 fast ESMTP\r\n")
+        buf = b""
+        in_data = False
+        while True:
+            chunk = await reader.read(262144)
+            if not chunk:
+                break
+            buf += chunk
+            out = []
+            while True:
+                if in_data:
+                    end = buf.find(b"\r\n.\r\n")
+                    if end == -1 and buf.startswith(b".\r\n"):
+                        end, skip = 0, 3
+                    elif end == -1:
+                        # keep a tail that may hold the start of the terminator
+                        break
+                    else:
+                        skip = 5
+                    buf = buf[end + skip:]
+                    in_data = False
+                    out.append(b"250 2.0.0 queued\r\n")
+                    continue
+                nl = buf.find(b"\r\n")
+                if nl == -1:
+                    break
+                line, buf = buf[:nl], buf[nl + 2:]
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    out.append(b"250-fast\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 0\r\n")
+                elif verb == b"DATA":
+                    in_data = True
+                    out.append(b"354 go\r\n")
+                elif verb == b"QUIT":
+                    out.append(b"221 bye\r\n")
+                else:
+                    out.append(b"250 ok\r\n")
+            if out:
+                writer.write(b"".join(out))
+                await writer.drain()
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        ready.set()
+        async with server:
+            await server.serve_forever()
+    asyncio.run(main())
+
+
+def _aiosmtpd_server(port: int, ready: mp.synchronize.Event) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Discard:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            return "250 OK"
+    ctl = Controller(Discard(), hostname="127.0.0.1", port=port, data_size_limit=0)
+    ctl.start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(target: Callable[[int, mp.synchronize.Event], None]) -> tuple[mp.Process, int]:
+    port = free_port()
+    ready = mp.Event()
+    proc = mp.Process(target=target, args=(port, ready), daemon=True)
+    proc.start()
+    ready.wait(10)
+    time.sleep(0.2)
+    return proc, port
+
+
+# ---- clients -----------------------------------------------------------------------
+
+def build(n: int) -> list[Message]:
+    body = "This is a line of a typical notification message body.\n" * 85
+    return [Message(from_=FROM, to=TO, subject=f"Message {i}", text=body,
+                    message_id=f"<bench-{i}@example.com>") for i in range(n)]
+
+
+def run_smtplib(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    with smtplib.SMTP("127.0.0.1", port) as s:
+        for data in raw:
+            s.sendmail(FROM, [TO], data)
+
+
+def run_aiosmtplib(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    import aiosmtplib
+
+    async def main() -> None:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False) as s:
+            for data in raw:
+                await s.sendmail(FROM, [TO], data)
+    asyncio.run(main())
+
+
+def run_mailfmt(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    with SMTPClient("127.0.0.1", port, tls="none") as c:
+        for m in msgs:
+            c.send(m)
+
+
+def run_mailfmt_async(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    async def main() -> None:
+        async with AsyncSMTPClient("127.0.0.1", port, tls="none") as c:
+            for m in msgs:
+                await c.send(m)
+    asyncio.run(main())
+
+
+def run_raw(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    """The floor: the same command stream, pipelined, no checks, no parsing."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        f = s.makefile("rb")
+
+        def reply() -> None:
+            line = f.readline()
+            while line[3:4] == b"-":
+                line = f.readline()
+        reply()
+        s.sendall(b"EHLO bench.example.com\r\n")
+        reply()
+        head = f"MAIL FROM:<{FROM}>\r\nRCPT TO:<{TO}>\r\nDATA\r\n".encode()
+        for data in raw:
+            s.sendall(head + data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
+            for _ in range(4):
+                reply()
+        s.sendall(b"QUIT\r\n")
+
+
+CLIENTS = [("smtplib", run_smtplib), ("aiosmtplib", run_aiosmtplib),
+           ("mailfmt (sync)", run_mailfmt), ("mailfmt (async)", run_mailfmt_async),
+           ("raw pipelined floor", run_raw)]
+
+
+def measure(fn: Callable[..., None], port: int, msgs: list[Message],
+            raw: list[bytes]) -> tuple[float, float]:
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    fn(port, msgs, raw)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return len(msgs) / wall, cpu / len(msgs) * 1e6
+
+
+# ---- memory ------------------------------------------------------------------------
+
+_MEM_CHILD = r"""
+import resource, sys, smtplib
+from email.message import EmailMessage
+from pathlib import Path
+kind, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+from mailfmt import Attachment, Message
+from mailfmt.transport import SMTPClient
+import aiosmtplib, asyncio
+base = rss()
+if kind == "mailfmt":
+    m = Message(from_="bench@example.com", to="sink@example.org", text="big",
+                attachments=[Attachment.from_path(path)])
+    with SMTPClient("127.0.0.1", port, tls="none") as c:
+        c.send(m)
+else:
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = "bench@example.com", "sink@example.org", "big"
+    m.set_content("big")
+    m.add_attachment(Path(path).read_bytes(), maintype="application",
+                     subtype="octet-stream", filename="big.bin")
+    with smtplib.SMTP("127.0.0.1", port) as s:
+        s.send_message(m)
+print((rss() - base) / 1024)
+"""
+
+
+def memory(port: int, size_mb: int) -> list[tuple[str, float]]:
+    with tempfile.NamedTemporaryFile(suffix=".bin", delete=False) as f:
+        block = os.urandom(1 << 20)
+        for _ in range(size_mb):
+            f.write(block)
+        path = f.name
+    try:
+        out = []
+        for kind in ("mailfmt", "smtplib"):
+            res = subprocess.run([sys.executable, "-c", _MEM_CHILD, kind, str(port), path],
+                                 capture_output=True, text=True, check=True)
+            out.append((kind, float(res.stdout.strip())))
+        return out
+    finally:
+        Path(path).unlink()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--messages", type=int, default=2000)
+    ap.add_argument("--big-mb", type=int, default=100)
+    args = ap.parse_args()
+    msgs = build(args.messages)
+    raw = [m.to_bytes() for m in msgs]
+    print(f"{len(msgs)} messages of {len(raw[0])} octets, one connection per client\n")
+    servers: list[tuple[str, int, mp.Process | None]] = []
+    for name, target in (("fast server", _fast_server), ("aiosmtpd", _aiosmtpd_server)):
+        proc, port = start(target)
+        servers.append((name, port, proc))
+    if os.environ.get("MAILFMT_POSTFIX_PORT"):
+        servers.append(("postfix", int(os.environ["MAILFMT_POSTFIX_PORT"]), None))
+    try:
+        for name, port, _ in servers:
+            print(f"== {name}")
+            print(f"   {'client':<22}{'msgs/s':>10}{'CPU us/msg':>12}")
+            rates = {}
+            for cname, fn in CLIENTS:
+                rate, cpu = measure(fn, port, msgs, raw)
+                rates[cname] = rate
+                print(f"   {cname:<22}{rate:>10.0f}{cpu:>12.0f}")
+            print(f"   mailfmt sync / smtplib: {rates['mailfmt (sync)'] / rates['smtplib']:.2f}x,"
+                  f" async / aiosmtplib: "
+                  f"{rates['mailfmt (async)'] / rates['aiosmtplib']:.2f}x\n")
+        fast_port = servers[0][1]
+        print(f"== peak memory growth sending a {args.big_mb} MB attachment (fast server)")
+        for kind, mb in memory(fast_port, args.big_mb):
+            print(f"   {kind:<22}{mb:>10.1f} MB")
+    finally:
+        for _, _, proc in servers:
+            if proc is not None:
+                proc.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""``mailfmt send FILE.eml``: lint, then send, then one line per recipient.
+
+Exit codes: 0 every recipient accepted, 1 a recipient not accepted or the
+send failed, 2 usage error, unreadable file or a message that fails lint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import ssl
+import sys
+from pathlib import Path
+
+from ..errors import MessageRejected, TransportError
+from ..lint.source import read_section
+from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_lenient
+from ._session import SendResult
+from ._sync import SMTPClient
+
+__all__ = ["add_send_parser", "run_send"]
+
+
+def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("send", help="lint an .eml file, then send it over SMTP")
+    p.add_argument("file", help="the .eml file (- for standard input)")
+    p.add_argument("--host", required=True)
+    p.add_argument("--port", type=int, default=None,
+                   help="default: 465 with --tls implicit, else 587")
+    p.add_argument("--tls", choices=("starttls", "implicit", "none"), default="starttls")
+    p.add_argument("--user", default=None)
+    p.add_argument("--password-env", default=None, metavar="VAR",
+                   help="name of the environment variable that holds the password")
+    p.add_argument("--from", dest="mail_from", default=None,
+                   help="envelope sender (default: Sender, else the first From mailbox)")
+    p.add_argument("--to", dest="rcpt_to", action="append", default=None,
+                   help="envelope recipient, repeatable (default: To, Cc)")
+    p.add_argument("--cafile", default=None, help="trust this CA bundle for the server")
+    p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--allow-partial", action="store_true",
+                   help="send to the accepted recipients even if others are refused")
+    p.add_argument("--allow-insecure-auth", action="store_true",
+                   help="allow AUTH without TLS to a loopback server")
+    p.set_defaults(func=run_send)
+
+
+def _envelope(data: bytes) -> tuple[str | None, list[str], bool]:
+    sec = read_section(data, 0, len(data), 10_000)
+    fields: dict[str, str] = {}
+    for f in sec.fields:
+        fields.setdefault(f.name.lower(), f.value)
+    has_bcc = "bcc" in fields
+
+    def boxes(name: str) -> list[str]:
+        value = fields.get(name)
+        if value is None:
+            return []
+        try:
+            items, _ = parse_address_list_lenient(value)
+        except AddressSyntaxError:
+            return []
+        out: list[str] = []
+        for item in items:
+            out.extend(m.addr_spec for m in (item.members if isinstance(item, ParsedGroup)
+                                             else [item]))
+        return out
+
+    origins = boxes("sender") or boxes("from")
+    return (origins[0] if origins else None), boxes("to") + boxes("cc"), has_bcc
+
+
+def _print(result: SendResult) -> None:
+    for r in result.recipients:
+        code = f"{r.code} " if r.code else ""
+        enh = ".".join(map(str, r.enhanced)) + " " if r.enhanced else ""
+        print(f"{r.status:<9} {r.address}  {code}{enh}{r.text}".rstrip())
+
+
+def run_send(args: argparse.Namespace) -> int:
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"mailfmt send: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    origin, rcpts, has_bcc = _envelope(data)
+    mail_from = args.mail_from or origin
+    rcpt_to = args.rcpt_to or list(dict.fromkeys(rcpts))
+    if has_bcc:
+        print("mailfmt send: the message has a Bcc field, which every recipient would see; "
+              "remove it and name the hidden recipients with --to", file=sys.stderr)
+        return 2
+    if not mail_from or not rcpt_to:
+        print("mailfmt send: no envelope sender or recipients in the headers; "
+              "give --from and --to", file=sys.stderr)
+        return 2
+    password = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if password is None:
+            print(f"mailfmt send: ${args.password_env} is not set", file=sys.stderr)
+            return 2
+    if (args.user is None) != (password is None):
+        print("mailfmt send: --user and --password-env go together", file=sys.stderr)
+        return 2
+    ctx = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
+    try:
+        with SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
+                        password=password, ssl_context=ctx, timeout=args.timeout,
+                        allow_insecure_auth=args.allow_insecure_auth) as client:
+            result = client.send_raw(data, mail_from=mail_from, rcpt_to=rcpt_to,
+                                     allow_partial=args.allow_partial)
+    except MessageRejected as exc:
+        print(f"mailfmt send: not sent: {exc}", file=sys.stderr)
+        return 2
+    except TransportError as exc:
+        if exc.result is not None:
+            _print(exc.result)
+        print(f"mailfmt send: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"mailfmt send: {exc}", file=sys.stderr)
+        return 2
+    _print(result)
+    return 0 if result.ok else 1
