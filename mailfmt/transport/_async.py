@@ -7,6 +7,8 @@ parses them when the flow asks for a reply.
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import ssl
 from collections import deque
 from collections.abc import Sequence
@@ -136,6 +138,9 @@ class AsyncSMTPClient:
         except OSError as exc:
             raise ConnectError(f"cannot connect to {self.host}:{self.port}: "
                                f"{exc.strerror or exc}", phase="connect") from None
+        sock = stream.transport.get_extra_info("socket") if stream.transport else None
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._stream = stream
         self._conn = ClientConnection()
         try:
@@ -160,6 +165,9 @@ class AsyncSMTPClient:
 
     async def quit(self) -> None:
         if self._conn is None:
+            return
+        if not logger.isEnabledFor(logging.DEBUG):
+            self._logged = len(self._conn.transcript)
             return
         try:
             await self._run(close_session(self._conn, self._opts))
@@ -293,6 +301,9 @@ class AsyncSMTPClient:
 
     def _log(self) -> None:
         if self._conn is None:
+            return
+        if not logger.isEnabledFor(logging.DEBUG):
+            self._logged = len(self._conn.transcript)
             return
         for line in self._conn.transcript[self._logged:]:
             logger.debug("%s:%s %s", self.host, self.port, line)

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import SecretStr
 
 from ..errors import MessageRejected
+from ..models.body import Attachment, Multipart, Part
 from ..models.message import Message
 from ._session import SessionOptions
 
@@ -70,9 +71,29 @@ def message_job(message: Message, mail_from: str | None,
     """Envelope and byte source for a validated Message (Bcc in the envelope only)."""
     env = message.envelope
     utf8 = message.policy.utf8
+    source: Callable[[], Iterator[bytes]]
+    if any(a.path is not None for a in _attachments(message)):
+        # Files are streamed: read when sent (and once more for SIZE).
+        source = message.iter_bytes
+    else:
+        # Everything is in memory already: format it once, for SIZE and DATA.
+        data = message.to_bytes()
+
+        def source() -> Iterator[bytes]:
+            yield data
     return (mail_from if mail_from is not None else env.mail_from,
             list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-            message.iter_bytes, utf8 and not _ascii_message(message), utf8)
+            source, utf8 and not _ascii_message(message), utf8)
+
+
+def _attachments(message: Message) -> Iterator[Attachment]:
+    stack: list[Part] = [message.mime_tree()]
+    while stack:
+        part = stack.pop()
+        if isinstance(part, Multipart):
+            stack.extend(part.parts)
+        elif isinstance(part, Attachment):
+            yield part
 
 
 def _ascii_message(message: Message) -> bool:

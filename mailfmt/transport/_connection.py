@@ -14,7 +14,6 @@ the server sent). After either, the connection is in State.ERROR.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
 
 from ..errors import ConnectionLost, LocalProtocolError, RemoteProtocolError
@@ -126,7 +125,9 @@ class ClientConnection:
             self.state = State.ERROR
             raise RemoteProtocolError(f"unsolicited reply: {reply}")
         command = self._pending.popleft()
-        reply = dataclasses.replace(reply, command=command)
+        # The reply is new and not yet shared: attach what it answers in place
+        # (dataclasses.replace would copy it for every reply).
+        object.__setattr__(reply, "command", command)
         self.transcript.append(f"S: {reply}")
         if type(command) not in NO_CHANGE:
             nxt = ON_REPLY.get((type(command), reply_class(reply.code)))

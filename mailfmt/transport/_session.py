@@ -277,8 +277,19 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
 
     while queue:
         batch, queue = queue[:RCPT_BATCH], queue[RCPT_BATCH:]
-        mail_reply, rcpt_replies = yield from _envelope(conn, opts, mail_from, tuple(params),
-                                                        batch)
+        # DATA joins the pipelined envelope when that cannot deliver to a
+        # subset the caller did not allow: with one recipient, a refused RCPT
+        # makes the server refuse DATA too (RFC 2920 3.1).
+        with_data = conn.capabilities.has("PIPELINING") and (allow_partial or len(batch) == 1)
+        mail_reply, rcpt_replies, early = yield from _envelope(
+            conn, opts, mail_from, tuple(params), batch, with_data=with_data)
+        if early is not None and early.code == 354 and (
+                mail_reply.code // 100 != 2 or not any(r.code // 100 == 2 for r in rcpt_replies)):
+            # A server that says 354 with no valid recipient: end the data
+            # at once, empty, and never send the message.
+            yield Write(conn.send(EndOfMessage()), "message", opts.t("message"))
+            yield ReadReply("final", opts.t("final"))
+            early = None
         if mail_reply.code // 100 != 2:
             yield from _rset(conn, opts)
             raise SenderRefused(f"the server refused the sender: {mail_reply}",
@@ -315,7 +326,10 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
                 reply=refused[0], phase="rcpt", result=result())
         for addr in accepted:
             results[addr] = RecipientResult(addr, "unknown", text="message not yet sent")
-        data_reply = yield from _command(conn, Data(), "data", opts)
+        if early is not None:
+            data_reply = early
+        else:
+            data_reply = yield from _command(conn, Data(), "data", opts)
         if data_reply.code != 354:
             for addr in accepted:
                 results[addr] = RecipientResult(addr, "deferred" if data_reply.is_transient
@@ -368,26 +382,33 @@ def _first_reply(res: SendResult) -> Reply:
 
 
 def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
-              params: tuple[str, ...], batch: list[str]) -> Flow[tuple[Reply, list[Reply]]]:
+              params: tuple[str, ...], batch: list[str], *,
+              with_data: bool) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
+    """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in order."""
     mail = Mail(mail_from, params)
     if conn.capabilities.has("PIPELINING"):
-        # RFC 2920: MAIL and every RCPT in one write, replies read in order.
+        # RFC 2920: the whole group in one write, replies read in order.
         data = conn.send(mail) + b"".join(conn.send(Rcpt(a)) for a in batch)
+        if with_data:
+            data += conn.send(Data())
         yield Write(data, "mail", opts.t("mail"))
         mail_reply: Reply = yield ReadReply("mail", opts.t("mail"))
         replies = []
         for _ in batch:
             r: Reply = yield ReadReply("rcpt", opts.t("rcpt"))
             replies.append(r)
-        return mail_reply, replies
+        data_reply: Reply | None = None
+        if with_data:
+            data_reply = yield ReadReply("data", opts.t("data"))
+        return mail_reply, replies, data_reply
     mail_reply = yield from _command(conn, mail, "mail", opts)
     if mail_reply.code // 100 != 2:
-        return mail_reply, []
+        return mail_reply, [], None
     replies = []
     for addr in batch:
         r = yield from _command(conn, Rcpt(addr), "rcpt", opts)
         replies.append(r)
-    return mail_reply, replies
+    return mail_reply, replies, None
 
 
 def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes]) -> Flow[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 import time
@@ -76,6 +77,8 @@ class SMTPClient:
         except OSError as exc:
             raise ConnectError(f"cannot connect to {self.host}:{self.port}: "
                                f"{exc.strerror or exc}", phase="connect") from None
+        # Commands are small and each waits for its reply: no Nagle delay.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
         self._conn = ClientConnection()
         try:
@@ -105,6 +108,9 @@ class SMTPClient:
     def quit(self) -> None:
         """Say QUIT; a failure here is logged, never raised (RFC 5321 4.1.1.10)."""
         if self._conn is None:
+            return
+        if not logger.isEnabledFor(logging.DEBUG):
+            self._logged = len(self._conn.transcript)
             return
         try:
             self._run(close_session(self._conn, self._opts))
@@ -233,6 +239,9 @@ class SMTPClient:
 
     def _log(self) -> None:
         if self._conn is None:
+            return
+        if not logger.isEnabledFor(logging.DEBUG):
+            self._logged = len(self._conn.transcript)
             return
         lines = self._conn.transcript
         for line in lines[self._logged:]:

@@ -391,3 +391,51 @@ def test_pipelining_sends_envelope_in_one_write(driver: str, scripted: Any) -> N
     s = scripted(script)
     assert run(driver, s.port).ok
     assert chunks[0].count(b"RCPT TO") == 3 and chunks[0].startswith(b"MAIL FROM")
+
+
+def test_single_recipient_pipelines_data_too(driver: str, scripted: Any) -> None:
+    groups: list[bytes] = []
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        p._fill()
+        groups.append(p.buf)
+        p.buf = b""
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()
+        p.send(b"250 queued\r\n")
+    s = scripted(script)
+    assert run(driver, s.port, ONE).ok
+    assert groups[0].startswith(b"MAIL FROM:<alice@example.com>")
+    assert groups[0].endswith(b"RCPT TO:<r1@example.org>\r\nDATA\r\n")
+
+
+def test_pipelined_data_with_the_only_recipient_refused(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        for _ in range(3):
+            p.line()
+        p.send(b"250 ok\r\n550 5.1.1 no such user\r\n554 5.5.1 no valid recipients\r\n")
+        assert p.line() == b"RSET"
+        p.send(b"250 ok\r\n")
+    s = scripted(script)
+    with pytest.raises(RecipientsRefused) as exc:
+        run(driver, s.port, ONE)
+    assert [r.status for r in exc.value.result.recipients] == ["rejected"]
+    assert b"Subject" not in s.received
+
+
+def test_broken_server_354_without_recipients_gets_no_message(driver: str,
+                                                              scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        for _ in range(3):
+            p.line()
+        p.send(b"250 ok\r\n550 5.1.1 no such user\r\n354 go anyway\r\n")
+        p.data()
+        p.send(b"554 5.5.1 nothing to deliver\r\n")
+    s = scripted(script)
+    with pytest.raises(RecipientsRefused):
+        run(driver, s.port, ONE)
+    after = bytes(s.received).split(b"DATA\r\n", 1)[1]
+    assert after.startswith(b".\r\n") and b"Subject" not in after
