@@ -40,6 +40,8 @@ def add_lint_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--jobs", "-j", type=int, default=0,
                    help="parallel processes (default: all cores)")
     p.add_argument("--no-config", action="store_true", help="ignore pyproject.toml")
+    p.add_argument("--utf8", action="store_true",
+                   help="the mail is sent with SMTPUTF8: allow UTF-8 in header fields")
     p.set_defaults(func=run_lint)
 
 
@@ -119,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--line-length must be between 78 and 998")
     strict = args.strict or bool(fc and fc.strict)
     glob = args.glob or (fc.glob if fc else None) or "*.eml"
-    cfg = LintConfig(select=select, ignore=ignore, line_length=line_length)
+    cfg = LintConfig(select=select, ignore=ignore, line_length=line_length, utf8=args.utf8)
     files = list(_inputs(args.paths, glob))
     if files.count("-") > 1:
         raise UsageError("'-' (stdin) can be given once")

@@ -16,8 +16,10 @@ PER_RULE_CAP = 100
 
 
 class Context:
-    def __init__(self, raw: bytes, enabled: frozenset[str], line_length: int) -> None:
+    def __init__(self, raw: bytes, enabled: frozenset[str], line_length: int, *,
+                 utf8: bool = False) -> None:
         self.raw = raw
+        self.utf8 = utf8
         self.src = Source(raw)
         self.enabled = enabled
         self.line_length = line_length

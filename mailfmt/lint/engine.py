@@ -30,6 +30,9 @@ class LintConfig:
     select: tuple[str, ...] = ("",)
     ignore: tuple[str, ...] = ()
     line_length: int = 78
+    #: the message travels with SMTPUTF8 (RFC 6531/6532): UTF-8 in header
+    #: fields is allowed, only octets that are not UTF-8 break E101
+    utf8: bool = False
     enabled: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -52,7 +55,7 @@ def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, 
     """
     data = bytes(raw)
     cfg = config or _DEFAULT
-    ctx = Context(data, cfg.enabled, cfg.line_length)
+    ctx = Context(data, cfg.enabled, cfg.line_length, utf8=cfg.utf8)
     top = read_section(data, 0, len(data), _MAX_TOP_FIELDS)
     check_section_syntax(ctx, top, None)
     check_message_fields(ctx, top)

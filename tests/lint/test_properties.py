@@ -75,3 +75,21 @@ def test_address_fast_path_agrees_with_email_validator(spec: str) -> None:
         valid = False
     if headers._SIMPLE_ADDR.fullmatch(spec) and spec.index("@") <= 64:
         assert valid, spec
+
+
+@given(messages(utf8=True))
+def test_utf8_messages_lint_clean_in_utf8_mode(msg: Message) -> None:
+    from mailfmt.lint import LintConfig
+
+    raw = msg.to_bytes()
+    assert lint(raw, LintConfig(utf8=True)).violations == ()
+    if not raw.split(b"\r\n\r\n", 1)[0].isascii():
+        assert "E101" in {v.code for v in lint(raw).violations}
+
+
+def test_utf8_mode_still_reports_invalid_octets() -> None:
+    from mailfmt.lint import LintConfig
+
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Subject: caf\xe9\r\n\r\nhi\r\n")
+    assert [v.code for v in lint(raw, LintConfig(utf8=True)).violations] == ["E101"]

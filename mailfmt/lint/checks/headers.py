@@ -65,6 +65,13 @@ def check_section_syntax(ctx: Context, sec: Section, part: str | None) -> None:
                     what="whitespace before the colon")
         if not ascii_only:
             m = _NON_ASCII.search(f.value)
+            if m and ctx.utf8:
+                # RFC 6532 3.2: UTF-8 is allowed; only invalid octets break it.
+                try:
+                    f.value.encode("latin-1").decode("utf-8")
+                    m = None
+                except UnicodeDecodeError as exc:
+                    m = _NON_ASCII.search(f.value, exc.start)
             if m:
                 ctx.add("non-ascii-header", f.offset_of(m.start()), header=f.name, part=part)
         m = _CONTROL.search(f.value) if controls else None

@@ -1,0 +1,141 @@
+"""The sink as a library, through `mailfmt sink` in a subprocess, and the
+pytest plugin with several senders."""
+
+from __future__ import annotations
+
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mailfmt import Message
+from mailfmt.sink import Sink, SinkError
+from mailfmt.transport import SMTPClient
+
+from ..transport.conftest import free_port
+
+pytest_plugins = ["pytester"]
+
+MSG = Message(from_="alice@example.com", to=["bob@example.org"], subject="Hi", text="Hello\n")
+
+
+def test_library_sink_stores_byte_for_byte_and_lints(tmp_path: Path) -> None:
+    with Sink(maildir=tmp_path / "md") as sink, SMTPClient(sink.host, sink.port,
+                                                           tls="none") as c:
+        c.send(MSG)
+    [m] = sink.messages
+    assert m.raw == MSG.to_bytes() and m.report.ok
+    assert m.path is not None and m.path.read_bytes() == m.raw
+    assert m.path.parent == tmp_path / "md" / "new"
+    assert m.message == MSG
+
+
+def test_bind_refusal() -> None:
+    with pytest.raises(SinkError, match="not a loopback address"):
+        Sink("0.0.0.0")
+
+
+def start_cli(*args: str) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mailfmt.cli", "sink", "--port", str(port),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=2):
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the sink did not start: " + proc.stderr.read())
+
+
+def test_cli_sink_report_maildir_and_clean_shutdown(tmp_path: Path) -> None:
+    maildir = tmp_path / "md"
+    proc, port = start_cli("--maildir", str(maildir))
+    bad = b"From: alice@example.com\r\nTo: bob@example.org\r\nSubject: no date\r\n\r\nx\r\n"
+    with smtplib.SMTP("127.0.0.1", port) as s:
+        s.sendmail("alice@example.com", ["bob@example.org"], MSG.to_bytes())
+        s.sendmail("alice@example.com", ["bob@example.org", "carol@example.org"], bad)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "stopped; 2 message(s)" in err
+    lines = out.splitlines()
+    assert lines[0].startswith("alice@example.com -> bob@example.org") and "clean" in lines[0]
+    assert "bob@example.org, carol@example.org" in lines[1] and "H202 x1" in lines[1]
+    assert any("H202 missing-date" in line for line in lines[2:])
+    stored = sorted((maildir / "new").iterdir())
+    assert [p.read_bytes() for p in stored] == [MSG.to_bytes(), bad]
+
+
+def test_cli_sink_strict_rejects_bare_lf(tmp_path: Path) -> None:
+    proc, port = start_cli("--strict", "--json", "--maildir", str(tmp_path / "md"))
+    try:
+        with smtplib.SMTP("127.0.0.1", port) as s:
+            # smtplib sends bytes as they are: the bare LF reaches the server.
+            with pytest.raises(smtplib.SMTPDataError) as exc:
+                s.sendmail("alice@example.com", ["bob@example.org"],
+                           b"From: alice@example.com\r\n\r\nbare\nLF\r\n")
+            assert exc.value.smtp_code == 550 and b"bare <LF>" in exc.value.smtp_error
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    assert not list((tmp_path / "md" / "new").iterdir())
+
+
+def test_cli_sink_refuses_remote_bind() -> None:
+    res = subprocess.run([sys.executable, "-m", "mailfmt.cli", "sink", "--host", "0.0.0.0"],
+                         capture_output=True, text=True, timeout=20, check=False)
+    assert res.returncode == 2 and "not a loopback address" in res.stderr
+
+
+PLUGIN_TEST = '''
+import asyncio, smtplib
+from mailfmt import Message
+from mailfmt.transport import SMTPClient
+
+MSG = Message(from_="alice@example.com", to="bob@example.org", subject="Hi", text="Hello\\n")
+
+def test_smtplib(smtp_sink):
+    with smtplib.SMTP(smtp_sink.host, smtp_sink.port) as s:
+        s.send_message(__import__("email").message_from_bytes(MSG.to_bytes()))
+    assert smtp_sink.messages[0].rcpt_to == ["bob@example.org"]
+    smtp_sink.assert_clean()
+
+def test_mailfmt(smtp_sink):
+    with SMTPClient(smtp_sink.host, smtp_sink.port, tls="none") as c:
+        c.send(MSG)
+    assert smtp_sink.messages[0].message == MSG
+    smtp_sink.assert_clean(strict=True)
+
+def test_aiosmtplib(smtp_sink):
+    import aiosmtplib
+    asyncio.run(aiosmtplib.send(MSG.to_bytes(), sender="alice@example.com",
+                                recipients=["bob@example.org"], hostname=smtp_sink.host,
+                                port=smtp_sink.port, start_tls=False))
+    smtp_sink.assert_clean()
+
+def test_dirty_mail_fails(smtp_sink):
+    with smtplib.SMTP(smtp_sink.host, smtp_sink.port) as s:
+        s.sendmail("a@example.com", ["b@example.org"], b"Subject: x\\r\\n\\r\\nno from\\r\\n")
+    smtp_sink.assert_clean()
+'''
+
+
+def test_pytest_plugin_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(PLUGIN_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*H201 missing-from*"])
+
+
+def test_precommit_hooks_name_real_commands() -> None:
+    text = (Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text()
+    assert "entry: mailfmt lint" in text and "entry: mailfmt fmt --check" in text
+    assert os.path.exists(Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml")
