@@ -121,6 +121,20 @@ def test_aiosmtplib(smtp_sink):
                                 port=smtp_sink.port, start_tls=False))
     smtp_sink.assert_clean()
 
+def test_django(smtp_sink):
+    import django
+    from django.conf import settings
+    if not settings.configured:
+        settings.configure(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                           EMAIL_HOST=smtp_sink.host, EMAIL_PORT=smtp_sink.port,
+                           EMAIL_USE_TLS=False, DEFAULT_CHARSET="utf-8")
+        django.setup()
+    settings.EMAIL_PORT = smtp_sink.port
+    from django.core.mail import send_mail
+    send_mail("Grüße", "Hello from Django\\n", "alice@example.com", ["bob@example.org"])
+    assert smtp_sink.messages[0].rcpt_to == ["bob@example.org"]
+    smtp_sink.assert_clean()
+
 def test_dirty_mail_fails(smtp_sink):
     with smtplib.SMTP(smtp_sink.host, smtp_sink.port) as s:
         s.sendmail("a@example.com", ["b@example.org"], b"Subject: x\\r\\n\\r\\nno from\\r\\n")
@@ -131,7 +145,7 @@ def test_dirty_mail_fails(smtp_sink):
 def test_pytest_plugin_fixture(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(PLUGIN_TEST)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*H201 missing-from*"])
 
 
