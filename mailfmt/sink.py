@@ -8,7 +8,6 @@ lost on exit.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from typing import Any
 from .errors import ParseError
 from .lint import LintConfig, Report, lint
 from .models.message import Message
+from .transport._common import is_loopback
 
 __all__ = ["ReceivedMessage", "Sink", "SinkError"]
 
@@ -64,15 +64,6 @@ class ReceivedMessage:
         return {"mail_from": self.mail_from, "rcpt_to": self.rcpt_to, "size": len(self.raw),
                 "path": str(self.path) if self.path else None, "ok": self.report.ok,
                 "violations": [v.as_dict() for v in self.report.violations]}
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -118,7 +109,7 @@ class Sink:
                  tls_context: ssl.SSLContext | None = None,
                  auth: tuple[str, str] | None = None, allow_remote: bool = False,
                  on_message: Callable[[ReceivedMessage], None] | None = None) -> None:
-        if not allow_remote and not _is_loopback(host):
+        if not allow_remote and not is_loopback(host):
             raise SinkError(f"refusing to listen on {host}, which is not a loopback address "
                             "(the sink accepts mail from anyone who can reach it); "
                             "pass allow_remote=True / --allow-remote to do it anyway")

@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import distributed
 import pytest
 
-distributed = pytest.importorskip("distributed")
-
-from mailfmt.dask import RECORD_KEYS, lint_paths  # noqa: E402
+from mailfmt.dask import RECORD_KEYS, lint_paths
 
 FIXTURES = Path(__file__).parent / "lint" / "fixtures"
 

@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from pydantic import SecretStr
-
 from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, TransportError
 from ..models.message import Message
-from ._common import TLSMode, default_port, logger, make_options, message_job, raw_job
+from ._common import ClientBase, TLSMode, logger, message_job, raw_job
 from ._connection import ClientConnection
 from ._events import NEED_DATA, Reply
 from ._session import (
@@ -89,34 +87,14 @@ class _Stream(asyncio.Protocol):
         return self.chunks.popleft()
 
 
-class AsyncSMTPClient:
+class AsyncSMTPClient(ClientBase):
     """The asyncio twin of :class:`~mailfmt.transport.SMTPClient`.
 
     >>> async with AsyncSMTPClient("smtp.example.com", 587) as c:  # doctest: +SKIP
     ...     result = await c.send(message)
     """
 
-    def __init__(self, host: str, port: int | None = None, *, tls: TLSMode = "starttls",
-                 username: str | None = None, password: str | SecretStr | None = None,
-                 oauth_token: str | SecretStr | None = None, auth_mechanism: str | None = None,
-                 ssl_context: ssl.SSLContext | None = None, timeout: float = 60.0,
-                 local_hostname: str | None = None, allow_insecure_auth: bool = False,
-                 tls_hostname: str | None = None) -> None:
-        self.host = host
-        self.port = port if port is not None else default_port(tls)
-        self._opts = make_options(host, tls=tls, timeout=timeout, username=username,
-                                  password=password, oauth_token=oauth_token,
-                                  auth_mechanism=auth_mechanism,
-                                  allow_insecure_auth=allow_insecure_auth,
-                                  local_hostname=local_hostname)
-        self._ssl = ssl_context
-        self._tls_hostname = tls_hostname or host
-        self._stream: _Stream | None = None
-        self._conn: ClientConnection | None = None
-        self._logged = 0
-
-    def __repr__(self) -> str:
-        return f"AsyncSMTPClient({self.host!r}, {self.port}, tls={self._opts.tls!r})"
+    _stream: _Stream | None = None
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
@@ -148,8 +126,7 @@ class AsyncSMTPClient:
         except BaseException:
             await self.aclose()
             raise
-        self._opts = type(self._opts)(**{**self._opts.__dict__, "password": None,
-                                         "oauth_token": None, "username": None})
+        self._forget_credentials()
 
     async def __aenter__(self) -> AsyncSMTPClient:
         await self.connect()
@@ -184,10 +161,6 @@ class AsyncSMTPClient:
                 await asyncio.wait_for(stream.lost.wait(), 5)
             except asyncio.TimeoutError:  # pragma: no cover - a stuck peer
                 stream.transport.abort()
-
-    @property
-    def transcript(self) -> list[str]:
-        return list(self._conn.transcript) if self._conn else []
 
     async def send(self, message: Message, *, mail_from: str | None = None,
                    rcpt_to: Sequence[str] | None = None,
@@ -298,16 +271,6 @@ class AsyncSMTPClient:
             raise TLSError("the TLS handshake did not complete", phase="starttls")
         assert isinstance(transport, asyncio.Transport)
         self._stream.transport = transport
-
-    def _log(self) -> None:
-        if self._conn is None:
-            return
-        if not logger.isEnabledFor(logging.DEBUG):
-            self._logged = len(self._conn.transcript)
-            return
-        for line in self._conn.transcript[self._logged:]:
-            logger.debug("%s:%s %s", self.host, self.port, line)
-        self._logged = len(self._conn.transcript)
 
 
 async def send_async(message: Message, *, host: str, port: int | None = None,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import socket
+import ssl
 from collections.abc import Callable, Iterator, Sequence
 from typing import Literal
 
@@ -13,9 +15,11 @@ from pydantic import SecretStr
 from ..errors import MessageRejected
 from ..models.body import Attachment, Multipart, Part
 from ..models.message import Message
+from ._connection import ClientConnection
 from ._session import SessionOptions
 
-__all__ = ["TLSMode", "logger", "make_options", "message_job", "raw_job"]
+__all__ = ["ClientBase", "TLSMode", "is_loopback", "logger", "make_options", "message_job",
+           "raw_job"]
 
 logger = logging.getLogger("mailfmt.transport")
 
@@ -127,3 +131,49 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
 
     needs_utf8 = not (mail_from.isascii() and all(r.isascii() for r in rcpt_to))
     return mail_from, list(rcpt_to), source, needs_utf8, not data.isascii()
+
+
+class ClientBase:
+    """What the blocking and the asyncio client share: options, the session's
+    transcript and its logging. The drivers add only the moving of bytes."""
+
+    def __init__(self, host: str, port: int | None = None, *, tls: TLSMode = "starttls",
+                 username: str | None = None, password: str | SecretStr | None = None,
+                 oauth_token: str | SecretStr | None = None, auth_mechanism: str | None = None,
+                 ssl_context: ssl.SSLContext | None = None, timeout: float = 60.0,
+                 local_hostname: str | None = None, allow_insecure_auth: bool = False,
+                 tls_hostname: str | None = None) -> None:
+        self.host = host
+        self.port = port if port is not None else default_port(tls)
+        self._opts = make_options(host, tls=tls, timeout=timeout, username=username,
+                                  password=password, oauth_token=oauth_token,
+                                  auth_mechanism=auth_mechanism,
+                                  allow_insecure_auth=allow_insecure_auth,
+                                  local_hostname=local_hostname)
+        self._ssl = ssl_context
+        self._tls_hostname = tls_hostname or host
+        self._conn: ClientConnection | None = None
+        self._logged = 0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.host!r}, {self.port}, tls={self._opts.tls!r})"
+
+    @property
+    def transcript(self) -> list[str]:
+        """The session so far, one line per command or reply, secrets redacted."""
+        return list(self._conn.transcript) if self._conn else []
+
+    def _forget_credentials(self) -> None:
+        # Credentials are not kept once the session has them (research 5.2).
+        self._opts = dataclasses.replace(self._opts, password=None, oauth_token=None,
+                                         username=None)
+
+    def _log(self) -> None:
+        if self._conn is None:
+            return
+        if not logger.isEnabledFor(logging.DEBUG):
+            self._logged = len(self._conn.transcript)
+            return
+        for line in self._conn.transcript[self._logged:]:
+            logger.debug("%s:%s %s", self.host, self.port, line)
+        self._logged = len(self._conn.transcript)

@@ -10,11 +10,9 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from pydantic import SecretStr
-
 from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, TransportError
 from ..models.message import Message
-from ._common import TLSMode, default_port, logger, make_options, message_job, raw_job
+from ._common import ClientBase, TLSMode, logger, message_job, raw_job
 from ._connection import ClientConnection
 from ._events import NEED_DATA, Reply
 from ._session import (
@@ -31,7 +29,7 @@ from ._session import (
 __all__ = ["SMTPClient", "send"]
 
 
-class SMTPClient:
+class SMTPClient(ClientBase):
     """A blocking SMTP client over the sans-IO core.
 
     >>> with SMTPClient("smtp.example.com", 587, username="u", password="p") as c:  # doctest: +SKIP
@@ -42,27 +40,7 @@ class SMTPClient:
     ``ssl.create_default_context()`` unless ``ssl_context`` is given.
     """
 
-    def __init__(self, host: str, port: int | None = None, *, tls: TLSMode = "starttls",
-                 username: str | None = None, password: str | SecretStr | None = None,
-                 oauth_token: str | SecretStr | None = None, auth_mechanism: str | None = None,
-                 ssl_context: ssl.SSLContext | None = None, timeout: float = 60.0,
-                 local_hostname: str | None = None, allow_insecure_auth: bool = False,
-                 tls_hostname: str | None = None) -> None:
-        self.host = host
-        self.port = port if port is not None else default_port(tls)
-        self._opts = make_options(host, tls=tls, timeout=timeout, username=username,
-                                  password=password, oauth_token=oauth_token,
-                                  auth_mechanism=auth_mechanism,
-                                  allow_insecure_auth=allow_insecure_auth,
-                                  local_hostname=local_hostname)
-        self._ssl = ssl_context
-        self._tls_hostname = tls_hostname or host
-        self._sock: socket.socket | None = None
-        self._conn: ClientConnection | None = None
-        self._logged = 0
-
-    def __repr__(self) -> str:
-        return f"SMTPClient({self.host!r}, {self.port}, tls={self._opts.tls!r})"
+    _sock: socket.socket | None = None
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -89,9 +67,7 @@ class SMTPClient:
         except BaseException:
             self.close()
             raise
-        # Credentials are not kept once the session has them (research 5.2).
-        self._opts = type(self._opts)(**{**self._opts.__dict__, "password": None,
-                                         "oauth_token": None, "username": None})
+        self._forget_credentials()
 
     def __enter__(self) -> SMTPClient:
         self.connect()
@@ -124,10 +100,6 @@ class SMTPClient:
                 self._sock.close()
             finally:
                 self._sock = None
-
-    @property
-    def transcript(self) -> list[str]:
-        return list(self._conn.transcript) if self._conn else []
 
     # ---- sending --------------------------------------------------------------------
 
@@ -236,17 +208,6 @@ class SMTPClient:
                            f"{exc.verify_message or exc}", phase="starttls") from None
         except (ssl.SSLError, OSError) as exc:
             raise TLSError(f"the TLS handshake failed: {exc}", phase="starttls") from None
-
-    def _log(self) -> None:
-        if self._conn is None:
-            return
-        if not logger.isEnabledFor(logging.DEBUG):
-            self._logged = len(self._conn.transcript)
-            return
-        lines = self._conn.transcript
-        for line in lines[self._logged:]:
-            logger.debug("%s:%s %s", self.host, self.port, line)
-        self._logged = len(lines)
 
 
 def send(message: Message, *, host: str, port: int | None = None, tls: TLSMode = "starttls",
