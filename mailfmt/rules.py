@@ -60,8 +60,8 @@ class Rule:
 
     @property
     def url(self) -> str:
-        """Where the rule's page is (docs/rules.md is generated from this table)."""
-        return f"docs/rules.md#{self.code.lower()}"
+        """The rule's page (docs/rules/CODE.md is generated from this table)."""
+        return f"docs/rules/{self.code}.md"
 
 
 def _r(*args: Any) -> Rule:

@@ -63,8 +63,21 @@ def test_docs_rule_pages_are_generated_from_the_catalogue() -> None:
     assert spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert (root / "docs" / "rules.md").read_text(encoding="utf-8") == mod.render(), \
-        "docs/rules.md is stale: run python docs/gen_rules.py"
+    pages = root / "docs" / "rules"
+    expected = mod.render()
+    assert {p.name for p in pages.glob("*.md")} == set(expected), \
+        "docs/rules is stale: run python docs/gen_rules.py"
+    for name, text in expected.items():
+        assert (pages / name).read_text(encoding="utf-8") == text, \
+            f"docs/rules/{name} is stale: run python docs/gen_rules.py"
+
+
+def test_rule_page_and_cli_say_the_same_thing() -> None:
+    from mailfmt.cli import rule_doc
+
+    for r in RULES:
+        for part in (r.what, r.why, r.example, r.fix, r.rfc):
+            assert part in rule_doc(r)
 
 
 def test_rule_texts_are_single_line_safe() -> None:
