@@ -38,5 +38,5 @@ def render(doc: str) -> str:
 
 
 if __name__ == "__main__":
-    path = Path(__file__).with_name("transport.md")
+    path = Path(__file__).with_name("guides") / "send.md"
     path.write_text(render(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import ssl
 import tempfile
@@ -115,10 +116,11 @@ class Sink:
                             "pass allow_remote=True / --allow-remote to do it anyway")
         self.host = host
         self.port = port or free_port(host)
-        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        # A temporary Maildir outlives the sink (no message is lost on exit);
+        # cleanup() removes it when the caller is done with it.
+        self._owns_maildir = maildir is None
         if maildir is None:
-            self._tmpdir = tempfile.TemporaryDirectory(prefix="mailfmt-sink-")
-            maildir = self._tmpdir.name
+            maildir = tempfile.mkdtemp(prefix="mailfmt-sink-")
         self.maildir = Path(maildir)
         self._store = _Maildir(self.maildir)
         self.strict = strict
@@ -187,10 +189,11 @@ class Sink:
             self._controller = None
 
     def cleanup(self) -> None:
+        """Stop, and remove the Maildir if the sink made it (a temporary one)."""
         self.stop()
-        if self._tmpdir is not None:
-            self._tmpdir.cleanup()
-            self._tmpdir = None
+        if self._owns_maildir:
+            shutil.rmtree(self.maildir, ignore_errors=True)
+            self._owns_maildir = False
 
     def __enter__(self) -> Sink:
         return self.start()

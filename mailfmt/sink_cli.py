@@ -109,4 +109,5 @@ def run_demo(args: argparse.Namespace) -> int:
             print()
         print(f"{len(files)} examples sent to {len(sink.messages)} mailbox deliveries, "
               f"{failed} problems")
+    sink.cleanup()
     return 1 if failed else 0

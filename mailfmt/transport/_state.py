@@ -5,7 +5,7 @@ next state (a waiting state when a reply must come first). A reply to a
 command moves the state through ``ON_REPLY[(command type, reply class)]``;
 commands absent there (MAIL, RCPT, RSET, NOOP) change nothing when answered,
 which is what lets them be pipelined (RFC 2920). A lookup miss is a
-LocalProtocolError; docs/transport.md draws its diagram from these tables.
+LocalProtocolError; docs/guides/send.md draws its diagram from these tables.
 """
 
 from __future__ import annotations

@@ -156,5 +156,5 @@ def test_state_diagram_in_the_docs_is_generated_from_the_tables() -> None:
     assert spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    doc = (root / "docs" / "transport.md").read_text(encoding="utf-8")
-    assert doc == mod.render(doc), "docs/transport.md is stale: run python docs/gen_states.py"
+    doc = (root / "docs" / "guides" / "send.md").read_text(encoding="utf-8")
+    assert doc == mod.render(doc), "docs/guides/send.md is stale: run python docs/gen_states.py"

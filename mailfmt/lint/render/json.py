@@ -1,4 +1,4 @@
-"""JSON output, schema version 1 (documented in docs/lint.md)::
+"""JSON output, schema version 1 (documented in docs/guides/lint.md)::
 
     {"version": 1, "files": [{"path": str, "size": int, "ok": bool,
       "violations": [{"code", "name", "severity", "line", "column", "offset",
