@@ -81,7 +81,9 @@ def rate(fn: Callable[[], bytes], seconds: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args()
+    results = []
     print(f"{'case':<36}{'mailfmt/s':>12}{'stdlib/s':>12}{'ratio':>9}")
     for label, ours, theirs in [
         ("text + HTML + 50 KB attachment", mailfmt_typical, stdlib_typical),
@@ -90,6 +92,13 @@ def main() -> None:
         a = rate(ours, args.seconds)
         b = rate(theirs, args.seconds)
         print(f"{label:<36}{a:>12.0f}{b:>12.0f}{a / b:>8.1f}x")
+        results.append({"case": label, "unit": "messages/s",
+                        "rates": {"mailfmt": a, "stdlib EmailMessage": b}})
+    if args.json:
+        import json
+
+        with open(args.json, "w") as fh:
+            json.dump({"benchmark": "build", "results": results}, fh, indent=1)
 
 
 if __name__ == "__main__":

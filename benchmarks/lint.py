@@ -87,6 +87,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args()
     corpus = make_corpus(args.messages, args.seed)
     small = [m for m in corpus if len(m) <= 4096]
@@ -104,6 +105,14 @@ def main() -> None:
     print(f"\n{'':<24}{'MB/s':>9}{'msgs/s':>10}{'small msgs/s':>14}")
     for name, mbs, mps, sps in rows:
         print(f"{name:<24}{mbs:>9.1f}{mps:>10.0f}{sps:>14.0f}")
+    if args.json:
+        import json
+
+        with open(args.json, "w") as fh:
+            json.dump({"benchmark": "lint", "results": [
+                {"case": "throughput", "unit": "MB/s", "rates": {r[0]: r[1] for r in rows}},
+                {"case": "small messages (<= 4 KB)", "unit": "messages/s",
+                 "rates": {r[0]: r[3] for r in rows}}]}, fh, indent=1)
     ours, std, floor = rows
     print(f"\nmailfmt vs stdlib: {ours[1] / std[1]:.1f}x MB/s, "
           f"{ours[3] / std[3]:.1f}x small msgs/s")

@@ -274,7 +274,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--big-mb", type=int, default=100)
+    ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args()
+    results: list[dict[str, object]] = []
     msgs = build(args.messages)
     raw = [m.to_bytes() for m in msgs]
     print(f"{len(msgs)} messages of {len(raw[0])} octets, one connection per client\n")
@@ -293,6 +295,8 @@ def main() -> None:
                 rate, cpu = measure(fn, port, msgs, raw)
                 rates[cname] = rate
                 print(f"   {cname:<22}{rate:>10.0f}{cpu:>12.0f}")
+            results.append({"case": f"5 KB messages, {name}", "unit": "messages/s",
+                            "rates": dict(rates)})
             sync, asyn = rates["mailfmt (sync)"], rates["mailfmt (async)"]
             print(f"   mailfmt sync / smtplib: {sync / rates['smtplib (objects)']:.2f}x objects, "
                   f"{sync / rates['smtplib (bytes)']:.2f}x bytes; async / aiosmtplib: "
@@ -300,8 +304,16 @@ def main() -> None:
                   f"{asyn / rates['aiosmtplib (bytes)']:.2f}x bytes\n")
         fast_port = servers[0][1]
         print(f"== peak memory growth sending a {args.big_mb} MB attachment (fast server)")
-        for kind, mb in memory(fast_port, args.big_mb):
+        mem = memory(fast_port, args.big_mb)
+        for kind, mb in mem:
             print(f"   {kind:<22}{mb:>10.1f} MB")
+        results.append({"case": f"peak memory growth, {args.big_mb} MB attachment",
+                        "unit": "MB", "rates": dict(mem)})
+        if args.json:
+            import json
+
+            with open(args.json, "w") as fh:
+                json.dump({"benchmark": "smtp", "results": results}, fh, indent=1)
     finally:
         for _, _, proc in servers:
             if proc is not None:

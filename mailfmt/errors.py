@@ -69,11 +69,20 @@ __all__ = [
 
 
 class MailfmtError(Exception):
-    """Base class of every exception mailfmt raises on purpose."""
+    """Base class of every exception mailfmt raises on purpose.
+
+    >>> issubclass(ParseError, MailfmtError) and issubclass(TransportError, MailfmtError)
+    True
+    """
 
 
 class RuleError(MailfmtError, ValueError):
-    """A rule was broken. ``rule``, ``ctx`` and the location say which and where."""
+    """A rule was broken. ``rule``, ``ctx`` and the location say which and where.
+
+    >>> err = RuleError("line-too-long", line=3, where="A body", length=1200, limit=998)
+    >>> str(err)
+    'S101 line-too-long: A body line is 1200 octets long (max 998) (line 3)'
+    """
 
     def __init__(
         self,
@@ -115,11 +124,23 @@ class RuleError(MailfmtError, ValueError):
 
 
 class ParseError(RuleError):
-    """``Message.from_bytes`` refused the input."""
+    """``Message.from_bytes`` refused the input.
+
+    >>> from mailfmt import Message
+    >>> try:
+    ...     Message.from_bytes(b"From: a@example.com\\n\\nbare LF")
+    ... except ParseError as exc:
+    ...     print(exc.code, exc.line)
+    S102 1
+    """
 
 
 class FormatError(RuleError):
-    """The formatter produced output that breaks a rule; never expected."""
+    """The formatter produced output that breaks a rule; never expected.
+
+    >>> issubclass(FormatError, RuleError)
+    True
+    """
 
 
 class TransportError(MailfmtError):

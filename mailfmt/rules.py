@@ -24,7 +24,11 @@ __all__ = ["RULES", "Rule", "Severity", "get_rule", "rule_error", "select_rules"
 
 
 class Severity(str, enum.Enum):
-    """How bad a finding is: an RFC MUST, a SHOULD, or obsolete/style."""
+    """How bad a finding is: an RFC MUST, a SHOULD, or obsolete/style.
+
+    >>> get_rule("S106").severity
+    <Severity.WARNING: 'warning'>
+    """
 
     #: an RFC MUST or MUST NOT is broken; receivers may reject or misread
     ERROR = "error"
@@ -36,7 +40,14 @@ class Severity(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One entry of the catalogue (see the module docstring)."""
+    """One entry of the catalogue (see the module docstring).
+
+    >>> r = get_rule("H103")
+    >>> r.name, r.severity.value, r.rfc
+    ('line-break-in-value', 'error', 'RFC 5322 2.2, 3.2.2')
+    >>> r.format(field="Subject", char="U+000A", index=2)[:54]
+    'Subject contains a line break (U+000A) at character 2;'
+    """
 
     code: str
     name: str
@@ -444,7 +455,11 @@ assert len(_BY_CODE) == len(RULES) == len(_BY_NAME), "rule codes and names are u
 
 
 def get_rule(key: str) -> Rule:
-    """Look a rule up by code (``H101``) or name (``header-name-invalid``)."""
+    """Look a rule up by code (``H101``) or name (``header-name-invalid``).
+
+    >>> get_rule("h101") is get_rule("header-name-invalid")
+    True
+    """
     rule = _BY_CODE.get(key.upper()) or _BY_NAME.get(key.lower())
     if rule is None:
         raise KeyError(f"no rule '{key}'")

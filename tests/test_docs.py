@@ -1,5 +1,5 @@
-"""The guides' code runs: every ```python block of docs/guides/validate.md and
-send.md, in order, in one namespace per page."""
+"""The guides' code runs: every ```python block of docs/guides/*.md, in order,
+in one namespace per page."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ GUIDES = Path(__file__).resolve().parent.parent / "docs" / "guides"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 
 
-@pytest.mark.parametrize("page", ["validate.md", "send.md"])
+@pytest.mark.parametrize("page", ["validate.md", "lint.md", "send.md"])
 def test_guide_code_runs(page: str, capsys: pytest.CaptureFixture[str]) -> None:
     blocks = BLOCK.findall((GUIDES / page).read_text(encoding="utf-8"))
     assert blocks, f"no python blocks in {page}"

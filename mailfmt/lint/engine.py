@@ -25,6 +25,10 @@ class LintConfig:
 
     ``select`` and ``ignore`` take code prefixes (``"H1"``, ``"S"``) or rule
     names, as ruff's options do.
+
+    >>> cfg = LintConfig(select=("S",), ignore=("line-over-78",))
+    >>> "S102" in cfg.enabled, "S106" in cfg.enabled, "H101" in cfg.enabled
+    (True, False, False)
     """
 
     select: tuple[str, ...] = ("",)
@@ -64,7 +68,11 @@ def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, 
 
 
 def lint_file(path: str | Path, config: LintConfig | None = None) -> Report:
-    """Lint the message in a file (read whole: messages are bounded)."""
+    """Lint the message in a file (read whole: messages are bounded).
+
+    >>> lint_file("tests/lint/fixtures/S103.eml").violations[0].code  # doctest: +SKIP
+    'S103'
+    """
     p = Path(path)
     return lint(p.read_bytes(), config, path=str(p))
 

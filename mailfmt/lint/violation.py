@@ -18,6 +18,11 @@ class Violation:
     ``line`` and ``column`` are 1-based and count octets; ``offset`` is the
     0-based byte offset. ``header`` names the field the finding is in, ``part``
     the MIME part path ("1.2") when it is inside a body part.
+
+    >>> from mailfmt.lint import lint
+    >>> v = lint(b"From: a@example.com\\r\\nSubject: x\\x00\\r\\n\\r\\n").violations[-1]
+    >>> v.code, v.name, v.line, v.column, v.offset
+    ('S104', 'nul-byte', 2, 11, 31)
     """
 
     rule: Rule
@@ -48,7 +53,13 @@ class Violation:
 
 @dataclass(frozen=True)
 class Report:
-    """What ``lint`` found in one message, sorted by position."""
+    """What ``lint`` found in one message, sorted by position.
+
+    >>> from mailfmt.lint import lint
+    >>> r = lint(b"Subject: hi\\r\\n\\r\\nbody\\r\\n")
+    >>> r.ok, sorted(r.counts())
+    (False, ['H201', 'H202'])
+    """
 
     violations: tuple[Violation, ...]
     path: str | None = None

@@ -147,7 +147,14 @@ class Address(BaseModel):
 
 
 class Group(BaseModel):
-    """A named group of mailboxes, e.g. ``undisclosed-recipients:;`` (RFC 5322 3.4)."""
+    """A named group of mailboxes, e.g. ``undisclosed-recipients:;`` (RFC 5322 3.4).
+
+    >>> g = Group.model_validate("Team: a@example.com, Bob <b@example.org>;")
+    >>> [m.addr_spec for m in g.members]
+    ['a@example.com', 'b@example.org']
+    >>> str(Group(display_name="undisclosed-recipients"))
+    'undisclosed-recipients:;'
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

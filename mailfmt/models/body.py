@@ -64,7 +64,11 @@ class TextPart(_Part):
 
 
 class HtmlPart(_Part):
-    """A ``text/html`` part; line endings are normalised to CRLF."""
+    """A ``text/html`` part; line endings are normalised to CRLF.
+
+    >>> HtmlPart(content="<p>hi</p>\\n").content
+    '<p>hi</p>\\r\\n'
+    """
 
     kind: Literal["html"] = "html"
     content: str

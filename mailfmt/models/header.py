@@ -45,6 +45,9 @@ class Header(BaseModel):
     value is unstructured text: non-ASCII words are written as RFC 2047 encoded
     words. Trace and signature fields (Received, DKIM-Signature, ARC-*, List-*,
     ...) are written as they are, folded only at whitespace.
+
+    >>> Header.model_validate(("X-Campaign", "autumn"))
+    Header(name='X-Campaign', value='autumn')
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

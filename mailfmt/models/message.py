@@ -76,7 +76,11 @@ def _now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """The SMTP envelope of a message: reverse-path and forward-paths."""
+    """The SMTP envelope of a message: reverse-path and forward-paths.
+
+    >>> Message(from_="a@example.com", to="b@example.org", bcc="c@example.net").envelope
+    Envelope(mail_from='a@example.com', rcpt_to=('b@example.org', 'c@example.net'))
+    """
 
     mail_from: str
     rcpt_to: tuple[str, ...]
@@ -88,7 +92,7 @@ class Message(BaseModel):
     >>> msg = Message(from_="Alice <alice@example.com>", to=["bob@example.org"],
     ...               subject="Grüße", text="Hello\\n")
     >>> raw = msg.to_bytes()
-    >>> b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=" in raw
+    >>> b"Subject: =?utf-8?b?R3LDvMOfZQ==?=" in raw      # RFC 2047, the shorter of Q and B
     True
     >>> Message.from_bytes(raw) == msg
     True

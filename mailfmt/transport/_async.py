@@ -276,6 +276,9 @@ class AsyncSMTPClient(ClientBase):
 async def send_async(message: Message, *, host: str, port: int | None = None,
                      tls: TLSMode = "starttls", allow_partial: bool = False,
                      **kwargs: Any) -> SendResult:
-    """Connect, send one message, QUIT (asyncio)."""
+    """Connect, send one message, QUIT (asyncio).
+
+    >>> result = await send_async(message, host="smtp.example.com")  # doctest: +SKIP
+    """
     async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
         return await client.send(message, allow_partial=allow_partial)

@@ -46,7 +46,17 @@ MAX_AUTH_LINE = 12288
 
 
 class ClientConnection:
-    """One SMTP client session (RFC 5321), without I/O."""
+    """One SMTP client session (RFC 5321), without I/O.
+
+    >>> conn = ClientConnection()
+    >>> conn.receive_data(b"220 mx.example.com ESMTP\\r\\n")
+    >>> conn.next_event()
+    Reply(code=220, lines=('mx.example.com ESMTP',), enhanced=None, command=Greeting())
+    >>> conn.send(Ehlo("client.example.com"))
+    b'EHLO client.example.com\\r\\n'
+    >>> conn.next_event()
+    NEED_DATA
+    """
 
     def __init__(self) -> None:
         self.state = State.GREETING

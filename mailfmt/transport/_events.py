@@ -74,6 +74,12 @@ class Greeting(Command):
 
 @dataclass(frozen=True, slots=True)
 class Ehlo(Command):
+    """EHLO (RFC 5321 4.1.1.1).
+
+    >>> Ehlo("client.example.com").line()
+    'EHLO client.example.com'
+    """
+
     name: str
 
     def __post_init__(self) -> None:
@@ -87,6 +93,12 @@ class Ehlo(Command):
 
 @dataclass(frozen=True, slots=True)
 class Helo(Command):
+    """HELO, for servers that answer EHLO with 500/502.
+
+    >>> Helo("client.example.com").line()
+    'HELO client.example.com'
+    """
+
     name: str
 
     def __post_init__(self) -> None:
@@ -100,13 +112,23 @@ class Helo(Command):
 
 @dataclass(frozen=True, slots=True)
 class StartTLS(Command):
+    """STARTTLS (RFC 3207).
+
+    >>> StartTLS().line()
+    'STARTTLS'
+    """
+
     def line(self) -> str:
         return "STARTTLS"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Auth(Command):
-    """AUTH mechanism [initial-response]; the response is a secret (base64 text)."""
+    """AUTH mechanism [initial-response]; the response is a secret (base64 text).
+
+    >>> Auth("PLAIN", "AGFsaWNlAHNlY3JldA==").redacted()
+    'AUTH PLAIN ****'
+    """
 
     mechanism: str
     initial_response: str | None = None
@@ -131,7 +153,11 @@ class Auth(Command):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class AuthResponse(Command):
-    """A response line to a 334 challenge (base64 text, or "*" to cancel)."""
+    """A response line to a 334 challenge (base64 text, or "*" to cancel).
+
+    >>> AuthResponse("c2VjcmV0").redacted()
+    '****'
+    """
 
     data: str
 
@@ -164,7 +190,11 @@ def _params(params: tuple[str, ...]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Mail(Command):
-    """MAIL FROM:<reverse-path> [params]; "" is the null reverse-path."""
+    """MAIL FROM:<reverse-path> [params]; "" is the null reverse-path.
+
+    >>> Mail("alice@example.com", ("SIZE=1024",)).line()
+    'MAIL FROM:<alice@example.com> SIZE=1024'
+    """
 
     reverse_path: str
     params: tuple[str, ...] = ()
@@ -179,6 +209,12 @@ class Mail(Command):
 
 @dataclass(frozen=True, slots=True)
 class Rcpt(Command):
+    """RCPT TO:<forward-path> [params].
+
+    >>> Rcpt("bob@example.org").line()
+    'RCPT TO:<bob@example.org>'
+    """
+
     forward_path: str
     params: tuple[str, ...] = ()
 
@@ -194,13 +230,23 @@ class Rcpt(Command):
 
 @dataclass(frozen=True, slots=True)
 class Data(Command):
+    """DATA; message bytes follow the 354 as MessageData events.
+
+    >>> Data().line()
+    'DATA'
+    """
+
     def line(self) -> str:
         return "DATA"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class MessageData(Command):
-    """A chunk of the message; the connection dot-stuffs and checks it."""
+    """A chunk of the message; the connection dot-stuffs and checks it.
+
+    >>> MessageData(b".hidden\\r\\n")
+    MessageData(<9 octets>)
+    """
 
     data: bytes
 
@@ -213,31 +259,60 @@ class MessageData(Command):
 
 @dataclass(frozen=True, slots=True)
 class EndOfMessage(Command):
+    """The end of the message data: the connection writes CRLF "." CRLF.
+
+    >>> EndOfMessage().line()
+    '.'
+    """
+
     def line(self) -> str:
         return "."
 
 
 @dataclass(frozen=True, slots=True)
 class Rset(Command):
+    """RSET: abandon the current transaction.
+
+    >>> Rset().line()
+    'RSET'
+    """
+
     def line(self) -> str:
         return "RSET"
 
 
 @dataclass(frozen=True, slots=True)
 class Noop(Command):
+    """NOOP.
+
+    >>> Noop().line()
+    'NOOP'
+    """
+
     def line(self) -> str:
         return "NOOP"
 
 
 @dataclass(frozen=True, slots=True)
 class Quit(Command):
+    """QUIT (RFC 5321 4.1.1.10).
+
+    >>> Quit().line()
+    'QUIT'
+    """
+
     def line(self) -> str:
         return "QUIT"
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A server reply: code, text lines, RFC 3463 enhanced code, and what it answers."""
+    """A server reply: code, text lines, RFC 3463 enhanced code, and what it answers.
+
+    >>> r = Reply(550, ("no such user",), (5, 1, 1))
+    >>> str(r), r.is_permanent, r.is_transient
+    ('550 5.1.1 no such user', True, False)
+    """
 
     code: int
     lines: tuple[str, ...]

@@ -116,7 +116,12 @@ Status = Literal["accepted", "rejected", "deferred", "unknown"]
 
 @dataclass(frozen=True, slots=True)
 class RecipientResult:
-    """What happened to one recipient, with the reply that said so."""
+    """What happened to one recipient, with the reply that said so.
+
+    >>> r = RecipientResult("bob@example.org", "rejected", 550, (5, 1, 1), "no such user")
+    >>> r.status, r.code, r.enhanced
+    ('rejected', 550, (5, 1, 1))
+    """
 
     address: str
     status: Status
@@ -127,7 +132,13 @@ class RecipientResult:
 
 @dataclass(frozen=True)
 class SendResult:
-    """The outcome of sending one message: every recipient is in exactly one list."""
+    """The outcome of sending one message: every recipient is in exactly one list.
+
+    >>> res = SendResult((RecipientResult("a@example.org", "accepted", 250),
+    ...                   RecipientResult("b@example.org", "deferred", 450)))
+    >>> [r.address for r in res.accepted], [r.address for r in res.deferred], res.ok
+    (['a@example.org'], ['b@example.org'], False)
+    """
 
     recipients: tuple[RecipientResult, ...]
     reply: Reply | None = None

@@ -212,6 +212,10 @@ class SMTPClient(ClientBase):
 
 def send(message: Message, *, host: str, port: int | None = None, tls: TLSMode = "starttls",
          allow_partial: bool = False, **kwargs: Any) -> SendResult:
-    """Connect, send one message, QUIT."""
+    """Connect, send one message, QUIT.
+
+    >>> result = send(message, host="smtp.example.com", port=465,  # doctest: +SKIP
+    ...               tls="implicit", username="alice", password="...")
+    """
     with SMTPClient(host, port, tls=tls, **kwargs) as client:
         return client.send(message, allow_partial=allow_partial)
