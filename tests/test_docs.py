@@ -19,3 +19,14 @@ def test_guide_code_runs(page: str, capsys: pytest.CaptureFixture[str]) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_{page}"}
     for i, code in enumerate(blocks):
         exec(compile(code, f"{page}[block {i + 1}]", "exec"), namespace)
+
+
+def test_readme_build_and_error_examples_run() -> None:
+    readme = (GUIDES.parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = BLOCK.findall(readme)
+    namespace: dict[str, object] = {}
+    # The first two: building a message, and an error with its rule id; the
+    # others need a server, a file or an application.
+    for code in blocks[:2]:
+        exec(compile(code, "README.md", "exec"), namespace)
+    assert "msg" in namespace and "raw" in namespace

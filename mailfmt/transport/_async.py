@@ -19,7 +19,7 @@ from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, Transp
 from ..models.message import Message
 from ._common import ClientBase, TLSMode, logger, message_job, raw_job
 from ._connection import ClientConnection
-from ._events import NEED_DATA, Reply
+from ._events import Reply
 from ._session import (
     Flow,
     ReadReply,
@@ -231,25 +231,16 @@ class AsyncSMTPClient(ClientBase):
         assert self._conn is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + req.timeout
-        while True:
-            try:
-                ev = self._conn.next_event()
-            except TransportError as exc:
-                exc.phase = exc.phase or req.phase
-                raise
-            if ev is not NEED_DATA:
-                assert isinstance(ev, Reply)
-                return ev
+        while (reply := self._poll(req)) is None:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
-                                  phase=req.phase)
+                raise self._timed_out(req)
             try:
                 data = await asyncio.wait_for(self._stream.read(), remaining)
             except asyncio.TimeoutError:
-                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
-                                  phase=req.phase) from None
+                raise self._timed_out(req) from None
             self._conn.receive_data(data)
+        return reply
 
     async def _upgrade(self, timeout: float) -> None:
         assert self._stream is not None

@@ -12,11 +12,12 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from ..errors import MessageRejected
+from ..errors import MessageRejected, SMTPTimeout, TransportError
 from ..models.body import Attachment, Multipart, Part
 from ..models.message import Message
 from ._connection import ClientConnection
-from ._session import SessionOptions
+from ._events import Reply
+from ._session import ReadReply, SessionOptions
 
 __all__ = ["ClientBase", "TLSMode", "is_loopback", "logger", "make_options", "message_job",
            "raw_job"]
@@ -162,6 +163,23 @@ class ClientBase:
     def transcript(self) -> list[str]:
         """The session so far, one line per command or reply, secrets redacted."""
         return list(self._conn.transcript) if self._conn else []
+
+    def _poll(self, req: ReadReply) -> Reply | None:
+        """The next reply if the core has one complete; errors get the phase."""
+        assert self._conn is not None
+        try:
+            ev = self._conn.next_event()
+        except TransportError as exc:
+            exc.phase = exc.phase or req.phase
+            raise
+        return ev if isinstance(ev, Reply) else None
+
+    @staticmethod
+    def _timed_out(req: ReadReply) -> SMTPTimeout:
+        # A deadline for the whole reply, not per read: a server trickling one
+        # byte at a time cannot stretch it (slowloris).
+        return SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
+                           phase=req.phase)
 
     def _forget_credentials(self) -> None:
         # Credentials are not kept once the session has them (research 5.2).

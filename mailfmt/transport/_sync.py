@@ -14,7 +14,7 @@ from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, Transp
 from ..models.message import Message
 from ._common import ClientBase, TLSMode, logger, message_job, raw_job
 from ._connection import ClientConnection
-from ._events import NEED_DATA, Reply
+from ._events import Reply
 from ._session import (
     Flow,
     ReadReply,
@@ -171,31 +171,20 @@ class SMTPClient(ClientBase):
     def _read(self, req: ReadReply) -> Reply:
         assert self._sock is not None
         assert self._conn is not None
-        # A deadline for the whole reply, not per recv: a server trickling one
-        # byte at a time cannot stretch it (slowloris).
         deadline = time.monotonic() + req.timeout
-        while True:
-            try:
-                ev = self._conn.next_event()
-            except TransportError as exc:
-                exc.phase = exc.phase or req.phase
-                raise
-            if ev is not NEED_DATA:
-                assert isinstance(ev, Reply)
-                return ev
+        while (reply := self._poll(req)) is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
-                                  phase=req.phase)
+                raise self._timed_out(req)
             try:
                 self._sock.settimeout(remaining)
                 data = self._sock.recv(65536)
             except TimeoutError:
-                raise SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
-                                  phase=req.phase) from None
+                raise self._timed_out(req) from None
             except OSError as exc:
                 raise ConnectionLost(f"the connection failed: {exc}", phase=req.phase) from None
             self._conn.receive_data(data)
+        return reply
 
     def _upgrade(self, timeout: float, *, implicit: bool) -> None:
         assert self._sock is not None
