@@ -189,9 +189,11 @@ class ClientBase:
     def _log(self) -> None:
         if self._conn is None:
             return
-        if not logger.isEnabledFor(logging.DEBUG):
-            self._logged = len(self._conn.transcript)
-            return
-        for line in self._conn.transcript[self._logged:]:
-            logger.debug("%s:%s %s", self.host, self.port, line)
-        self._logged = len(self._conn.transcript)
+        # _logged counts lines ever written, dropped ones included.
+        conn = self._conn
+        total = conn.transcript_dropped + len(conn.transcript)
+        if logger.isEnabledFor(logging.DEBUG):
+            start = max(0, self._logged - conn.transcript_dropped)
+            for line in conn.transcript[start:]:
+                logger.debug("%s:%s %s", self.host, self.port, line)
+        self._logged = total

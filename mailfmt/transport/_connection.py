@@ -43,6 +43,8 @@ __all__ = ["ClientConnection"]
 MAX_COMMAND = 512
 #: RFC 4954 4: AUTH lines may be up to 12288 octets.
 MAX_AUTH_LINE = 12288
+#: transcript lines kept after the session's opening (see begin_transaction)
+TRANSCRIPT_TAIL = 512
 
 
 class ClientConnection:
@@ -61,8 +63,12 @@ class ClientConnection:
     def __init__(self) -> None:
         self.state = State.GREETING
         self.capabilities = Capabilities()
-        #: the session so far, one line per command or reply, secrets redacted
+        #: the session, one line per command or reply, secrets redacted: its
+        #: opening (up to the first transaction) and the most recent lines
         self.transcript: list[str] = []
+        #: lines dropped from the middle so far (long sessions stay bounded)
+        self.transcript_dropped = 0
+        self._opening: int | None = None
         self._parser = ReplyParser()
         self._pending: deque[Command] = deque([Greeting()])
         self._stuffer: DotStuffer | None = None
@@ -175,6 +181,27 @@ class ClientConnection:
         # Forget everything learned before TLS: capabilities come again from EHLO.
         self.capabilities = Capabilities()
         self.state = State.HELLO
+
+    def begin_transaction(self) -> int:
+        """Mark the start of a transaction; returns where its lines begin.
+
+        The first call fixes the session's opening (greeting, EHLO, STARTTLS,
+        AUTH), which is always kept; lines between it and the last
+        TRANSCRIPT_TAIL are dropped, so a connection that sends a million
+        messages does not keep a million transcripts.
+        """
+        if self._opening is None:
+            self._opening = len(self.transcript)
+        excess = len(self.transcript) - self._opening - TRANSCRIPT_TAIL
+        if excess > TRANSCRIPT_TAIL:   # trim in batches: amortized O(1) per line
+            del self.transcript[self._opening:self._opening + excess]
+            self.transcript_dropped += excess
+        return len(self.transcript)
+
+    def transcript_since(self, mark: int) -> tuple[str, ...]:
+        """The session's opening and the lines from ``mark`` on."""
+        opening = self.transcript[:self._opening or 0]
+        return tuple(opening + self.transcript[max(mark, self._opening or 0):])
 
     @property
     def awaiting_replies(self) -> int:

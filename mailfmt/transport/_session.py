@@ -257,6 +257,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
                  allow_partial: bool) -> Flow[SendResult]:
     """One message to every recipient, in transactions of at most 100 recipients."""
     caps = conn.capabilities
+    mark = conn.begin_transaction()
     params: list[str] = []
     if needs_smtputf8:
         if not caps.has("SMTPUTF8"):
@@ -284,7 +285,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
     def result() -> SendResult:
         out = [results.get(a) or RecipientResult(a, "deferred", text="not attempted")
                for a in dict.fromkeys(rcpt_to)]
-        return SendResult(tuple(out), final, tuple(conn.transcript))
+        return SendResult(tuple(out), final, conn.transcript_since(mark))
 
     while queue:
         batch, queue = queue[:RCPT_BATCH], queue[RCPT_BATCH:]

@@ -38,6 +38,8 @@ class SMTPClient(ClientBase):
     ``tls``: "starttls" (required, the default), "implicit" (port 465) or
     "none". Certificates and host names are verified with
     ``ssl.create_default_context()`` unless ``ssl_context`` is given.
+    Credentials are dropped once AUTH has used them: to connect again, make a
+    new client.
     """
 
     _sock: socket.socket | None = None

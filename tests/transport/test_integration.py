@@ -114,3 +114,18 @@ def test_transcript_logged_at_debug_without_secrets(smtpd_tls: Server,
 def test_client_repr_has_no_secrets() -> None:
     c = SMTPClient("127.0.0.1", 1, username=USER, password=PASSWORD)
     assert PASSWORD not in repr(c) and PASSWORD not in repr(vars(c))
+
+
+def test_long_sessions_keep_a_bounded_transcript(smtpd: Server) -> None:
+    from mailfmt.transport._connection import TRANSCRIPT_TAIL
+
+    with SMTPClient(smtpd.host, smtpd.port, tls="none") as c:
+        results = [c.send(make(subject=f"n{i}")) for i in range(400)]
+        assert c._conn is not None
+        assert len(c._conn.transcript) <= 4 * TRANSCRIPT_TAIL
+        assert c._conn.transcript_dropped > 0
+    last = results[-1].transcript
+    # The session's opening, then this message's own transaction only.
+    assert last[0].startswith("S: 220") and last[1].startswith("C: EHLO")
+    assert sum(1 for line in last if line.startswith("C: MAIL")) == 1
+    assert len(smtpd.sink.envelopes) == 400
