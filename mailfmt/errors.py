@@ -228,12 +228,12 @@ class SMTPReplyError(TransportError):
     @property
     def is_transient(self) -> bool:
         """A 4yz reply: the same request may succeed later."""
-        return 400 <= self.code < 500
+        return bool(self.reply.is_transient)
 
     @property
     def is_permanent(self) -> bool:
         """A 5yz reply: do not repeat the same request."""
-        return self.code >= 500
+        return bool(self.reply.is_permanent)
 
 
 class SenderRefused(SMTPReplyError):
