@@ -76,19 +76,25 @@ def message_job(message: Message, mail_from: str | None,
     """Envelope and byte source for a validated Message (Bcc in the envelope only)."""
     env = message.envelope
     utf8 = message.policy.utf8
+    ascii_envelope = env.mail_from.isascii() and all(r.isascii() for r in env.rcpt_to)
     source: Callable[[], Iterator[bytes]]
     if any(a.path is not None for a in _attachments(message)):
         # Files are streamed: read when sent (and once more for SIZE).
         source = message.iter_bytes
+        ascii_data = not utf8 or all(chunk.isascii() for chunk in source())
     else:
         # Everything is in memory already: format it once, for SIZE and DATA.
         data = message.to_bytes()
+        ascii_data = data.isascii()
 
         def source() -> Iterator[bytes]:
             yield data
+    # SMTPUTF8 only when something is not ASCII (RFC 6531 3.4); a utf8-policy
+    # message may well be all ASCII.
+    needs_smtputf8 = utf8 and not (ascii_envelope and ascii_data)
     return (mail_from if mail_from is not None else env.mail_from,
             list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-            source, utf8 and not _ascii_message(message), utf8)
+            source, needs_smtputf8, utf8)
 
 
 def _attachments(message: Message) -> Iterator[Attachment]:
@@ -99,12 +105,6 @@ def _attachments(message: Message) -> Iterator[Attachment]:
             stack.extend(part.parts)
         elif isinstance(part, Attachment):
             yield part
-
-
-def _ascii_message(message: Message) -> bool:
-    env = message.envelope
-    return env.mail_from.isascii() and all(r.isascii() for r in env.rcpt_to) and \
-        message.to_bytes().isascii()
 
 
 _RAW_CHUNK = 64 * 1024

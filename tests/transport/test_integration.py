@@ -129,3 +129,27 @@ def test_long_sessions_keep_a_bounded_transcript(smtpd: Server) -> None:
     assert last[0].startswith("S: 220") and last[1].startswith("C: EHLO")
     assert sum(1 for line in last if line.startswith("C: MAIL")) == 1
     assert len(smtpd.sink.envelopes) == 400
+
+
+def test_utf8_message_with_a_file_is_not_read_whole_to_pick_extensions(
+        tmp_path: pytest.TempPathFactory) -> None:
+    import tracemalloc
+
+    from mailfmt import Policy
+    from mailfmt.transport._common import message_job
+
+    f = tmp_path / "big.bin"  # type: ignore[operator]
+    f.write_bytes(b"\x00" * (16 * 1024 * 1024))
+    # An ASCII envelope, UTF-8 in the header: only the bytes tell whether
+    # SMTPUTF8 is needed.
+    msg = Message(from_="alice@example.com", to="bob@example.org", subject="Grüße",
+                  attachments=[Attachment.from_path(f)], policy=Policy(utf8=True))
+    tracemalloc.start()
+    try:
+        _, _, source, utf8, eight_bit = message_job(msg, None, None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert utf8 and eight_bit
+    assert peak < 4 * 1024 * 1024, peak     # the 16 MiB file was not loaded
+    assert b"".join(source()) == msg.to_bytes()
