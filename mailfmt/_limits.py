@@ -16,6 +16,7 @@ __all__ = [
     "MAX_ENCODED_WORD",
     "MAX_EXTRA_HEADERS",
     "MAX_FILENAME",
+    "MAX_HEADER_FIELDS",
     "MAX_HEADER_NAME",
     "MAX_HEADER_VALUE",
     "MAX_LINE",
@@ -88,6 +89,11 @@ MAX_MIME_DEPTH = 32
 
 #: cap: body parts in one message tree (Stalwart mail-parser: 10000).
 MAX_MIME_PARTS = 1000
+
+#: cap: header fields read from one header section by the linter, the fixer
+#: and ``mailfmt send`` (Postfix's header_size_limit of 102400 octets allows
+#: about this many short fields).
+MAX_HEADER_FIELDS = 10_000
 
 #: cap: bytes accepted by ``Message.from_bytes``.
 MAX_PARSE_INPUT = 64 * 1024 * 1024

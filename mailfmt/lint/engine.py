@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..rules import RULES, select_rules
+from .._limits import MAX_HEADER_FIELDS
+from ..rules import select_rules
 from .checks.headers import check_message_fields, check_section_syntax
 from .checks.lines import check_lines
 from .checks.mime import check_entity
@@ -15,8 +15,6 @@ from .source import read_section
 from .violation import Report
 
 __all__ = ["LintConfig", "lint", "lint_file"]
-
-_MAX_TOP_FIELDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, 
     data = bytes(raw)
     cfg = config or _DEFAULT
     ctx = Context(data, cfg.enabled, cfg.line_length, utf8=cfg.utf8)
-    top = read_section(data, 0, len(data), _MAX_TOP_FIELDS)
+    top = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
     check_section_syntax(ctx, top, None)
     check_message_fields(ctx, top)
     check_lines(ctx, top.body_start)
@@ -75,7 +73,3 @@ def lint_file(path: str | Path, config: LintConfig | None = None) -> Report:
     """
     p = Path(path)
     return lint(p.read_bytes(), config, path=str(p))
-
-
-def lint_rules() -> Iterable[str]:
-    return (r.code for r in RULES if r.lint)

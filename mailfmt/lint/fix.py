@@ -23,9 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .._limits import MAX_HEADER_FIELDS
 from ..format.fold import Chunk, fold, unstructured_chunks
 from ..format.params import ParamError, parse_params
 from ..format.transfer import b64_lines, encode_qp, max_line_length
+from ..models.header import is_raw_header
+from .checks.headers import ADDRESS_FIELDS
 from .checks.mime import _delimiters
 from .engine import LintConfig, lint
 from .source import Field, read_section
@@ -35,11 +38,6 @@ __all__ = ["FixResult", "fix"]
 
 _NEWLINES = re.compile(rb"\r\n|\r|\n")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+|\s+')
-_UNSTRUCTURED_SKIP = frozenset({"received", "return-path", "dkim-signature", "arc-seal",
-                                "arc-message-signature", "arc-authentication-results",
-                                "authentication-results", "mime-version"})
-_ADDRESS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
-                      "resent-sender", "resent-to", "resent-cc", "resent-bcc"})
 
 
 @dataclass
@@ -70,7 +68,7 @@ def _has_binary_part(raw: bytes) -> bool:
 
 
 def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: bool) -> bytes:
-    sec = read_section(data, start, end, 10_000)
+    sec = read_section(data, start, end, MAX_HEADER_FIELDS)
     if sec.problems:
         notes.append("the header section has lines that are not fields: left as it is")
         return data[start:end]
@@ -147,8 +145,8 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
         return raw
     name = f.name
     key = name.lower()
-    if non_ascii and (key in _ADDRESS or key in _UNSTRUCTURED_SKIP
-                      or key.startswith(("content-", "list-", "arc-"))):
+    if non_ascii and (key in ADDRESS_FIELDS or is_raw_header(key)
+                      or key.startswith("content-")):
         notes.append(f"{name}: non-ASCII in a structured field: left as it is")
         return raw
     stripped = value.strip(" \t")

@@ -75,7 +75,7 @@ class Header(BaseModel):
 
 
 _RAW_NAMES = frozenset({"received", "return-path", "authentication-results",
-                        "content-location", "auto-submitted"})
+                        "content-location", "auto-submitted", "mime-version"})
 
 
 def is_raw_header(name: str) -> bool:

@@ -208,5 +208,3 @@ class ClientConnection:
         """Commands sent whose replies have not arrived yet."""
         return len(self._pending)
 
-
-_ = (NEED_DATA,)

@@ -12,6 +12,7 @@ import ssl
 import sys
 from pathlib import Path
 
+from .._limits import MAX_HEADER_FIELDS
 from ..errors import MessageRejected, TransportError
 from ..lint.source import read_section
 from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_lenient
@@ -45,7 +46,7 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _envelope(data: bytes) -> tuple[str | None, list[str], bool]:
-    sec = read_section(data, 0, len(data), 10_000)
+    sec = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
     fields: dict[str, str] = {}
     for f in sec.fields:
         fields.setdefault(f.name.lower(), f.value)

@@ -11,6 +11,7 @@ import email_validator
 
 from ..._grammar import DATE_TIME, ENCODED_WORD, MSG_ID
 from ...format.encoded_word import EncodedWordError, decode_words
+from ...models.header import is_raw_header
 from ...parse.address import (
     AddressSyntaxError,
     ParsedGroup,
@@ -110,18 +111,10 @@ def check_message_fields(ctx: Context, sec: Section) -> None:
             _check_ids(ctx, f, single=True)
         elif key in ("in-reply-to", "references"):
             _check_ids(ctx, f, single=False)
-        elif not key.startswith("content-") and key not in _STRUCTURED:
+        elif not key.startswith("content-") and not is_raw_header(key):
             _check_unstructured(ctx, f)
     if n_from > 1 and "sender" not in seen:
         ctx.add("sender-required", seen["from"].offset, header="From", count=n_from)
-
-
-# Structured fields whose text is not RFC 2047 territory.
-_STRUCTURED = frozenset({"received", "return-path", "mime-version", "dkim-signature",
-                         "authentication-results", "arc-seal", "arc-message-signature",
-                         "arc-authentication-results", "list-unsubscribe", "list-id",
-                         "list-post", "list-help", "list-subscribe", "list-owner",
-                         "list-archive"})
 
 
 def _check_unstructured(ctx: Context, f: Field) -> None:

@@ -6,7 +6,7 @@ import binascii
 import re
 import sys
 
-from ..._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS
+from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, parse_params
 from ..context import Context
 from ..source import Field, Section, read_section
@@ -18,7 +18,6 @@ _KNOWN_CTE = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64"})
 _QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*\r?\n|[ \t]*$)")
 _B64_BAD = re.compile(rb"[^A-Za-z0-9+/=\r\n]")
 _HIGH = re.compile(rb"[\x80-\xff]")
-_MAX_FIELDS = 10_000
 
 
 def _fields(sec: Section) -> dict[str, Field]:
@@ -76,7 +75,7 @@ def check_entity(ctx: Context, top: Section, end: int) -> None:
             children = _split_multipart(ctx, sec, stop, params, sub, path, ctf)
             for i, (start, cend) in reversed(list(enumerate(children, 1))):
                 child_path = f"{path}.{i}" if path else str(i)
-                csec = read_section(ctx.raw, start, cend, _MAX_FIELDS)
+                csec = read_section(ctx.raw, start, cend, MAX_HEADER_FIELDS)
                 check_section_syntax(ctx, csec, child_path)
                 stack.append((csec, cend, child_path, depth + 1))
             continue
