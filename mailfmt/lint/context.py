@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from ..rules import Rule, get_rule
@@ -40,6 +42,23 @@ class Context:
             self.suppressed[rule.code] += 1
             return
         self._found.append((rule, offset, ctx, header, part))
+
+    def add_each(self, rule_name: str, offsets: Iterator[int], total: int) -> None:
+        """Add ``total`` findings of one rule whose offsets ``offsets`` yields,
+        taking offsets only up to the per-rule cap: past it, the count is known
+        without finding each one (a message with bare LF endings has one per line).
+        """
+        rule = get_rule(rule_name)
+        if rule.code not in self.enabled or total <= 0:
+            return
+        room = max(0, PER_RULE_CAP - self.per_rule[rule.code])
+        taken = 0
+        for offset in islice(offsets, min(room, total)):
+            self._found.append((rule, offset, {}, None, None))
+            taken += 1
+        self.per_rule[rule.code] += total
+        if total > taken:
+            self.suppressed[rule.code] += total - taken
 
     def violations(self) -> list[Violation]:
         out = []

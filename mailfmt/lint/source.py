@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 __all__ = ["Field", "Section", "Source", "read_section"]
 
@@ -16,25 +17,36 @@ _FIELD_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 _FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)([ \t]*):([^\n]*)\n((?:[ \t][^\n]*\n)*)")
 
 
+# Every octet but LF becomes "a": a line longer than N octets is then a run
+# of N + 1 "a"s, which bytes.find locates at memory speed.
+_FLATTEN = bytes(0x0A if i == 0x0A else 0x61 for i in range(256))
+
+
 class Source:
-    """The message bytes and a lazily built index of line starts."""
+    """The message bytes, a lazily built index of line starts, and a lazily
+    built flattened copy that answers "is any line longer than N?" in C.
+    """
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self._starts: list[int] | None = None
+        self._flat: bytes | None = None
+
+    def has_line_over(self, limit: int, start: int = 0, stop: int | None = None) -> bool:
+        """Whether some line in ``raw[start:stop]`` has more than ``limit``
+        octets, its line ending included (a CR counts; the LF does not).
+        """
+        if self._flat is None:
+            self._flat = self.raw.translate(_FLATTEN)
+        return self._flat.find(b"a" * (limit + 1), start,
+                               len(self.raw) if stop is None else stop) != -1
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in octets) of a byte offset."""
         if self._starts is None:
             # Lines end at LF (a bare CR does not start a line): what editors
             # and `grep -n` count. Built once, only when there is a finding.
-            starts = [0]
-            find = self.raw.find
-            pos = find(b"\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find(b"\n", pos + 1)
-            self._starts = starts
+            self._starts = [0, *accumulate(n + 1 for n in map(len, self.raw.split(b"\n")))]
         i = bisect.bisect_right(self._starts, offset) - 1
         return i + 1, offset - self._starts[i] + 1
 

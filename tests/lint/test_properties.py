@@ -93,3 +93,63 @@ def test_utf8_mode_still_reports_invalid_octets() -> None:
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
            b"Subject: caf\xe9\r\n\r\nhi\r\n")
     assert [v.code for v in lint(raw, LintConfig(utf8=True)).violations] == ["E101"]
+
+
+_B64_HEAD = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+             b"MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
+             b"Content-Transfer-Encoding: base64\r\n\r\n")
+
+
+@given(st.lists(st.sampled_from([b"QUJD", b"QQ==", b"QUI=", b"=", b"A", b"\r\n", b"+/9z"]),
+                max_size=12).map(b"".join))
+def test_base64_check_agrees_with_strict_binascii(body: bytes) -> None:
+    import binascii
+    import sys
+
+    import pytest
+
+    if sys.version_info < (3, 11):
+        pytest.skip("strict_mode arrived in Python 3.11")
+    joined = body.replace(b"\r\n", b"")
+    try:
+        binascii.a2b_base64(joined, strict_mode=True)
+        # strict_mode still lets "QUJD=" through; RFC 2045 6.8 counts in fours
+        valid = len(joined) % 4 == 0
+    except binascii.Error:
+        valid = False
+    codes = [v.code for v in lint(_B64_HEAD + body).violations if v.code == "E102"]
+    assert codes == ([] if valid else ["E102"]), body
+
+
+_LINE_HEAD = b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\n"
+
+
+@given(st.lists(st.tuples(st.integers(0, 1100), st.sampled_from([b"\r\n", b"\n", b"\r"])),
+                max_size=8))
+def test_long_line_findings_match_a_line_by_line_count(lines: list[tuple[int, bytes]]) -> None:
+    body = b"".join(b"x" * n + end for n, end in lines)
+    raw = _LINE_HEAD + body
+    expect = []
+    pos = 0
+    for line in raw.split(b"\n"):
+        n = len(line) - (1 if line.endswith(b"\r") else 0)
+        if n > 998:
+            expect.append(("S101", pos + 998))
+        elif n > 78:
+            expect.append(("S106", pos + 78))
+        pos += len(line) + 1
+    found = [(v.code, v.offset) for v in lint(raw).violations if v.code in ("S101", "S106")]
+    assert found == expect
+
+
+def test_bare_lf_past_the_cap_is_counted_exactly() -> None:
+    from mailfmt.lint.context import PER_RULE_CAP
+
+    raw = _LINE_HEAD.replace(b"\r\n", b"\n") + b"line\n" * 500 + b"crlf\r\n" + b"cr\r" * 7
+    report = lint(raw)
+    lf = [v for v in report.violations if v.code == "S102"]
+    assert len(lf) == PER_RULE_CAP
+    assert [v.offset for v in lf] == [i for i, c in enumerate(raw) if c == 0x0A
+                                      and raw[i - 1] != 0x0D][:PER_RULE_CAP]
+    assert report.suppressed["S102"] == 2 + 1 + 500 - PER_RULE_CAP
+    assert report.counts()["S103"] == 7 and "S103" not in report.suppressed
