@@ -72,7 +72,7 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
     if sec.problems:
         notes.append("the header section has lines that are not fields: left as it is")
         return data[start:end]
-    h = {f.name.lower(): f for f in sec.fields}
+    h = {f.key: f for f in sec.fields}
     ctype, params = "text/plain", {"charset": "us-ascii"}
     if "content-type" in h:
         try:
@@ -104,7 +104,7 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
     encoded, new_cte = (encode_qp(body), "quoted-printable") if is_text \
         else (b64_lines(body), "base64")
     fields = [fb for f, fb in zip(sec.fields, field_bytes, strict=True)
-              if f.name.lower() != "content-transfer-encoding"]
+              if f.key != "content-transfer-encoding"]
     extra = f"Content-Transfer-Encoding: {new_cte}\r\n".encode()
     if top and "mime-version" not in h:
         extra = b"MIME-Version: 1.0\r\n" + extra

@@ -15,38 +15,49 @@ _FIELD_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 # One well-formed field, continuation lines included: the fast path. Lines it
 # does not match go through the line-by-line reader below.
 _FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)([ \t]*):([^\n]*)\n((?:[ \t][^\n]*\n)*)")
-
-
-# Every octet but LF becomes "a": a line longer than N octets is then a run
-# of N + 1 "a"s, which bytes.find locates at memory speed.
-_FLATTEN = bytes(0x0A if i == 0x0A else 0x61 for i in range(256))
+# A whole section of well-formed fields up to its empty line: the common case,
+# read with one match and one findall instead of line by line. Field names
+# cannot start with a blank, so how the fields split is unambiguous.
+_SECTION = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*)*\r?\n")
 
 
 class Source:
-    """The message bytes, a lazily built index of line starts, and a lazily
-    built flattened copy that answers "is any line longer than N?" in C.
-    """
+    """The message bytes and, built lazily, its line lengths and line starts."""
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
+        self._lengths: list[int] | None = None
         self._starts: list[int] | None = None
-        self._flat: bytes | None = None
+        self._longest = -1
 
-    def has_line_over(self, limit: int, start: int = 0, stop: int | None = None) -> bool:
-        """Whether some line in ``raw[start:stop]`` has more than ``limit``
-        octets, its line ending included (a CR counts; the LF does not).
+    def line_lengths(self) -> list[int]:
+        """Octets in each LF-terminated line, the LF excluded and a CR included.
+
+        bytes.split runs at memory speed and needs no per-line Python code.
         """
-        if self._flat is None:
-            self._flat = self.raw.translate(_FLATTEN)
-        return self._flat.find(b"a" * (limit + 1), start,
-                               len(self.raw) if stop is None else stop) != -1
+        if self._lengths is None:
+            self._lengths = list(map(len, self.raw.split(b"\n")))
+        return self._lengths
+
+    def longest_line(self) -> int:
+        if self._longest < 0:
+            self._longest = max(self.line_lengths())
+        return self._longest
+
+    def has_line_over(self, limit: int, start: int, stop: int) -> bool:
+        """Whether some line in ``raw[start:stop]`` has more than ``limit``
+        octets (a CR counts; the LF does not).
+        """
+        if self.longest_line() <= limit:
+            return False
+        return max(map(len, self.raw[start:stop].split(b"\n"))) > limit
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in octets) of a byte offset."""
         if self._starts is None:
             # Lines end at LF (a bare CR does not start a line): what editors
             # and `grep -n` count. Built once, only when there is a finding.
-            self._starts = [0, *accumulate(n + 1 for n in map(len, self.raw.split(b"\n")))]
+            self._starts = [0, *accumulate(n + 1 for n in self.line_lengths())]
         i = bisect.bisect_right(self._starts, offset) - 1
         return i + 1, offset - self._starts[i] + 1
 
@@ -61,6 +72,8 @@ class Field:
     #: (index in value, byte offset) at the start of each physical line piece
     pieces: list[tuple[int, int]] = field(default_factory=list)
     obsolete_space: bool = False
+    #: the name in lower case, the key every check looks fields up by
+    key: str = ""
 
     def value_start(self) -> int:
         """Byte offset of the value's first non-blank character."""
@@ -92,6 +105,11 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
     Values are decoded as Latin-1 so that one character is one octet and
     every finding maps back to its byte exactly.
     """
+    whole = _SECTION.match(raw, start, end)
+    if whole is not None:
+        found = _FIELD.findall(raw, start, whole.end())
+        if len(found) <= max_fields:
+            return Section(_fields_of(found, start), whole.end())
     fields: list[Field] = []
     problems: list[tuple[str, int]] = []
     pos = start
@@ -103,8 +121,9 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
             value = m.group(3)
             if value.endswith(b"\r"):
                 value = value[:-1]
-            f = Field(m.group(1).decode("latin-1"), pos, value.decode("latin-1"),
-                      [(0, m.start(3))], obsolete_space=bool(m.group(2)))
+            name = m.group(1).decode("latin-1")
+            f = Field(name, pos, value.decode("latin-1"), [(0, m.start(3))],
+                      bool(m.group(2)), name.lower())
             cont = m.group(4)
             if cont:
                 at = m.start(4)
@@ -148,11 +167,31 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
         if not stripped or not _FIELD_START.match(raw, pos, colon + 1) or b" " in stripped \
                 or b"\t" in stripped:
             problems.append(("bad-name", pos))
-        f = Field(stripped.decode("latin-1"), pos, raw[colon + 1:content_end].decode("latin-1"),
-                  [(0, colon + 1)], obsolete_space=len(stripped) != len(name))
+        text = stripped.decode("latin-1")
+        f = Field(text, pos, raw[colon + 1:content_end].decode("latin-1"),
+                  [(0, colon + 1)], len(stripped) != len(name), text.lower())
         fields.append(f)
         pos = nxt
     return Section(fields, end, problems)
+
+
+def _fields_of(found: list[tuple[bytes, bytes, bytes, bytes]], pos: int) -> list[Field]:
+    """Fields from consecutive ``_FIELD`` matches that begin at ``pos``."""
+    fields = []
+    for name, blank, value, cont in found:
+        at = pos + len(name) + len(blank) + 1
+        text = (value[:-1] if value[-1:] == b"\r" else value).decode("latin-1")
+        key = name.decode("latin-1")
+        f = Field(key, pos, text, [(0, at)], bool(blank), key.lower())
+        pos = at + len(value) + 1
+        if cont:
+            for line in cont.split(b"\n")[:-1]:
+                piece = line[:-1] if line[-1:] == b"\r" else line
+                f.pieces.append((len(f.value), pos))
+                f.value += piece.decode("latin-1")
+                pos += len(line) + 1
+        fields.append(f)
+    return fields
 
 
 def _more_fields_follow(raw: bytes, pos: int, end: int) -> bool:

@@ -86,12 +86,12 @@ def check_message_fields(ctx: Context, sec: Section) -> None:
     seen: dict[str, Field] = {}
     counts: dict[str, int] = {}
     for f in sec.fields:
-        key = f.name.lower()
+        key = f.key
         counts[key] = counts.get(key, 0) + 1
         if key in SINGLETONS:
             if key in seen:
                 ctx.add("duplicate-header", f.offset, header=f.name, name=f.name,
-                        count=sum(1 for g in sec.fields if g.name.lower() == key))
+                        count=sum(1 for g in sec.fields if g.key == key))
             else:
                 seen[key] = f
     if "from" not in seen:
@@ -100,7 +100,7 @@ def check_message_fields(ctx: Context, sec: Section) -> None:
         ctx.add("missing-date", 0)
     n_from = 0
     for f in sec.fields:
-        key = f.name.lower()
+        key = f.key
         if key in ADDRESS_FIELDS:
             n = _check_addresses(ctx, f)
             if key == "from" and f is seen.get("from"):

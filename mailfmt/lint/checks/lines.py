@@ -37,8 +37,10 @@ def check_lines(ctx: Context, header_end: int) -> None:
     has_nul = b"\x00" in raw
     # Every LF not in a CRLF is bare, and every CR not in one too: the counts
     # give the totals, the regexes only the listed positions.
-    ctx.add_each("bare-lf", (m.start() for m in _BARE_LF.finditer(raw)), n_lf - n_crlf)
-    ctx.add_each("bare-cr", (m.start() for m in _BARE_CR.finditer(raw)), n_cr - n_crlf)
+    if n_lf != n_crlf:
+        ctx.add_each("bare-lf", (m.start() for m in _BARE_LF.finditer(raw)), n_lf - n_crlf)
+    if n_cr != n_crlf:
+        ctx.add_each("bare-cr", (m.start() for m in _BARE_CR.finditer(raw)), n_cr - n_crlf)
     if has_nul:
         pos = raw.find(b"\x00")
         while pos != -1:
@@ -53,10 +55,9 @@ def check_lines(ctx: Context, header_end: int) -> None:
 def _long_lines(ctx: Context, header_end: int) -> None:
     raw = ctx.raw
     warn = ctx.line_length
-    # warn + 1 leaves room for the CR of a CRLF; the exact lengths follow.
-    if not ctx.src.has_line_over(warn + 1):
+    if ctx.src.longest_line() <= warn + 1:  # room for the CR of a CRLF
         return
-    lens = list(map(len, raw.split(b"\n")))
+    lens = ctx.src.line_lengths()
     pos = 0
     for n in lens:
         # Octets before the line ending, CRLF (or the LF) excluded.
