@@ -11,7 +11,7 @@ import logging
 import socket
 import ssl
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -29,6 +29,7 @@ from ._session import (
     close_session,
     open_session,
     send_message,
+    send_messages,
 )
 
 __all__ = ["AsyncSMTPClient", "send_async"]
@@ -166,6 +167,17 @@ class AsyncSMTPClient(ClientBase):
                    rcpt_to: Sequence[str] | None = None,
                    allow_partial: bool = False) -> SendResult:
         return await self._send(*message_job(message, mail_from, rcpt_to), allow_partial)
+
+    async def send_many(self, messages: Iterable[Message], *,
+                        allow_partial: bool = False) -> list[SendResult | TransportError]:
+        """The asyncio twin of :meth:`SMTPClient.send_many`."""
+        msgs = list(messages)
+        if self._conn is None:
+            raise ConnectionLost("not connected", phase="mail")
+        out: list[SendResult | TransportError] = await self._run(send_messages(
+            self._conn, self._opts, (message_job(m, None, None) for m in msgs),
+            allow_partial=allow_partial))
+        return self._account(out, len(msgs))
 
     async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
                        allow_partial: bool = False) -> SendResult:

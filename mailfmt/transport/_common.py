@@ -12,12 +12,12 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from ..errors import MessageRejected, SMTPTimeout, TransportError
+from ..errors import ConnectionLost, MessageRejected, SMTPTimeout, TransportError
 from ..models.body import Attachment, Multipart, Part
 from ..models.message import Message
 from ._connection import ClientConnection
 from ._events import Reply
-from ._session import ReadReply, SessionOptions
+from ._session import Job, ReadReply, SendResult, SessionOptions
 
 __all__ = ["ClientBase", "TLSMode", "is_loopback", "logger", "make_options", "message_job",
            "raw_job"]
@@ -66,9 +66,6 @@ def _local_name() -> str:
     if "." in name and all(c.isalnum() or c in ".-" for c in name):
         return name
     return "[127.0.0.1]"
-
-
-Job = tuple[str, list[str], Callable[[], Iterator[bytes]], bool, bool]
 
 
 def message_job(message: Message, mail_from: str | None,
@@ -180,6 +177,19 @@ class ClientBase:
         # byte at a time cannot stretch it (slowloris).
         return SMTPTimeout(f"no complete reply within {req.timeout:g} s ({req.phase})",
                            phase=req.phase)
+
+    @staticmethod
+    def _account(out: list[SendResult | TransportError],
+                 n: int) -> list[SendResult | TransportError]:
+        """One outcome per message: those after a failed connection were not sent."""
+        k = len(out)
+        if k < n:
+            cause = out[-1]     # the flow stops early only on a failed connection
+            assert isinstance(cause, TransportError)
+            out.extend(ConnectionLost(f"message {i + 1} was not sent: the connection failed "
+                                      f"at message {k}: {cause}", phase="mail")
+                       for i in range(k, n))
+        return out
 
     def _forget_credentials(self) -> None:
         # Credentials are not kept once the session has them (research 5.2).

@@ -163,7 +163,10 @@ class ClientConnection:
                     raise RemoteProtocolError("data after the STARTTLS reply")
             elif isinstance(command, Greeting) and nxt is State.CLOSED:
                 self._pending.clear()
-            self.state = nxt
+            if not (isinstance(command, EndOfMessage) and self._pending):
+                # With the next MAIL pipelined behind the end of data, the
+                # state belongs to that transaction already (RFC 2920 3.1).
+                self.state = nxt
         if not self._pending and self._parser.buffered and self.state is not State.CLOSED:
             # More bytes than the replies owed: a desync, possibly an injection
             # (aiosmtplib 320180e); the next command would read them as its reply.
@@ -182,16 +185,19 @@ class ClientConnection:
         self.capabilities = Capabilities()
         self.state = State.HELLO
 
-    def begin_transaction(self) -> int:
+    def begin_transaction(self, *, trim: bool = True) -> int:
         """Mark the start of a transaction; returns where its lines begin.
 
         The first call fixes the session's opening (greeting, EHLO, STARTTLS,
         AUTH), which is always kept; lines between it and the last
         TRANSCRIPT_TAIL are dropped, so a connection that sends a million
-        messages does not keep a million transcripts.
+        messages does not keep a million transcripts. ``trim=False`` drops
+        nothing, for a mark taken while an earlier one is still in use.
         """
         if self._opening is None:
             self._opening = len(self.transcript)
+        if not trim:   # an earlier mark is still in use
+            return len(self.transcript)
         excess = len(self.transcript) - self._opening - TRANSCRIPT_TAIL
         if excess > TRANSCRIPT_TAIL:   # trim in batches: amortized O(1) per line
             del self.transcript[self._opening:self._opening + excess]

@@ -251,13 +251,10 @@ def _size(chunks: Iterable[bytes]) -> int:
     return sum(len(c) for c in chunks)
 
 
-def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str,
-                 rcpt_to: list[str], source: Callable[[], Iterator[bytes]],
-                 needs_smtputf8: bool, needs_8bitmime: bool,
-                 allow_partial: bool) -> Flow[SendResult]:
-    """One message to every recipient, in transactions of at most 100 recipients."""
+def _mail_params(conn: ClientConnection, source: Callable[[], Iterator[bytes]], *,
+                 needs_smtputf8: bool, needs_8bitmime: bool) -> tuple[str, ...]:
+    """The MAIL parameters a message needs, or why the server cannot take it."""
     caps = conn.capabilities
-    mark = conn.begin_transaction()
     params: list[str] = []
     if needs_smtputf8:
         if not caps.has("SMTPUTF8"):
@@ -278,6 +275,63 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
             raise MessageTooLarge(f"the message is {size} octets; the server takes at most "
                                   f"{limit} (SIZE)", phase="mail")
         params.append(f"SIZE={size}")
+    return tuple(params)
+
+
+def _one_group(conn: ClientConnection, rcpts: list[str], allow_partial: bool) -> bool:
+    """Whether MAIL, every RCPT and DATA go out as one pipelined group.
+
+    DATA joins the group when that cannot deliver to a subset the caller did
+    not allow: with one recipient, a refused RCPT makes the server refuse
+    DATA too (RFC 2920 3.1).
+    """
+    return conn.capabilities.has("PIPELINING") and (allow_partial or len(rcpts) == 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Ahead:
+    """A message's envelope, already written behind the previous message's
+    end of data (RFC 2920 3.1); its replies are still to be read."""
+
+    params: tuple[str, ...]
+    mark: int
+
+
+def write_ahead(conn: ClientConnection, *, mail_from: str, rcpt_to: list[str],
+                source: Callable[[], Iterator[bytes]], needs_smtputf8: bool,
+                needs_8bitmime: bool, allow_partial: bool) -> tuple[bytes, Ahead] | None:
+    """The next message's whole envelope group (MAIL, RCPT, DATA), to follow
+    an end of data in the same write; None when it must wait its turn."""
+    rcpts = list(dict.fromkeys(rcpt_to))
+    if not rcpts or len(rcpts) > RCPT_BATCH or not _one_group(conn, rcpts, allow_partial):
+        return None
+    try:
+        params = _mail_params(conn, source, needs_smtputf8=needs_smtputf8,
+                              needs_8bitmime=needs_8bitmime)
+    except TransportError:
+        return None   # reported in its turn, with nothing sent
+    # The previous message's lines are still being read: no trimming now.
+    mark = conn.begin_transaction(trim=False)
+    data = conn.send(Mail(mail_from, params)) + b"".join(conn.send(Rcpt(a)) for a in rcpts)
+    return data + conn.send(Data()), Ahead(params, mark)
+
+
+def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str,
+                 rcpt_to: list[str], source: Callable[[], Iterator[bytes]],
+                 needs_smtputf8: bool, needs_8bitmime: bool,
+                 allow_partial: bool, ahead: Ahead | None = None,
+                 then: Callable[[], bytes] | None = None) -> Flow[SendResult]:
+    """One message to every recipient, in transactions of at most 100 recipients.
+
+    ``ahead``: its envelope was written already (see write_ahead). ``then``:
+    bytes to write right after this message's end of data.
+    """
+    if ahead is not None:
+        mark, params = ahead.mark, ahead.params
+    else:
+        mark = conn.begin_transaction()
+        params = _mail_params(conn, source, needs_smtputf8=needs_smtputf8,
+                              needs_8bitmime=needs_8bitmime)
     results: dict[str, RecipientResult] = {}
     queue = list(dict.fromkeys(rcpt_to))
     final: Reply | None = None
@@ -289,12 +343,10 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
 
     while queue:
         batch, queue = queue[:RCPT_BATCH], queue[RCPT_BATCH:]
-        # DATA joins the pipelined envelope when that cannot deliver to a
-        # subset the caller did not allow: with one recipient, a refused RCPT
-        # makes the server refuse DATA too (RFC 2920 3.1).
-        with_data = conn.capabilities.has("PIPELINING") and (allow_partial or len(batch) == 1)
+        written, ahead = ahead is not None, None
+        with_data = _one_group(conn, batch, allow_partial)
         mail_reply, rcpt_replies, early = yield from _envelope(
-            conn, opts, mail_from, tuple(params), batch, with_data=with_data)
+            conn, opts, mail_from, params, batch, with_data=with_data, written=written)
         if early is not None and early.code == 354 and (
                 mail_reply.code // 100 != 2 or not any(r.code // 100 == 2 for r in rcpt_replies)):
             # A server that says 354 with no valid recipient: end the data
@@ -351,7 +403,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
             raise DataRefused(f"the server refused DATA: {data_reply}", reply=data_reply,
                               phase="data", result=result())
         try:
-            yield from _stream(conn, opts, source())
+            yield from _stream(conn, opts, source(), None if queue else then)
         except (ConnectionLost, SMTPTimeout) as exc:
             for addr in accepted:
                 results[addr] = RecipientResult(addr, "deferred",
@@ -388,22 +440,76 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
     return res
 
 
+Job = tuple[str, list[str], Callable[[], Iterator[bytes]], bool, bool]
+
+
+def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[Job], *,
+                  allow_partial: bool) -> Flow[list[SendResult | TransportError]]:
+    """Messages one after another, each one's envelope written behind the
+    previous one's end of data when the server offers PIPELINING: one round
+    trip per message instead of two (RFC 2920 3.1).
+
+    A message the server refuses, or cannot take, gets its error in its place
+    and the next one goes on. A failure of the connection ends the list
+    early, with that failure last: the driver accounts for the rest.
+    """
+    out: list[SendResult | TransportError] = []
+    it = iter(jobs)
+    job = next(it, None)
+    ahead: Ahead | None = None
+    while job is not None:
+        nxt = next(it, None)
+        written: list[Ahead] = []
+
+        def then(nxt: Job | None = nxt, written: list[Ahead] = written) -> bytes:
+            if nxt is None:
+                return b""
+            group = write_ahead(conn, mail_from=nxt[0], rcpt_to=nxt[1], source=nxt[2],
+                                needs_smtputf8=nxt[3], needs_8bitmime=nxt[4],
+                                allow_partial=allow_partial)
+            if group is None:
+                return b""
+            written.append(group[1])
+            return group[0]
+        try:
+            out.append((yield from send_message(
+                conn, opts, mail_from=job[0], rcpt_to=job[1], source=job[2],
+                needs_smtputf8=job[3], needs_8bitmime=job[4], allow_partial=allow_partial,
+                ahead=ahead, then=then)))
+        except TransportError as exc:
+            if not exc.transcript:
+                exc.transcript = list(conn.transcript)
+            out.append(exc)
+            if not isinstance(exc, (SMTPReplyError, ExtensionMissing)):
+                return out      # the connection failed: nothing more can go
+            # a refusal concerns this message only: the session goes on
+        ahead = written[0] if written else None
+        job = nxt
+    return out
+
+
 def _first_reply(res: SendResult) -> Reply:
     r = next(x for x in res.recipients if x.status != "accepted")
     return Reply(r.code or 0, (r.text,), r.enhanced)
 
 
 def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
-              params: tuple[str, ...], batch: list[str], *,
-              with_data: bool) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
-    """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in order."""
+              params: tuple[str, ...], batch: list[str], *, with_data: bool,
+              written: bool = False) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
+    """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in order.
+
+    ``written``: the group went out already, behind the previous message.
+    """
     mail = Mail(mail_from, params)
-    if conn.capabilities.has("PIPELINING"):
+    if written:
+        assert with_data, "only a whole group is written ahead"
+    elif conn.capabilities.has("PIPELINING"):
         # RFC 2920: the whole group in one write, replies read in order.
         data = conn.send(mail) + b"".join(conn.send(Rcpt(a)) for a in batch)
         if with_data:
             data += conn.send(Data())
         yield Write(data, "mail", opts.t("mail"))
+    if written or conn.capabilities.has("PIPELINING"):
         mail_reply: Reply = yield ReadReply("mail", opts.t("mail"))
         replies = []
         for _ in batch:
@@ -423,8 +529,10 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
     return mail_reply, replies, None
 
 
-def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes]) -> Flow[None]:
-    """Message data through the dot-stuffer, in writes of about WRITE_SIZE octets."""
+def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes],
+            then: Callable[[], bytes] | None = None) -> Flow[None]:
+    """Message data through the dot-stuffer, in writes of about WRITE_SIZE
+    octets; ``then`` adds what follows the end of data in its write."""
     pending: list[bytes] = []
     size = 0
     timeout = opts.t("message")
@@ -436,6 +544,8 @@ def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes
             yield Write(b"".join(pending), "message", timeout)
             pending, size = [], 0
     pending.append(conn.send(EndOfMessage()))
+    if then is not None:
+        pending.append(then())
     yield Write(b"".join(pending), "message", timeout)
 
 

@@ -4,8 +4,11 @@ The client sends a command only if ``SEND[state]`` has it, which gives the
 next state (a waiting state when a reply must come first). A reply to a
 command moves the state through ``ON_REPLY[(command type, reply class)]``;
 commands absent there (MAIL, RCPT, RSET, NOOP) change nothing when answered,
-which is what lets them be pipelined (RFC 2920). A lookup miss is a
-LocalProtocolError; docs/guides/send.md draws its diagram from these tables.
+which is what lets them be pipelined (RFC 2920). The next MAIL may follow the
+end of data before its reply (RFC 2920 3.1: message content may open a
+group); the reply to the end of data then changes nothing, since the state
+has moved on to the next transaction. A lookup miss is a LocalProtocolError;
+docs/guides/send.md draws its diagram from these tables.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ SEND: dict[State, dict[type[Command], State]] = {
     S.TRANSACTION: {Rcpt: S.TRANSACTION, Data: S.DATA_WAIT, Rset: S.READY,
                     Noop: S.TRANSACTION, Quit: S.QUIT_WAIT},
     S.BODY: {MessageData: S.BODY, EndOfMessage: S.FINAL_WAIT},
+    S.FINAL_WAIT: {Mail: S.TRANSACTION},
 }
 
 #: reply classes: "2" (2yz), "3" (3yz), "220" (exactly), "235", "334", "354", "4", "5"

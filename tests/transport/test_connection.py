@@ -105,10 +105,7 @@ def test_unsolicited_reply_is_a_desync() -> None:
 
 
 def test_unexpected_reply_code_for_the_command() -> None:
-    c = ready()
-    c.send(Mail("a@example.com"))
-    c.send(Rcpt("b@example.org"))
-    c.send(Data())
+    c = envelope_sent()
     c.receive_data(b"250 ok\r\n250 ok\r\n334 what\r\n")
     c.next_event()
     c.next_event()
@@ -158,3 +155,47 @@ def test_state_diagram_in_the_docs_is_generated_from_the_tables() -> None:
     spec.loader.exec_module(mod)
     doc = (root / "docs" / "guides" / "send.md").read_text(encoding="utf-8")
     assert doc == mod.render(doc), "docs/guides/send.md is stale: run python docs/gen_states.py"
+
+
+def test_next_mail_pipelined_behind_the_end_of_data() -> None:
+    """RFC 2920 3.1: the message content may open a group, so MAIL may follow
+    the end of data before its reply; that reply then changes no state."""
+    c = in_body()
+    c.send(MessageData(b"Subject: x\r\n\r\nhi\r\n"))
+    c.send(EndOfMessage())
+    assert c.state is State.FINAL_WAIT
+    with pytest.raises(LocalProtocolError):   # only MAIL may open the next group
+        c.send(Rcpt("b@example.org"))
+    c = in_body()
+    c.send(EndOfMessage())
+    c.send(Mail("a@example.com"))
+    c.send(Rcpt("b@example.org"))
+    c.send(Data())
+    assert c.state is State.DATA_WAIT and c.awaiting_replies == 4
+    replies = []
+    for byte in b"554 5.7.1 refused\r\n250 ok\r\n250 ok\r\n354 go\r\n":
+        c.receive_data(bytes([byte]))
+        while isinstance(ev := c.next_event(), Reply):
+            replies.append(ev)
+            if len(replies) < 4:
+                assert c.state is State.DATA_WAIT   # the refusal changed nothing
+    assert [r.code for r in replies] == [554, 250, 250, 354]
+    assert [type(r.command).__name__ for r in replies] == ["EndOfMessage", "Mail", "Rcpt", "Data"]
+    assert c.state is State.BODY
+
+
+def envelope_sent() -> ClientConnection:
+    c = ready()
+    c.send(Mail("a@example.com"))
+    c.send(Rcpt("b@example.org"))
+    c.send(Data())
+    return c
+
+
+def in_body() -> ClientConnection:
+    c = envelope_sent()
+    c.receive_data(b"250 ok\r\n250 ok\r\n354 go\r\n")
+    for _ in range(3):
+        c.next_event()
+    assert c.state is State.BODY
+    return c

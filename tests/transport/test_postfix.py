@@ -9,6 +9,7 @@ skip, saying why.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import time
@@ -138,3 +139,29 @@ def test_the_judge_is_strict(postfix: tuple[int, Path]) -> None:
         assert cmd(b"DATA\r\n").startswith(b"354")
         reply = cmd(b"Subject: x\r\n\r\nbare\nLF\r\n.\r\n")
         assert reply.startswith(b"5"), reply
+
+
+def test_send_many_pipelined_is_byte_exact(postfix: tuple[int, Path], driver: str) -> None:
+    """Postfix offers PIPELINING: every envelope after the first goes out
+    behind the previous message's end of data, and each message arrives whole."""
+    port, maildir = postfix
+    msgs = [Message(from_="alice@example.com", to=f"user{i}@example.org", subject=f"n{i}",
+                    text=f"message {i}\n.\n" * (i + 1)) for i in range(20)]
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", port, tls="none", timeout=60) as c:
+            results = c.send_many(msgs)
+    else:
+        async def main() -> list[SendResult | Exception]:
+            async with AsyncSMTPClient("127.0.0.1", port, tls="none", timeout=60) as c:
+                return list(await c.send_many(msgs))
+        results = asyncio.run(main())
+    assert all(isinstance(r, SendResult) and r.ok for r in results), results
+    # The wire shape: MAIL right behind the previous message's final dot.
+    first = results[0]
+    assert isinstance(first, SendResult)
+    lines = first.transcript
+    assert any(a == "C: ." and b.startswith("C: MAIL FROM")
+               for a, b in itertools.pairwise(lines))
+    for m in msgs:
+        [copy] = delivered(maildir, m.message_id or "", 1)
+        assert same_after_trace_fields(copy, m.to_bytes())

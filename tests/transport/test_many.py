@@ -1,0 +1,161 @@
+"""send_many: each message's envelope pipelined behind the previous message's
+end of data (RFC 2920 3.1), one outcome per message, for both drivers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from mailfmt import Message
+from mailfmt.errors import (
+    ConnectionLost,
+    DeliveryStatusUnknown,
+    MessageRefused,
+    MessageTooLarge,
+    RecipientsRefused,
+    TransportError,
+)
+from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
+
+from .conftest import Server
+from .scripted import Peer, ScriptedServer
+
+
+def msg(i: int, to: str = "r@example.org") -> Message:
+    return Message(from_="alice@example.com", to=to, subject=f"n{i}", text=f"body {i}\n.\n")
+
+
+def many(driver: str, port: int, msgs: list[Message],
+         **kw: Any) -> list[SendResult | TransportError]:
+    kw.setdefault("tls", "none")
+    kw.setdefault("timeout", 3)
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", port, **kw) as c:
+            return c.send_many(msgs)
+
+    async def main() -> list[SendResult | TransportError]:
+        async with AsyncSMTPClient("127.0.0.1", port, **kw) as c:
+            return await c.send_many(msgs)
+    return asyncio.run(main())
+
+
+def group(p: Peer) -> list[bytes]:
+    return [p.line(), p.line(), p.line()]
+
+
+@pytest.fixture
+def scripted() -> Any:
+    servers: list[ScriptedServer] = []
+
+    def start(script: Any) -> ScriptedServer:
+        servers.append(ScriptedServer(script))
+        return servers[-1]
+    yield start
+    for s in servers:
+        s.close()
+
+
+def test_next_envelope_goes_out_before_the_final_reply(driver: str, scripted: Any) -> None:
+    """Each MAIL, RCPT and DATA is read before the server answers the previous
+    message's end of data: a client that waited would time out here."""
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250-PIPELINING\r\n250 SIZE 100000\r\n")
+        assert group(p)[2] == b"DATA"
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        for i in range(1, 3):
+            assert p.data().endswith(f"body {i - 1}\r\n..".encode())
+            mail, rcpt, data = group(p)       # no reply sent yet for the message
+            assert mail.startswith(b"MAIL FROM:<alice@example.com> SIZE=")
+            assert (rcpt, data) == (b"RCPT TO:<r@example.org>", b"DATA")
+            p.send(f"250 2.0.0 queued {i - 1}\r\n".encode() + b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()
+        p.send(b"250 2.0.0 queued 2\r\n")
+        assert p.line() == b"QUIT"
+        p.send(b"221 bye\r\n")
+    s = scripted(script)
+    results = many(driver, s.port, [msg(0), msg(1), msg(2)])
+    assert all(isinstance(r, SendResult) and r.ok for r in results)
+    assert [r.reply.text for r in results] == [f"queued {i}" for i in range(3)]  # type: ignore[union-attr]
+    # Each transcript holds its own envelope and its own final reply.
+    for i, r in enumerate(results):
+        assert isinstance(r, SendResult)
+        assert f"S: 250 2.0.0 queued {i}" in r.transcript
+        assert r.transcript.count("C: DATA") == (2 if i < 2 else 1)
+
+
+def test_refusals_stay_with_their_message(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        group(p)
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()                                   # message 0
+        group(p)
+        p.send(b"250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()                                   # message 1, refused at the end
+        group(p)
+        p.send(b"554 5.7.1 spam\r\n250 ok\r\n550 5.1.1 no such user\r\n554 no recipients\r\n")
+        assert p.line() == b"RSET"                 # message 2: its recipient refused
+        p.send(b"250 ok\r\n")
+        group(p)                                   # message 3: a fresh group
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()
+        p.send(b"250 queued\r\n")
+    s = scripted(script)
+    r = many(driver, s.port, [msg(0), msg(1), msg(2, "nobody@example.org"), msg(3)])
+    assert isinstance(r[0], SendResult) and r[0].ok
+    assert isinstance(r[1], MessageRefused) and r[1].code == 554
+    assert r[1].result.recipients[0].status == "rejected"
+    assert isinstance(r[2], RecipientsRefused)
+    assert [x.status for x in r[2].result.recipients] == ["rejected"]
+    assert isinstance(r[3], SendResult) and r[3].ok
+    assert s.received.count(b"Subject: n2") == 0
+
+
+def test_connection_lost_after_the_dot_and_the_rest_not_sent(driver: str,
+                                                             scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        group(p)
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()
+        group(p)
+        p.reset()
+    s = scripted(script)
+    r = many(driver, s.port, [msg(0), msg(1), msg(2)])
+    assert isinstance(r[0], DeliveryStatusUnknown)
+    assert [x.status for x in r[0].result.recipients] == ["unknown"]
+    for later in r[1:]:
+        assert isinstance(later, ConnectionLost)
+        assert not isinstance(later, DeliveryStatusUnknown)
+        assert "was not sent" in str(later) and "at message 1" in str(later)
+
+
+def test_a_message_over_size_is_refused_alone(driver: str, scripted: Any) -> None:
+    big = Message(from_="alice@example.com", to="r@example.org", text="x" * 900 + "\n")
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250-PIPELINING\r\n250 SIZE 800\r\n")
+        group(p)
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()
+        p.send(b"250 queued\r\n")       # nothing was written ahead for the big one
+        group(p)
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()
+        p.send(b"250 queued\r\n")
+    s = scripted(script)
+    r = many(driver, s.port, [msg(0), big, msg(2)])
+    assert isinstance(r[1], MessageTooLarge)
+    assert isinstance(r[0], SendResult) and isinstance(r[2], SendResult)
+    assert b"x" * 900 not in s.received
+
+
+def test_without_pipelining_every_message_still_arrives(driver: str, smtpd: Server) -> None:
+    msgs = [msg(i, f"user{i}@example.org") for i in range(6)]
+    results = many(driver, smtpd.port, msgs)
+    assert all(isinstance(r, SendResult) and r.ok for r in results)
+    assert [e.original_content for e in smtpd.sink.envelopes] == [m.to_bytes() for m in msgs]
+    assert [e.rcpt_tos for e in smtpd.sink.envelopes] == [[f"user{i}@example.org"]
+                                                           for i in range(6)]
