@@ -30,7 +30,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from mailfmt import Message
-from mailfmt.transport import AsyncSMTPClient, SMTPClient
+from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
 
 FROM, TO = "bench@example.com", "sink@example.org"
 
@@ -185,6 +185,20 @@ def run_mailfmt_async(port: int, msgs: list[Message], raw: list[bytes]) -> None:
     asyncio.run(main())
 
 
+def run_mailfmt_many(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    with SMTPClient("127.0.0.1", port, tls="none") as c:
+        outcomes = c.send_many(msgs)
+    assert all(isinstance(o, SendResult) for o in outcomes)
+
+
+def run_mailfmt_many_async(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    async def main() -> None:
+        async with AsyncSMTPClient("127.0.0.1", port, tls="none") as c:
+            outcomes = await c.send_many(msgs)
+        assert all(isinstance(o, SendResult) for o in outcomes)
+    asyncio.run(main())
+
+
 def run_raw(port: int, msgs: list[Message], raw: list[bytes]) -> None:
     """The floor: the same command stream, pipelined, no checks, no parsing."""
     with socket.create_connection(("127.0.0.1", port)) as s:
@@ -203,6 +217,7 @@ def run_raw(port: int, msgs: list[Message], raw: list[bytes]) -> None:
             for _ in range(4):
                 reply()
         s.sendall(b"QUIT\r\n")
+        reply()
 
 
 # Each library sends its own message objects (formatting included for all);
@@ -211,6 +226,8 @@ CLIENTS = [("smtplib (objects)", run_smtplib_objects), ("smtplib (bytes)", run_s
            ("aiosmtplib (objects)", run_aiosmtplib_objects),
            ("aiosmtplib (bytes)", run_aiosmtplib),
            ("mailfmt (sync)", run_mailfmt), ("mailfmt (async)", run_mailfmt_async),
+           ("mailfmt send_many (sync)", run_mailfmt_many),
+           ("mailfmt send_many (async)", run_mailfmt_many_async),
            ("raw pipelined floor", run_raw)]
 
 
@@ -289,19 +306,22 @@ def main() -> None:
     try:
         for name, port, _ in servers:
             print(f"== {name}")
-            print(f"   {'client':<22}{'msgs/s':>10}{'CPU us/msg':>12}")
+            print(f"   {'client':<27}{'msgs/s':>10}{'CPU us/msg':>12}")
             rates = {}
             for cname, fn in CLIENTS:
                 rate, cpu = measure(fn, port, msgs, raw)
                 rates[cname] = rate
-                print(f"   {cname:<22}{rate:>10.0f}{cpu:>12.0f}")
+                print(f"   {cname:<27}{rate:>10.0f}{cpu:>12.0f}")
             results.append({"case": f"5 KB messages, {name}", "unit": "messages/s",
                             "rates": dict(rates)})
-            sync, asyn = rates["mailfmt (sync)"], rates["mailfmt (async)"]
-            print(f"   mailfmt sync / smtplib: {sync / rates['smtplib (objects)']:.2f}x objects, "
-                  f"{sync / rates['smtplib (bytes)']:.2f}x bytes; async / aiosmtplib: "
-                  f"{asyn / rates['aiosmtplib (objects)']:.2f}x objects, "
-                  f"{asyn / rates['aiosmtplib (bytes)']:.2f}x bytes\n")
+            for ours, theirs in (("mailfmt (sync)", "smtplib"),
+                                 ("mailfmt send_many (sync)", "smtplib"),
+                                 ("mailfmt (async)", "aiosmtplib"),
+                                 ("mailfmt send_many (async)", "aiosmtplib")):
+                print(f"   {ours} / {theirs}: "
+                      f"{rates[ours] / rates[theirs + ' (objects)']:.2f}x objects, "
+                      f"{rates[ours] / rates[theirs + ' (bytes)']:.2f}x bytes")
+            print()
         fast_port = servers[0][1]
         print(f"== peak memory growth sending a {args.big_mb} MB attachment (fast server)")
         mem = memory(fast_port, args.big_mb)

@@ -7,7 +7,6 @@ parses them when the flow asks for a reply.
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import ssl
 from collections import deque
@@ -36,16 +35,19 @@ __all__ = ["AsyncSMTPClient", "send_async"]
 
 
 class _Stream(asyncio.Protocol):
-    """Bytes in a queue, EOF and errors recorded, write flow control."""
+    """Bytes in a queue, EOF and errors recorded, write flow control.
+
+    Waiting uses one future and one timer handle: no task per read or write
+    (asyncio.wait_for would create one each time).
+    """
 
     def __init__(self) -> None:
         self.chunks: deque[bytes] = deque()
-        self.arrived = asyncio.Event()
         self.closed = False
         self.lost = asyncio.Event()
         self.error: Exception | None = None
-        self._can_write = asyncio.Event()
-        self._can_write.set()
+        self._waiter: asyncio.Future[None] | None = None
+        self._paused = False
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -54,38 +56,57 @@ class _Stream(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
-        self.arrived.set()
+        self._wake()
 
     def eof_received(self) -> bool | None:
         self.closed = True
-        self.arrived.set()
+        self._wake()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.error = exc
-        self.arrived.set()
-        self._can_write.set()
+        self._paused = False
+        self._wake()
         self.lost.set()
 
     def pause_writing(self) -> None:
-        self._can_write.clear()
+        self._paused = True
 
     def resume_writing(self) -> None:
-        self._can_write.set()
+        self._paused = False
+        self._wake()
 
-    async def drain(self) -> None:
-        await self._can_write.wait()
+    def _wake(self) -> None:
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def _wait(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = loop.call_later(timeout, self._wake)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait while the transport's buffer is full; False if ``timeout`` passed."""
+        if self._paused and not self.closed:
+            await self._wait(timeout)
         if self.closed:
             raise ConnectionResetError("connection lost")
+        return not self._paused
 
-    async def read(self) -> bytes:
-        while not self.chunks:
-            if self.closed:
-                return b""
-            self.arrived.clear()
-            await self.arrived.wait()
-        return self.chunks.popleft()
+    async def read(self, timeout: float) -> bytes | None:
+        """The next chunk; b"" at end of file; None if ``timeout`` passed first."""
+        if not self.chunks and not self.closed:
+            await self._wait(timeout)
+        if self.chunks:
+            return self.chunks.popleft()
+        return b"" if self.closed else None
 
 
 class AsyncSMTPClient(ClientBase):
@@ -125,7 +146,7 @@ class AsyncSMTPClient(ClientBase):
         try:
             await self._run(open_session(self._conn, self._opts, tls_active=implicit))
         except BaseException:
-            await self.aclose()
+            await self.aclose(abort=True)
             raise
         self._forget_credentials()
 
@@ -139,13 +160,11 @@ class AsyncSMTPClient(ClientBase):
             if et is None:
                 await self.quit()
         finally:
-            await self.aclose()
+            # After a failure nothing queued needs to reach the server.
+            await self.aclose(abort=et is not None)
 
     async def quit(self) -> None:
         if self._conn is None:
-            return
-        if not logger.isEnabledFor(logging.DEBUG):
-            self._logged = len(self._conn.transcript)
             return
         try:
             await self._run(close_session(self._conn, self._opts))
@@ -153,11 +172,18 @@ class AsyncSMTPClient(ClientBase):
             logger.debug("QUIT failed after the session: %s", exc)
         await self.aclose()
 
-    async def aclose(self) -> None:
-        """Close the connection and wait until it is closed."""
+    async def aclose(self, *, abort: bool = False) -> None:
+        """Close the connection and wait until it is closed.
+
+        ``abort``: drop what is still queued for the server instead of
+        waiting for it to be read (a server that stopped reading never would).
+        """
         stream, self._stream = self._stream, None
         if stream is not None and stream.transport is not None:
-            stream.transport.close()
+            if abort:
+                stream.transport.abort()
+            else:
+                stream.transport.close()
             try:
                 await asyncio.wait_for(stream.lost.wait(), 5)
             except asyncio.TimeoutError:  # pragma: no cover - a stuck peer
@@ -231,12 +257,12 @@ class AsyncSMTPClient(ClientBase):
             raise ConnectionLost("the connection is closed", phase=req.phase)
         try:
             stream.transport.write(req.data)
-            await asyncio.wait_for(stream.drain(), req.timeout)
-        except asyncio.TimeoutError:
-            raise SMTPTimeout(f"sending timed out ({req.phase})", phase=req.phase) from None
+            drained = await stream.drain(req.timeout)
         except OSError as exc:
             raise ConnectionLost(f"the connection failed while sending: {exc}",
                                  phase=req.phase) from None
+        if not drained:
+            raise SMTPTimeout(f"sending timed out ({req.phase})", phase=req.phase)
 
     async def _read(self, req: ReadReply) -> Reply:
         assert self._stream is not None
@@ -247,10 +273,9 @@ class AsyncSMTPClient(ClientBase):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise self._timed_out(req)
-            try:
-                data = await asyncio.wait_for(self._stream.read(), remaining)
-            except asyncio.TimeoutError:
-                raise self._timed_out(req) from None
+            data = await self._stream.read(remaining)
+            if data is None:
+                raise self._timed_out(req)
             self._conn.receive_data(data)
         return reply
 

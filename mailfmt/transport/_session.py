@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -320,11 +321,13 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
                  rcpt_to: list[str], source: Callable[[], Iterator[bytes]],
                  needs_smtputf8: bool, needs_8bitmime: bool,
                  allow_partial: bool, ahead: Ahead | None = None,
-                 then: Callable[[], bytes] | None = None) -> Flow[SendResult]:
+                 then: Callable[[], bytes] | None = None,
+                 idle: Callable[[], None] | None = None) -> Flow[SendResult]:
     """One message to every recipient, in transactions of at most 100 recipients.
 
     ``ahead``: its envelope was written already (see write_ahead). ``then``:
-    bytes to write right after this message's end of data.
+    bytes to write right after this message's end of data. ``idle``: work to
+    do while the server takes in the message, before its reply is read.
     """
     if ahead is not None:
         mark, params = ahead.mark, ahead.params
@@ -410,6 +413,8 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
                                                 text="the connection failed during DATA")
             exc.result = result()
             raise
+        if idle is not None and not queue:
+            idle()
         try:
             final = yield ReadReply("final", opts.t("final"))
         except (ConnectionLost, SMTPTimeout) as exc:
@@ -455,10 +460,18 @@ def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[J
     """
     out: list[SendResult | TransportError] = []
     it = iter(jobs)
-    job = next(it, None)
+    ready: deque[Job] = deque()
+
+    def prepare() -> None:
+        # Called once the end of data is written: formatting the message after
+        # next overlaps with the server's work on this one.
+        while len(ready) < 2 and (j := next(it, None)) is not None:
+            ready.append(j)
+    prepare()
     ahead: Ahead | None = None
-    while job is not None:
-        nxt = next(it, None)
+    while ready:
+        job = ready.popleft()
+        nxt = ready[0] if ready else None
         written: list[Ahead] = []
 
         def then(nxt: Job | None = nxt, written: list[Ahead] = written) -> bytes:
@@ -475,7 +488,7 @@ def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[J
             out.append((yield from send_message(
                 conn, opts, mail_from=job[0], rcpt_to=job[1], source=job[2],
                 needs_smtputf8=job[3], needs_8bitmime=job[4], allow_partial=allow_partial,
-                ahead=ahead, then=then)))
+                ahead=ahead, then=then, idle=prepare)))
         except TransportError as exc:
             if not exc.transcript:
                 exc.transcript = list(conn.transcript)
@@ -484,7 +497,7 @@ def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[J
                 return out      # the connection failed: nothing more can go
             # a refusal concerns this message only: the session goes on
         ahead = written[0] if written else None
-        job = nxt
+        prepare()
     return out
 
 

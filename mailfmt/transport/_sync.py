@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 import ssl
 import time
@@ -91,9 +90,6 @@ class SMTPClient(ClientBase):
     def quit(self) -> None:
         """Say QUIT; a failure here is logged, never raised (RFC 5321 4.1.1.10)."""
         if self._conn is None:
-            return
-        if not logger.isEnabledFor(logging.DEBUG):
-            self._logged = len(self._conn.transcript)
             return
         try:
             self._run(close_session(self._conn, self._opts))

@@ -91,11 +91,15 @@ class ScriptedServer:
                 conn.close()
 
     def close(self) -> None:
+        """Stop; an assertion that failed in the script fails the test here
+        (socket errors are the client hanging up, which fault cases expect)."""
         # shutdown() wakes a thread blocked in accept(); close() alone does not.
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         self.thread.join(10)
+        if isinstance(self.error, AssertionError):
+            raise self.error
 
     def commands(self) -> list[bytes]:
         return [line.split(b" ")[0].split(b":")[0].upper()

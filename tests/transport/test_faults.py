@@ -265,15 +265,23 @@ def test_t18_data_not_354(driver: str, scripted: Any) -> None:
     assert after_data.startswith(b"RSET") and b"Subject" not in after_data
 
 
+def big_message(size: int) -> Message:
+    return Message(from_="alice@example.com", to="r1@example.org",
+                   attachments=[{"filename": "big.bin", "content": b"x" * size}])
+
+
+def up_to_354(p: Peer) -> None:
+    p.hello()
+    transaction(p, [b"250 ok\r\n"])
+    assert p.line() == b"DATA"
+    p.send(b"354 go\r\n")
+
+
 def test_t19_reset_while_streaming(driver: str, scripted: Any) -> None:
-    big = Message(from_="alice@example.com", to="r1@example.org",
-                  attachments=[{"filename": "big.bin", "content": b"x" * 8_000_000}])
+    big = big_message(8_000_000)
 
     def script(p: Peer) -> None:
-        p.hello()
-        transaction(p, [b"250 ok\r\n"])
-        assert p.line() == b"DATA"
-        p.send(b"354 go\r\n")
+        up_to_354(p)
         p._fill()
         p.reset()
     s = scripted(script)
@@ -282,6 +290,21 @@ def test_t19_reset_while_streaming(driver: str, scripted: Any) -> None:
     assert not isinstance(exc.value, DeliveryStatusUnknown)
     assert exc.value.phase in ("message", "final")
     assert [r.status for r in exc.value.result.recipients] in (["deferred"], ["unknown"])
+
+
+def test_server_that_stops_reading_hits_the_message_deadline(driver: str,
+                                                             scripted: Any) -> None:
+    big = big_message(30_000_000)
+
+    def script(p: Peer) -> None:
+        up_to_354(p)
+        time.sleep(3)       # reads nothing: the client's buffers fill up
+    s = scripted(script)
+    start = time.monotonic()
+    with pytest.raises(SMTPTimeout) as exc:
+        run(driver, s.port, big, timeout=1)
+    assert exc.value.phase == "message" and time.monotonic() - start < 2.5
+    assert [r.status for r in exc.value.result.recipients] == ["deferred"]
 
 
 def test_t20_silence_after_the_final_dot(driver: str, scripted: Any) -> None:
