@@ -25,6 +25,9 @@ MAX_REPLY_LINE = 4096
 MAX_REPLY_LINES = 256
 
 _LINE = re.compile(rb"([2-5][0-5][0-9])(?:([ -])([\x09\x20-\x7e\x80-\xff]*))?")
+# A whole single-line reply: the same grammar as _LINE, ended by its CRLF.
+_ONE_LINE = re.compile(rb"([2-5][0-5][0-9])(?: ([\x09\x20-\x7e\x80-\xff]{0,%d}))?\r\n"
+                       % (MAX_REPLY_LINE - 4))
 _ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?: |$)")
 
 
@@ -46,6 +49,13 @@ class ReplyParser:
 
     def next_reply(self) -> Reply | None:
         """A complete reply, or None if more bytes are needed."""
+        if self._code is None:
+            # The usual reply is one line: matched whole, with its CRLF.
+            m = _ONE_LINE.match(self._buf)
+            if m is not None:
+                code, text = int(m.group(1)), (m.group(2) or b"").decode("utf-8", "replace")
+                del self._buf[:m.end()]     # after reading the groups: they view the buffer
+                return _reply(code, [text])
         while True:
             nl = self._buf.find(b"\n")
             if nl == -1:

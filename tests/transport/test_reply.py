@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailfmt.errors import RemoteProtocolError
 from mailfmt.transport._reply import MAX_REPLY_LINE, ReplyParser
@@ -74,3 +76,40 @@ def test_oversize_line_and_endless_reply_are_bounded() -> None:
     p.feed(b"250-x\r\n" * 10_000)
     with pytest.raises(RemoteProtocolError):
         p.next_reply()
+
+
+_PIECES = [b"250", b"550", b"354", b"2500", b"25", b" ", b"-", b"ok", b"2.1.0", b"5.1.1 ", b"\r\n",
+           b"\n", b"\r", b"\x00", b"\xc3\xa9", b"\t", b"x" * 2000]
+
+
+def _all_replies(data: bytes, fast: bool) -> tuple[list[object], str | None]:
+    import re
+
+    from mailfmt.transport import _reply
+
+    saved = _reply._ONE_LINE
+    if not fast:
+        _reply._ONE_LINE = re.compile(rb"(?!)")   # never matches: the general path only
+    try:
+        p = ReplyParser()
+        p.feed(data)
+        out: list[object] = []
+        try:
+            while (r := p.next_reply()) is not None:
+                out.append(r)
+        except RemoteProtocolError as exc:
+            return out, str(exc)
+        return out, None
+    finally:
+        _reply._ONE_LINE = saved
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=20).map(b"".join))
+def test_one_line_fast_path_agrees_with_the_general_parser(data: bytes) -> None:
+    assert _all_replies(data, fast=True) == _all_replies(data, fast=False)
+
+
+@pytest.mark.parametrize("n", [MAX_REPLY_LINE - 5, MAX_REPLY_LINE - 4, MAX_REPLY_LINE - 3])
+def test_one_line_fast_path_keeps_the_line_cap(n: int) -> None:
+    data = b"250 " + b"x" * n + b"\r\n"
+    assert _all_replies(data, fast=True) == _all_replies(data, fast=False)
