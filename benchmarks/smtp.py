@@ -43,7 +43,10 @@ def _fast_server(port: int, ready: mp.synchronize.Event) -> None:
         buf = b""
         in_data = False
         while True:
-            chunk = await reader.read(262144)
+            try:
+                chunk = await reader.read(262144)
+            except ConnectionResetError:
+                break
             if not chunk:
                 break
             buf += chunk
