@@ -21,8 +21,9 @@ __all__ = ["format_date", "iter_message", "message_headers"]
 # What a header block may never contain (CVE-2024-6923's check, made
 # stricter): a CR or LF outside CRLF, a NUL, or a line after CRLF that neither
 # continues a field (WSP) nor starts one (a field name and a colon).
+# Every branch opens with a literal octet, so the engine skips to candidates.
 _BAD_HEADER_BYTES = re.compile(
-    rb"\r(?!\n)|(?<!\r)\n|\x00|\r\n(?![ \t]|[\x21-\x39\x3b-\x7e]+:|$)"
+    rb"\r(?!\n)|\n(?<!\r\n)|\x00|\r\n(?![ \t]|[\x21-\x39\x3b-\x7e]+:|$)"
 )
 
 
@@ -55,7 +56,15 @@ def message_headers(msg: Message) -> str:
     def room(name: str) -> int:
         return lim - len(name) - 2
 
-    out = [fold("Date", _words(format_date(msg.date)), limit=lim)]
+    def unstructured(name: str, value: str) -> str:
+        # Short ASCII text with nothing that reads as an encoded word is
+        # written as it is: what unstructured_chunks and fold would give.
+        if (value.isascii() and len(name) + 2 + len(value) <= lim
+                and "=?" not in value and "?=" not in value):
+            return f"{name}: {value}\r\n"
+        return fold(name, unstructured_chunks(value, utf8=utf8, room=room(name)), limit=lim)
+
+    out = [unstructured("Date", format_date(msg.date))]
     out.append(fold("From", address_list_chunks(msg.from_, utf8=utf8, room=room("From")),
                     limit=lim))
     if msg.sender is not None:
@@ -68,8 +77,7 @@ def message_headers(msg: Message) -> str:
     # Bcc is never written: it travels in the envelope only (RFC 5322 3.6.3,
     # the first of the three ways it allows).
     if msg.subject is not None:
-        out.append(fold("Subject", unstructured_chunks(msg.subject, utf8=utf8,
-                                                       room=room("Subject")), limit=lim))
+        out.append(unstructured("Subject", msg.subject))
     assert msg.message_id is not None
     out.append(fold("Message-ID", [Chunk("", msg.message_id)], limit=lim))
     if msg.in_reply_to:
@@ -79,9 +87,9 @@ def message_headers(msg: Message) -> str:
     for h in msg.headers:
         if is_raw_header(h.name):
             chunks = [Chunk(ws, w) for ws, w in re.findall(r"([ \t]*)([^ \t]+)", h.value)]
+            out.append(fold(h.name, chunks, limit=lim))
         else:
-            chunks = unstructured_chunks(h.value, utf8=utf8, room=room(h.name))
-        out.append(fold(h.name, chunks, limit=lim))
+            out.append(unstructured(h.name, h.value))
     out.append("MIME-Version: 1.0\r\n")
     return "".join(out)
 

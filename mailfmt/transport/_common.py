@@ -95,7 +95,9 @@ def message_job(message: Message, mail_from: str | None,
 
 
 def _attachments(message: Message) -> Iterator[Attachment]:
-    stack: list[Part] = [message.mime_tree()]
+    # The given parts, not mime_tree(): the shortcuts' text parts hold no files,
+    # and building the tree here would build it twice per message.
+    stack: list[Part] = [message.body] if message.body is not None else list(message.attachments)
     while stack:
         part = stack.pop()
         if isinstance(part, Multipart):
