@@ -68,14 +68,19 @@ def _all_codes() -> list[str]:
     return [r.code for r in RULES]
 
 
-def _inputs(paths: list[str], glob: str) -> Iterator[str]:
+def _inputs(paths: list[str], glob: str, command: str = "lint") -> Iterator[str]:
     for raw in paths:
         if raw == "-":
             yield "-"
             continue
         p = Path(raw)
         if p.is_dir():
-            yield from (str(f) for f in sorted(p.rglob(glob)) if f.is_file())
+            found = [str(f) for f in sorted(p.rglob(glob)) if f.is_file()]
+            if not found:
+                # Not an error (an empty tree is clean), but never silent.
+                print(f"mailfmt {command}: warning: no files matching {glob!r} under {raw}",
+                      file=sys.stderr)
+            yield from found
         elif p.exists():
             yield str(p)
         else:
@@ -190,7 +195,7 @@ def _fmt(args: argparse.Namespace) -> int:
     from .fix import fix
     from .render.text import render_text
 
-    files = list(_inputs(args.paths, args.glob))
+    files = list(_inputs(args.paths, args.glob, "fmt"))
     if "-" in files:
         raise UsageError("fmt rewrites files; use 'mailfmt lint -' for stdin")
     would_change = failed = unfixed = 0
@@ -214,7 +219,8 @@ def _fmt(args: argparse.Namespace) -> int:
         if args.diff:
             a = raw.decode("latin-1").splitlines(keepends=True)
             b = result.data.decode("latin-1").splitlines(keepends=True)
-            sys.stdout.writelines(difflib.unified_diff(a, b, f"a/{name}", f"b/{name}"))
+            sys.stdout.writelines(difflib.unified_diff(a, b, f"{name}\t(original)",
+                                                       f"{name}\t(formatted)"))
         elif args.check:
             print(f"would reformat {name}")
         else:

@@ -53,6 +53,10 @@ def test_directory_is_searched_recursively_with_glob(tree: Path) -> None:
     assert "notes.txt" not in out
     txt = run(str(tree), "--glob", "*.txt", "--no-config").stdout.decode()
     assert "notes.txt" in txt
+    none = run(str(tree / "a"), "--glob", "*.msg", "--no-config")
+    assert none.returncode == 0 and none.stdout == b""
+    assert none.stderr.decode() == \
+        f"mailfmt lint: warning: no files matching '*.msg' under {tree / 'a'}\n"
 
 
 def test_stdin() -> None:

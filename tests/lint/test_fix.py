@@ -103,7 +103,8 @@ def test_cli_check_diff_and_write(tmp_path: Path) -> None:
     assert res.returncode == 1 and b"would reformat" in res.stdout
     assert f.read_bytes() == original
     diff = run(str(f), "--diff")
-    assert diff.returncode == 1 and diff.stdout.startswith(b"--- a/")
+    assert diff.returncode == 1
+    assert diff.stdout.startswith(f"--- {f}\t(original)\n+++ {f}\t(formatted)\n".encode())
     assert f.read_bytes() == original
     assert run(str(f)).returncode == 0
     assert f.read_bytes() != original and b"\n" not in f.read_bytes().replace(b"\r\n", b"")
