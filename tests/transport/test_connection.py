@@ -1,6 +1,10 @@
 """The sans-IO core: transitions, pipelining, STARTTLS, and its refusals."""
 
+import contextlib
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailfmt.errors import ConnectionLost, LocalProtocolError, RemoteProtocolError
 from mailfmt.transport import (
@@ -199,3 +203,39 @@ def in_body() -> ClientConnection:
         c.next_event()
     assert c.state is State.BODY
     return c
+
+
+_SERVER_PIECES = [b"220 mx\r\n", b"250 ok\r\n", b"250-a\r\n", b"354 go\r\n", b"334 \r\n",
+                  b"550 no\r\n", b"221 bye\r\n", b"\r\n", b"\n", b"\r", b"\x00", b"999 x\r\n",
+                  b"25", b"0 ok\r\n", b"\xff" * 3, b"x" * 700, b""]
+
+
+@given(st.lists(st.sampled_from(_SERVER_PIECES), max_size=25),
+       st.lists(st.sampled_from(["ehlo", "mail", "rcpt", "data", "body", "end", "quit"]),
+                max_size=8))
+def test_any_server_bytes_give_replies_or_a_transport_error(
+        pieces: list[bytes], commands: list[str]) -> None:
+    """Whatever the server sends, and whatever the client tried to send, the
+    core answers with replies, NEED_DATA, or a TransportError: never a crash."""
+    from mailfmt.errors import TransportError
+
+    make = {"ehlo": lambda: Ehlo("c.example.com"), "mail": lambda: Mail("a@example.com"),
+            "rcpt": lambda: Rcpt("b@example.org"), "data": Data,
+            "body": lambda: MessageData(b"x\r\n"), "end": EndOfMessage, "quit": Quit}
+    c = ClientConnection()
+    cmds = iter(commands)
+    try:
+        for piece in pieces:
+            c.receive_data(piece)
+            while isinstance(c.next_event(), Reply):
+                pass
+            name = next(cmds, None)
+            if name is not None:
+                # not allowed in this state: refused, nothing sent
+                with contextlib.suppress(LocalProtocolError):
+                    c.send(make[name]())
+    except TransportError:
+        # A failed core says so and refuses to go on.
+        assert c.state is State.ERROR
+        with pytest.raises(LocalProtocolError):
+            c.send(Quit())
