@@ -21,6 +21,7 @@ from ._connection import ClientConnection
 from ._events import Reply
 from ._session import (
     Flow,
+    Job,
     ReadReply,
     SendResult,
     UpgradeTLS,
@@ -192,7 +193,7 @@ class AsyncSMTPClient(ClientBase):
     async def send(self, message: Message, *, mail_from: str | None = None,
                    rcpt_to: Sequence[str] | None = None,
                    allow_partial: bool = False) -> SendResult:
-        return await self._send(*message_job(message, mail_from, rcpt_to), allow_partial)
+        return await self._send(message_job(message, mail_from, rcpt_to), allow_partial)
 
     async def send_many(self, messages: Iterable[Message], *,
                         allow_partial: bool = False) -> list[SendResult | TransportError]:
@@ -207,15 +208,13 @@ class AsyncSMTPClient(ClientBase):
 
     async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
                        allow_partial: bool = False) -> SendResult:
-        return await self._send(*raw_job(data, mail_from, rcpt_to), allow_partial)
+        return await self._send(raw_job(data, mail_from, rcpt_to), allow_partial)
 
-    async def _send(self, mail_from: str, rcpt_to: list[str], source: Any, utf8: bool,
-                    eight_bit: bool, allow_partial: bool) -> SendResult:
+    async def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
-        result: SendResult = await self._run(send_message(
-            self._conn, self._opts, mail_from=mail_from, rcpt_to=rcpt_to, source=source,
-            needs_smtputf8=utf8, needs_8bitmime=eight_bit, allow_partial=allow_partial))
+        result: SendResult = await self._run(send_message(self._conn, self._opts, job,
+                                                       allow_partial=allow_partial))
         return result
 
     async def _run(self, flow: Flow[Any]) -> Any:

@@ -89,9 +89,9 @@ def message_job(message: Message, mail_from: str | None,
     # SMTPUTF8 only when something is not ASCII (RFC 6531 3.4); a utf8-policy
     # message may well be all ASCII.
     needs_smtputf8 = utf8 and not (ascii_envelope and ascii_data)
-    return (mail_from if mail_from is not None else env.mail_from,
-            list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-            source, needs_smtputf8, utf8)
+    return Job(mail_from if mail_from is not None else env.mail_from,
+               list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
+               source, needs_smtputf8, utf8)
 
 
 def _attachments(message: Message) -> Iterator[Attachment]:
@@ -130,7 +130,7 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
             yield data[i:i + _RAW_CHUNK]
 
     needs_utf8 = not (mail_from.isascii() and all(r.isascii() for r in rcpt_to))
-    return mail_from, list(rcpt_to), source, needs_utf8, not data.isascii()
+    return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii())
 
 
 class ClientBase:

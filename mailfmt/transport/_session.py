@@ -55,7 +55,7 @@ from ._events import (
 )
 from ._state import State
 
-__all__ = ["RecipientResult", "SendResult", "SessionOptions"]
+__all__ = ["Job", "RecipientResult", "SendResult", "SessionOptions"]
 
 T = TypeVar("T")
 
@@ -252,11 +252,23 @@ def _size(chunks: Iterable[bytes]) -> int:
     return sum(len(c) for c in chunks)
 
 
-def _mail_params(conn: ClientConnection, source: Callable[[], Iterator[bytes]], *,
-                 needs_smtputf8: bool, needs_8bitmime: bool) -> tuple[str, ...]:
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One message to send: its envelope, its bytes, and what it needs."""
+
+    mail_from: str
+    rcpt_to: list[str]
+    #: the message's bytes, in chunks, each time it is called
+    source: Callable[[], Iterator[bytes]]
+    needs_smtputf8: bool
+    needs_8bitmime: bool
+
+
+def _mail_params(conn: ClientConnection, job: Job) -> tuple[str, ...]:
     """The MAIL parameters a message needs, or why the server cannot take it."""
     caps = conn.capabilities
     params: list[str] = []
+    needs_smtputf8, needs_8bitmime = job.needs_smtputf8, job.needs_8bitmime
     if needs_smtputf8:
         if not caps.has("SMTPUTF8"):
             raise ExtensionMissing("the message needs SMTPUTF8 (UTF-8 addresses or headers) "
@@ -270,7 +282,7 @@ def _mail_params(conn: ClientConnection, source: Callable[[], Iterator[bytes]], 
         else:
             params.append("BODY=8BITMIME")
     if caps.has("SIZE"):
-        size = _size(source())
+        size = _size(job.source())
         limit = caps.size
         if limit is not None and size > limit:
             raise MessageTooLarge(f"the message is {size} octets; the server takes at most "
@@ -298,28 +310,24 @@ class Ahead:
     mark: int
 
 
-def write_ahead(conn: ClientConnection, *, mail_from: str, rcpt_to: list[str],
-                source: Callable[[], Iterator[bytes]], needs_smtputf8: bool,
-                needs_8bitmime: bool, allow_partial: bool) -> tuple[bytes, Ahead] | None:
+def write_ahead(conn: ClientConnection, job: Job, *,
+                allow_partial: bool) -> tuple[bytes, Ahead] | None:
     """The next message's whole envelope group (MAIL, RCPT, DATA), to follow
     an end of data in the same write; None when it must wait its turn."""
-    rcpts = list(dict.fromkeys(rcpt_to))
+    rcpts = list(dict.fromkeys(job.rcpt_to))
     if not rcpts or len(rcpts) > RCPT_BATCH or not _one_group(conn, rcpts, allow_partial):
         return None
     try:
-        params = _mail_params(conn, source, needs_smtputf8=needs_smtputf8,
-                              needs_8bitmime=needs_8bitmime)
+        params = _mail_params(conn, job)
     except TransportError:
         return None   # reported in its turn, with nothing sent
     # The previous message's lines are still being read: no trimming now.
     mark = conn.begin_transaction(trim=False)
-    data = conn.send(Mail(mail_from, params)) + b"".join(conn.send(Rcpt(a)) for a in rcpts)
+    data = conn.send(Mail(job.mail_from, params)) + b"".join(conn.send(Rcpt(a)) for a in rcpts)
     return data + conn.send(Data()), Ahead(params, mark)
 
 
-def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str,
-                 rcpt_to: list[str], source: Callable[[], Iterator[bytes]],
-                 needs_smtputf8: bool, needs_8bitmime: bool,
+def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                  allow_partial: bool, ahead: Ahead | None = None,
                  then: Callable[[], bytes] | None = None,
                  idle: Callable[[], None] | None = None) -> Flow[SendResult]:
@@ -333,8 +341,8 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
         mark, params = ahead.mark, ahead.params
     else:
         mark = conn.begin_transaction()
-        params = _mail_params(conn, source, needs_smtputf8=needs_smtputf8,
-                              needs_8bitmime=needs_8bitmime)
+        params = _mail_params(conn, job)
+    mail_from, rcpt_to, source = job.mail_from, job.rcpt_to, job.source
     results: dict[str, RecipientResult] = {}
     queue = list(dict.fromkeys(rcpt_to))
     final: Reply | None = None
@@ -445,9 +453,6 @@ def send_message(conn: ClientConnection, opts: SessionOptions, *, mail_from: str
     return res
 
 
-Job = tuple[str, list[str], Callable[[], Iterator[bytes]], bool, bool]
-
-
 def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[Job], *,
                   allow_partial: bool) -> Flow[list[SendResult | TransportError]]:
     """Messages one after another, each one's envelope written behind the
@@ -477,18 +482,14 @@ def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[J
         def then(nxt: Job | None = nxt, written: list[Ahead] = written) -> bytes:
             if nxt is None:
                 return b""
-            group = write_ahead(conn, mail_from=nxt[0], rcpt_to=nxt[1], source=nxt[2],
-                                needs_smtputf8=nxt[3], needs_8bitmime=nxt[4],
-                                allow_partial=allow_partial)
+            group = write_ahead(conn, nxt, allow_partial=allow_partial)
             if group is None:
                 return b""
             written.append(group[1])
             return group[0]
         try:
-            out.append((yield from send_message(
-                conn, opts, mail_from=job[0], rcpt_to=job[1], source=job[2],
-                needs_smtputf8=job[3], needs_8bitmime=job[4], allow_partial=allow_partial,
-                ahead=ahead, then=then, idle=prepare)))
+            out.append((yield from send_message(conn, opts, job, allow_partial=allow_partial,
+                                                ahead=ahead, then=then, idle=prepare)))
         except TransportError as exc:
             if not exc.transcript:
                 exc.transcript = list(conn.transcript)

@@ -16,6 +16,7 @@ from ._connection import ClientConnection
 from ._events import Reply
 from ._session import (
     Flow,
+    Job,
     ReadReply,
     SendResult,
     UpgradeTLS,
@@ -109,7 +110,7 @@ class SMTPClient(ClientBase):
     def send(self, message: Message, *, mail_from: str | None = None,
              rcpt_to: Sequence[str] | None = None, allow_partial: bool = False) -> SendResult:
         """Send a validated message; the envelope comes from it unless given."""
-        return self._send(*message_job(message, mail_from, rcpt_to), allow_partial)
+        return self._send(message_job(message, mail_from, rcpt_to), allow_partial)
 
     def send_many(self, messages: Iterable[Message], *,
                   allow_partial: bool = False) -> list[SendResult | TransportError]:
@@ -137,15 +138,13 @@ class SMTPClient(ClientBase):
     def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
                  allow_partial: bool = False) -> SendResult:
         """Send an existing .eml: it is linted first and refused if it has errors."""
-        return self._send(*raw_job(data, mail_from, rcpt_to), allow_partial)
+        return self._send(raw_job(data, mail_from, rcpt_to), allow_partial)
 
-    def _send(self, mail_from: str, rcpt_to: list[str], source: Any, utf8: bool,
-              eight_bit: bool, allow_partial: bool) -> SendResult:
+    def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
-        result: SendResult = self._run(send_message(
-            self._conn, self._opts, mail_from=mail_from, rcpt_to=rcpt_to, source=source,
-            needs_smtputf8=utf8, needs_8bitmime=eight_bit, allow_partial=allow_partial))
+        result: SendResult = self._run(send_message(self._conn, self._opts, job,
+                                                       allow_partial=allow_partial))
         return result
 
     # ---- moving bytes ---------------------------------------------------------------

@@ -146,10 +146,10 @@ def test_utf8_message_with_a_file_is_not_read_whole_to_pick_extensions(
                   attachments=[Attachment.from_path(f)], policy=Policy(utf8=True))
     tracemalloc.start()
     try:
-        _, _, source, utf8, eight_bit = message_job(msg, None, None)
+        job = message_job(msg, None, None)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert utf8 and eight_bit
+    assert job.needs_smtputf8 and job.needs_8bitmime
     assert peak < 4 * 1024 * 1024, peak     # the 16 MiB file was not loaded
-    assert b"".join(source()) == msg.to_bytes()
+    assert b"".join(job.source()) == msg.to_bytes()
