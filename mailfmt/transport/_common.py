@@ -75,14 +75,13 @@ def message_job(message: Message, mail_from: str | None,
     utf8 = message.policy.utf8
     ascii_envelope = env.mail_from.isascii() and all(r.isascii() for r in env.rcpt_to)
     source: Callable[[], Iterator[bytes]]
-    whole: bytes | None = None
     if any(a.path is not None for a in _attachments(message)):
         # Files are streamed: read when sent (and once more for SIZE).
         source = message.iter_bytes
         ascii_data = not utf8 or all(chunk.isascii() for chunk in source())
     else:
         # Everything is in memory already: format it once, for SIZE and DATA.
-        data = whole = message.to_bytes()
+        data = message.to_bytes()
         ascii_data = data.isascii()
 
         def source() -> Iterator[bytes]:
@@ -92,7 +91,7 @@ def message_job(message: Message, mail_from: str | None,
     needs_smtputf8 = utf8 and not (ascii_envelope and ascii_data)
     return Job(mail_from if mail_from is not None else env.mail_from,
                list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-               source, needs_smtputf8, utf8, whole)
+               source, needs_smtputf8, utf8)
 
 
 def _attachments(message: Message) -> Iterator[Attachment]:
@@ -131,7 +130,7 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
             yield data[i:i + _RAW_CHUNK]
 
     needs_utf8 = not (mail_from.isascii() and all(r.isascii() for r in rcpt_to))
-    return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii(), data)
+    return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii())
 
 
 class ClientBase:

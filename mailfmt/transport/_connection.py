@@ -23,7 +23,6 @@ from ._events import (
     NEED_DATA,
     Auth,
     AuthResponse,
-    BdatLast,
     Command,
     Data,
     Ehlo,
@@ -105,14 +104,6 @@ class ClientConnection:
             self._stuffer = None
             self._pending.append(command)
             return data
-        if isinstance(command, BdatLast):
-            checker = DotStuffer(stuff=False)
-            checker.feed(command.data)
-            checker.end()
-            self._pending.append(command)
-            self.transcript.append(f"C: {command.line()}")
-            self.transcript.append(f"C: <{len(command.data)} octets of message data>")
-            return command.line().encode("ascii") + b"\r\n" + command.data
         data = command.line().encode("utf-8") + b"\r\n"
         limit = MAX_AUTH_LINE if isinstance(command, (Auth, AuthResponse)) else MAX_COMMAND
         if len(data) > limit:
@@ -172,7 +163,7 @@ class ClientConnection:
                     raise RemoteProtocolError("data after the STARTTLS reply")
             elif isinstance(command, Greeting) and nxt is State.CLOSED:
                 self._pending.clear()
-            if not (isinstance(command, (EndOfMessage, BdatLast)) and self._pending):
+            if not (isinstance(command, EndOfMessage) and self._pending):
                 # With the next MAIL pipelined behind the end of data, the
                 # state belongs to that transaction already (RFC 2920 3.1).
                 self.state = nxt

@@ -17,10 +17,7 @@ MAX_LINE = 998
 
 
 class DotStuffer:
-    """``stuff=False`` only checks (for BDAT, RFC 3030): chunks come back as they are."""
-
-    def __init__(self, *, stuff: bool = True) -> None:
-        self._stuff = stuff
+    def __init__(self) -> None:
         self._at_line_start = True
         self._pending_cr = False
         self._line_len = 0
@@ -40,7 +37,7 @@ class DotStuffer:
         if self._pending_cr:
             data = data[:-1]
         if not data:
-            return b"" if self._stuff else chunk
+            return b""
         if b"\x00" in data:
             raise LocalProtocolError("message data contains a NUL octet")
         n_crlf = data.count(b"\r\n")
@@ -54,8 +51,6 @@ class DotStuffer:
         if longest > MAX_LINE:
             raise LocalProtocolError(f"a message line is {longest} octets long (max {MAX_LINE})")
         self._line_len = len(lines[-1]) if len(lines) > 1 else first
-        if not self._stuff:
-            return chunk
         out = data.replace(b"\r\n.", b"\r\n..")
         if self._at_line_start and out.startswith(b"."):
             out = b"." + out
@@ -69,8 +64,6 @@ class DotStuffer:
         self._ended = True
         if self._pending_cr:
             raise LocalProtocolError("message data ends in a CR that is not part of CRLF")
-        if not self._stuff:
-            return b""
         if self.octets_in == 0 or self._at_line_start:
             return b".\r\n"
         return b"\r\n.\r\n"

@@ -16,7 +16,6 @@ __all__ = [
     "NEED_DATA",
     "Auth",
     "AuthResponse",
-    "BdatLast",
     "Command",
     "Data",
     "Ehlo",
@@ -268,27 +267,6 @@ class EndOfMessage(Command):
 
     def line(self) -> str:
         return "."
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class BdatLast(Command):
-    """BDAT with LAST (RFC 3030): the whole message in one chunk, sent as it is.
-
-    No dot-stuffing and no end-of-data line: the size says where the message
-    ends, so nothing in it can be misread as the end (SMTP smuggling). The
-    connection still refuses bare CR, bare LF, NUL and lines over 998 octets.
-
-    >>> BdatLast(b"Subject: x\\r\\n\\r\\nhi\\r\\n").line()
-    'BDAT 18 LAST'
-    """
-
-    data: bytes
-
-    def line(self) -> str:
-        return f"BDAT {len(self.data)} LAST"
-
-    def __repr__(self) -> str:
-        return f"BdatLast(<{len(self.data)} octets>)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,6 @@ from ._connection import ClientConnection
 from ._events import (
     Auth,
     AuthResponse,
-    BdatLast,
     Command,
     Data,
     Ehlo,
@@ -263,9 +262,6 @@ class Job:
     source: Callable[[], Iterator[bytes]]
     needs_smtputf8: bool
     needs_8bitmime: bool
-    #: the whole message, when it is in memory anyway: it can go as one
-    #: BDAT LAST (RFC 3030); None for messages streamed from files
-    data: bytes | None = None
 
 
 def _mail_params(conn: ClientConnection, job: Job) -> tuple[str, ...]:
@@ -305,14 +301,6 @@ def _one_group(conn: ClientConnection, rcpts: list[str], allow_partial: bool) ->
     return conn.capabilities.has("PIPELINING") and (allow_partial or len(rcpts) == 1)
 
 
-def _chunked(conn: ClientConnection, job: Job) -> bool:
-    """Whether the message goes as one BDAT LAST in the envelope's write:
-    it is in memory, and the server offers CHUNKING and PIPELINING (RFC 3030
-    4.2 pipelines BDAT with MAIL and RCPT)."""
-    caps = conn.capabilities
-    return job.data is not None and caps.has("CHUNKING") and caps.has("PIPELINING")
-
-
 @dataclass(frozen=True, slots=True)
 class Ahead:
     """A message's envelope, already written behind the previous message's
@@ -329,8 +317,6 @@ def write_ahead(conn: ClientConnection, job: Job, *,
     rcpts = list(dict.fromkeys(job.rcpt_to))
     if not rcpts or len(rcpts) > RCPT_BATCH or not _one_group(conn, rcpts, allow_partial):
         return None
-    if _chunked(conn, job):
-        return None   # its own single write (MAIL, RCPT, BDAT) is one round trip already
     try:
         params = _mail_params(conn, job)
     except TransportError:
@@ -370,25 +356,6 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         batch, queue = queue[:RCPT_BATCH], queue[RCPT_BATCH:]
         written, ahead = ahead is not None, None
         with_data = _one_group(conn, batch, allow_partial)
-        if with_data and not written and _chunked(conn, job):
-            # One write, one round trip; a 452 recipient ends deferred here.
-            assert job.data is not None
-            mail_reply, rcpt_replies, final = yield from _bdat_group(
-                conn, opts, job.data, mail_from, params, batch, results,
-                None if queue else then, idle, result)
-            if mail_reply.code // 100 != 2:
-                raise SenderRefused(f"the server refused the sender: {mail_reply}",
-                                    reply=mail_reply, phase="mail", result=result())
-            sent_to = [a for a, r in zip(batch, rcpt_replies, strict=True)
-                       if r.code // 100 == 2]
-            for addr, r in zip(batch, rcpt_replies, strict=True):
-                if r.code // 100 != 2:
-                    results[addr] = RecipientResult(
-                        addr, "deferred" if r.is_transient else "rejected",
-                        r.code, r.enhanced, r.text)
-            if sent_to:
-                _final_status(final, sent_to, results, result)
-            continue
         mail_reply, rcpt_replies, early = yield from _envelope(
             conn, opts, mail_from, params, batch, with_data=with_data, written=written)
         if early is not None and early.code == 354 and (
@@ -449,7 +416,9 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         try:
             yield from _stream(conn, opts, source(), None if queue else then)
         except (ConnectionLost, SMTPTimeout) as exc:
-            _mark(results, accepted, "deferred", "the connection failed during DATA")
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "deferred",
+                                                text="the connection failed during DATA")
             exc.result = result()
             raise
         if idle is not None and not queue:
@@ -457,9 +426,21 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         try:
             final = yield ReadReply("final", opts.t("final"))
         except (ConnectionLost, SMTPTimeout) as exc:
-            raise _status_unknown(results, accepted, result, "the end of data") from exc
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "unknown",
+                                                text="no reply to the end of data")
+            raise DeliveryStatusUnknown(
+                "the connection failed after the end of data: the message may or may not "
+                "have been delivered; a retry may deliver it twice (RFC 5321 4.5.3.2.6)",
+                phase="final", result=result()) from exc
         assert final is not None
-        _final_status(final, accepted, results, result)
+        status: Status = ("accepted" if final.code // 100 == 2
+                          else "deferred" if final.is_transient else "rejected")
+        for addr in accepted:
+            results[addr] = RecipientResult(addr, status, final.code, final.enhanced, final.text)
+        if status != "accepted":
+            raise MessageRefused(f"the server refused the message: {final}", reply=final,
+                                 phase="final", result=result())
     res = result()
     if not res.accepted:
         raise RecipientsRefused("every recipient was refused; no message was sent",
@@ -470,63 +451,6 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                                 "not accepted", reply=_first_reply(res), phase="rcpt",
                                 result=res)
     return res
-
-
-def _mark(results: dict[str, RecipientResult], addrs: list[str], status: Status,
-          text: str) -> None:
-    for addr in addrs:
-        results[addr] = RecipientResult(addr, status, text=text)
-
-
-def _status_unknown(results: dict[str, RecipientResult], addrs: list[str],
-                    result: Callable[[], SendResult], what: str) -> DeliveryStatusUnknown:
-    _mark(results, addrs, "unknown", f"no reply to {what}")
-    return DeliveryStatusUnknown(
-        f"the connection failed after {what}: the message may or may not have been "
-        "delivered; a retry may deliver it twice (RFC 5321 4.5.3.2.6)",
-        phase="final", result=result())
-
-
-def _final_status(final: Reply, accepted: list[str], results: dict[str, RecipientResult],
-                  result: Callable[[], SendResult]) -> None:
-    """Every accepted recipient takes the final reply's outcome; a refusal raises."""
-    status: Status = ("accepted" if final.code // 100 == 2
-                      else "deferred" if final.is_transient else "rejected")
-    for addr in accepted:
-        results[addr] = RecipientResult(addr, status, final.code, final.enhanced, final.text)
-    if status != "accepted":
-        raise MessageRefused(f"the server refused the message: {final}", reply=final,
-                             phase="final", result=result())
-
-
-def _bdat_group(conn: ClientConnection, opts: SessionOptions, data: bytes, mail_from: str,
-                params: tuple[str, ...], batch: list[str], results: dict[str, RecipientResult],
-                then: Callable[[], bytes] | None, idle: Callable[[], None] | None,
-                result: Callable[[], SendResult]) -> Flow[tuple[Reply, list[Reply], Reply]]:
-    """MAIL, the RCPTs and the message as BDAT LAST (RFC 3030) in one write;
-    their replies in order. The last reply is the message's final one."""
-    group = (conn.send(Mail(mail_from, params)) + b"".join(conn.send(Rcpt(a)) for a in batch)
-             + conn.send(BdatLast(data)))
-    if then is not None:
-        group += then()
-    try:
-        yield Write(group, "message", opts.t("message"))
-    except (ConnectionLost, SMTPTimeout) as exc:
-        # BDAT counts octets: a message cut short is never delivered.
-        _mark(results, batch, "deferred", "the connection failed while sending")
-        exc.result = result()
-        raise
-    if idle is not None:
-        idle()
-    replies: list[Reply] = []
-    try:
-        for phase in ["mail"] + ["rcpt"] * len(batch) + ["final"]:
-            r: Reply = yield ReadReply(phase, opts.t(phase))
-            replies.append(r)
-    except (ConnectionLost, SMTPTimeout) as exc:
-        # The whole message was written: the server may have taken it.
-        raise _status_unknown(results, batch, result, "BDAT LAST") from exc
-    return replies[0], replies[1:-1], replies[-1]
 
 
 def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[Job], *,

@@ -18,7 +18,6 @@ import enum
 from ._events import (
     Auth,
     AuthResponse,
-    BdatLast,
     Command,
     Data,
     Ehlo,
@@ -77,8 +76,8 @@ SEND: dict[State, dict[type[Command], State]] = {
     S.READY: {Ehlo: S.HELLO_WAIT, StartTLS: S.STARTTLS_WAIT, Auth: S.AUTH_WAIT,
               Mail: S.TRANSACTION, Rset: S.READY, Noop: S.READY, Quit: S.QUIT_WAIT},
     S.AUTH_CHALLENGE: {AuthResponse: S.AUTH_WAIT},
-    S.TRANSACTION: {Rcpt: S.TRANSACTION, Data: S.DATA_WAIT, BdatLast: S.FINAL_WAIT,
-                    Rset: S.READY, Noop: S.TRANSACTION, Quit: S.QUIT_WAIT},
+    S.TRANSACTION: {Rcpt: S.TRANSACTION, Data: S.DATA_WAIT, Rset: S.READY,
+                    Noop: S.TRANSACTION, Quit: S.QUIT_WAIT},
     S.BODY: {MessageData: S.BODY, EndOfMessage: S.FINAL_WAIT},
     S.FINAL_WAIT: {Mail: S.TRANSACTION},
 }
@@ -96,8 +95,6 @@ ON_REPLY: dict[tuple[type[Command], str], State] = {
     (Data, "354"): S.BODY, (Data, "2"): S.READY, (Data, "4"): S.READY, (Data, "5"): S.READY,
     (EndOfMessage, "2"): S.READY, (EndOfMessage, "4"): S.READY,
     (EndOfMessage, "5"): S.READY,
-    # RFC 3030 2: after BDAT LAST the transaction is over, whatever the reply.
-    (BdatLast, "2"): S.READY, (BdatLast, "4"): S.READY, (BdatLast, "5"): S.READY,
     (Quit, "2"): S.CLOSED, (Quit, "4"): S.CLOSED, (Quit, "5"): S.CLOSED,
 }
 
