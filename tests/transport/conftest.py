@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,8 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
 from mailfmt import Message
 from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
+
+from .scripted import Peer, ScriptedServer
 
 USER, PASSWORD = "alice", "s3cret-Pa55word"
 
@@ -111,3 +113,17 @@ def deliver(kind: str, server: Server, messages: list[Message], **kw: Any) -> li
         async with AsyncSMTPClient(server.host, server.port, **kw) as c:
             return [await c.send(m, allow_partial=allow_partial) for m in messages]
     return asyncio.run(main())
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[Callable[[Peer], None]], ScriptedServer]]:
+    """Start scripted servers; each is closed (and its script's failures
+    raised) when the test ends."""
+    servers: list[ScriptedServer] = []
+
+    def start(script: Callable[[Peer], None]) -> ScriptedServer:
+        servers.append(ScriptedServer(script))
+        return servers[-1]
+    yield start
+    for s in servers:
+        s.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,7 +30,7 @@ from mailfmt.errors import (
 )
 from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
 
-from .scripted import Peer, ScriptedServer
+from .scripted import Peer
 
 MSG = Message(from_="alice@example.com", to=["r1@example.org", "r2@example.org",
                                              "r3@example.org"], subject="t", text="hi\n")
@@ -50,19 +49,6 @@ def run(driver: str, port: int, message: Message = MSG, **kw: Any) -> SendResult
         async with AsyncSMTPClient("127.0.0.1", port, **kw) as c:
             return await c.send(message, allow_partial=allow_partial)
     return asyncio.run(main())
-
-
-@pytest.fixture
-def scripted() -> Iterator[Callable[[Callable[[Peer], None]], ScriptedServer]]:
-    servers: list[ScriptedServer] = []
-
-    def start(script: Callable[[Peer], None]) -> ScriptedServer:
-        s = ScriptedServer(script)
-        servers.append(s)
-        return s
-    yield start
-    for s in servers:
-        s.close()
 
 
 def transaction(p: Peer, rcpt_replies: list[bytes], final: bytes = b"250 2.0.0 queued\r\n"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
 from mailfmt import Message
 from mailfmt.errors import (
     ConnectionLost,
@@ -20,7 +18,7 @@ from mailfmt.errors import (
 from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
 
 from .conftest import Server
-from .scripted import Peer, ScriptedServer
+from .scripted import Peer
 
 
 def msg(i: int, to: str = "r@example.org") -> Message:
@@ -43,18 +41,6 @@ def many(driver: str, port: int, msgs: list[Message],
 
 def group(p: Peer) -> list[bytes]:
     return [p.line(), p.line(), p.line()]
-
-
-@pytest.fixture
-def scripted() -> Any:
-    servers: list[ScriptedServer] = []
-
-    def start(script: Any) -> ScriptedServer:
-        servers.append(ScriptedServer(script))
-        return servers[-1]
-    yield start
-    for s in servers:
-        s.close()
 
 
 def test_next_envelope_goes_out_before_the_final_reply(driver: str, scripted: Any) -> None:
