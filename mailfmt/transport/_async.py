@@ -199,12 +199,16 @@ class AsyncSMTPClient(ClientBase):
                         allow_partial: bool = False) -> list[SendResult | TransportError]:
         """The asyncio twin of :meth:`SMTPClient.send_many`."""
         msgs = list(messages)
+        return await self._send_jobs((message_job(m, None, None) for m in msgs), len(msgs),
+                                 allow_partial)
+
+    async def _send_jobs(self, jobs: Iterable[Job], n: int,
+                         allow_partial: bool) -> list[SendResult | TransportError]:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
         out: list[SendResult | TransportError] = await self._run(send_messages(
-            self._conn, self._opts, (message_job(m, None, None) for m in msgs),
-            allow_partial=allow_partial))
-        return self._account(out, len(msgs))
+            self._conn, self._opts, jobs, allow_partial=allow_partial))
+        return self._account(out, n)
 
     async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
                        allow_partial: bool = False) -> SendResult:

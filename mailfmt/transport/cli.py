@@ -1,4 +1,9 @@
-"""``mailfmt send FILE.eml``: lint, then send, then one line per recipient.
+"""``mailfmt send FILE.eml...``: lint, then send, then one line per recipient.
+
+Every file is checked first (readable, an envelope, no Bcc field, no lint
+error); if any fails, nothing is sent. The files then go over one
+connection, each envelope pipelined behind the previous message. With
+several files each output line starts with the file's name.
 
 Exit codes: 0 every recipient accepted, 1 a recipient not accepted or the
 send failed, 2 usage error, unreadable file or a message that fails lint.
@@ -16,15 +21,18 @@ from .._limits import MAX_HEADER_FIELDS
 from ..errors import MessageRejected, TransportError
 from ..lint.source import read_section
 from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_lenient
-from ._session import SendResult
+from ._common import raw_job
+from ._session import Job, SendResult
 from ._sync import SMTPClient
 
 __all__ = ["add_send_parser", "run_send"]
 
 
 def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("send", help="lint an .eml file, then send it over SMTP")
-    p.add_argument("file", help="the .eml file (- for standard input)")
+    p = sub.add_parser("send", help="lint .eml files, then send them over one SMTP connection")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help=".eml files (- for standard input); all are checked before any is "
+                        "sent, then they go over one connection, pipelined")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, default=None,
                    help="default: 465 with --tls implicit, else 587")
@@ -70,29 +78,36 @@ def _envelope(data: bytes) -> tuple[str | None, list[str], bool]:
     return (origins[0] if origins else None), boxes("to") + boxes("cc"), has_bcc
 
 
-def _print(result: SendResult) -> None:
+def _print(result: SendResult, prefix: str = "") -> None:
     for r in result.recipients:
         code = f"{r.code} " if r.code else ""
         enh = ".".join(map(str, r.enhanced)) + " " if r.enhanced else ""
-        print(f"{r.status:<9} {r.address}  {code}{enh}{r.text}".rstrip())
+        print(f"{prefix}{r.status:<9} {r.address}  {code}{enh}{r.text}".rstrip())
 
 
-def run_send(args: argparse.Namespace) -> int:
+def _prepare(name: str, args: argparse.Namespace) -> Job:
+    """Read, check and lint one file; ValueError says why it cannot be sent."""
     try:
-        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
-        print(f"mailfmt send: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        raise ValueError(f"cannot read {name}: {exc.strerror or exc}") from None
     origin, rcpts, has_bcc = _envelope(data)
     mail_from = args.mail_from or origin
     rcpt_to = args.rcpt_to or list(dict.fromkeys(rcpts))
     if has_bcc:
-        print("mailfmt send: the message has a Bcc field, which every recipient would see; "
-              "remove it and name the hidden recipients with --to", file=sys.stderr)
-        return 2
+        raise ValueError("the message has a Bcc field, which every recipient would see; "
+                         "remove it and name the hidden recipients with --to")
     if not mail_from or not rcpt_to:
-        print("mailfmt send: no envelope sender or recipients in the headers; "
-              "give --from and --to", file=sys.stderr)
+        raise ValueError("no envelope sender or recipients in the headers; give --from and --to")
+    try:
+        return raw_job(data, mail_from, rcpt_to)
+    except MessageRejected as exc:
+        raise ValueError(f"not sent: {exc}") from None
+
+
+def run_send(args: argparse.Namespace) -> int:
+    if args.files.count("-") > 1:
+        print("mailfmt send: '-' (stdin) can be given once", file=sys.stderr)
         return 2
     password = None
     if args.password_env:
@@ -103,23 +118,41 @@ def run_send(args: argparse.Namespace) -> int:
     if (args.user is None) != (password is None):
         print("mailfmt send: --user and --password-env go together", file=sys.stderr)
         return 2
+    # Every file is checked before anything is sent: a rerun after a fix
+    # never sends the good ones twice.
+    jobs: list[Job] = []
+    bad = 0
+    many = len(args.files) > 1
+    for name in args.files:
+        try:
+            jobs.append(_prepare(name, args))
+        except ValueError as exc:
+            bad += 1
+            print(f"mailfmt send: {name + ': ' if many else ''}{exc}", file=sys.stderr)
+    if bad:
+        if many:
+            print(f"mailfmt send: nothing sent ({bad} of {len(args.files)} files cannot go)",
+                  file=sys.stderr)
+        return 2
     ctx = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
     try:
         with SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
                         password=password, ssl_context=ctx, timeout=args.timeout,
                         allow_insecure_auth=args.allow_insecure_auth) as client:
-            result = client.send_raw(data, mail_from=mail_from, rcpt_to=rcpt_to,
-                                     allow_partial=args.allow_partial)
-    except MessageRejected as exc:
-        print(f"mailfmt send: not sent: {exc}", file=sys.stderr)
-        return 2
-    except TransportError as exc:
-        if exc.result is not None:
-            _print(exc.result)
+            outcomes = client._send_jobs(jobs, len(jobs), args.allow_partial)
+    except TransportError as exc:       # the session itself failed: nothing was sent
         print(f"mailfmt send: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except ValueError as exc:
-        print(f"mailfmt send: {exc}", file=sys.stderr)
-        return 2
-    _print(result)
-    return 0 if result.ok else 1
+    failed = 0
+    for name, outcome in zip(args.files, outcomes, strict=True):
+        prefix = f"{name}: " if many else ""
+        result = outcome if isinstance(outcome, SendResult) else outcome.result
+        if result is not None:
+            _print(result, prefix)
+        if isinstance(outcome, TransportError):
+            failed += 1
+            print(f"mailfmt send: {prefix}{type(outcome).__name__}: {outcome}",
+                  file=sys.stderr)
+        elif not outcome.ok:
+            failed += 1
+    return 1 if failed else 0

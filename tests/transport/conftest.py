@@ -33,9 +33,12 @@ def free_port() -> int:
 class Sink:
     envelopes: list[Envelope] = field(default_factory=list)
     auth_seen: list[str] = field(default_factory=list)
+    #: the client's address and port for each message: one connection, one peer
+    peers: list[Any] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
         self.envelopes.append(envelope)
+        self.peers.append(session.peer)
         return "250 2.0.0 OK queued"
 
 

@@ -58,3 +58,68 @@ def test_send_failure_exit_code_and_message(tmp_path: Path) -> None:
     assert res.returncode == 1 and "ConnectError" in res.stderr
     missing = run(str(f), "--host", "127.0.0.1", "--user", "u", "--password-env", "NOPE_X")
     assert missing.returncode == 2 and "$NOPE_X is not set" in missing.stderr
+
+
+def test_several_files_go_over_one_connection(smtpd: Server, tmp_path: Path) -> None:
+    msgs = [Message(from_="alice@example.com", to=f"user{i}@example.org", subject=f"n{i}",
+                    text="hi\n") for i in range(3)]
+    files = []
+    for i, m in enumerate(msgs):
+        files.append(tmp_path / f"m{i}.eml")
+        files[-1].write_bytes(m.to_bytes())
+    res = run(*map(str, files), "--host", smtpd.host, "--port", str(smtpd.port),
+              "--tls", "none")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [
+        f"{files[i]}: accepted  user{i}@example.org  250 2.0.0 OK queued" for i in range(3)]
+    assert [e.original_content for e in smtpd.sink.envelopes] == [m.to_bytes() for m in msgs]
+    assert len(set(smtpd.sink.peers)) == 1      # one connection
+
+
+def test_one_bad_file_means_nothing_is_sent(smtpd: Server, tmp_path: Path) -> None:
+    good = tmp_path / "good.eml"
+    good.write_bytes(Message(from_="alice@example.com", to="bob@example.org",
+                             text="x").to_bytes())
+    bad = tmp_path / "bad.eml"
+    bad.write_bytes(b"From: alice@example.com\nTo: bob@example.org\n\nbare LF\n")
+    res = run(str(good), str(bad), str(tmp_path / "missing.eml"), "--host", smtpd.host,
+              "--port", str(smtpd.port), "--tls", "none")
+    assert res.returncode == 2
+    err = res.stderr.splitlines()
+    assert err[0].startswith(f"mailfmt send: {bad}: not sent: the message fails lint")
+    assert err[1].startswith(f"mailfmt send: {tmp_path / 'missing.eml'}: cannot read")
+    assert err[2] == "mailfmt send: nothing sent (2 of 3 files cannot go)"
+    assert smtpd.sink.envelopes == []
+
+
+def test_a_refused_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    from .scripted import Peer, ScriptedServer
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        for reply in (b"250 ok\r\n250 ok\r\n354 go\r\n", b"554 5.7.1 no\r\n"
+                      b"250 ok\r\n250 ok\r\n354 go\r\n"):
+            while b"\r\n.\r\n" not in p.buf and not p.buf.endswith(b"DATA\r\n"):
+                assert p._fill()
+            p.buf = b""
+            p.send(reply)
+        p.data()
+        p.send(b"250 queued\r\n")
+        assert p.line() == b"QUIT"
+        p.send(b"221 bye\r\n")
+    files = []
+    for i in range(2):
+        files.append(tmp_path / f"m{i}.eml")
+        files[-1].write_bytes(Message(from_="alice@example.com", to="bob@example.org",
+                                      text=f"{i}\n").to_bytes())
+    s = ScriptedServer(script)
+    try:
+        res = run(*map(str, files), "--host", "127.0.0.1", "--port", str(s.port),
+                  "--tls", "none", "--timeout", "5")
+    finally:
+        s.close()
+    assert res.returncode == 1
+    out = res.stdout.splitlines()
+    assert out[0].startswith(f"{files[0]}: rejected  bob@example.org  554 5.7.1 no")
+    assert out[1].startswith(f"{files[1]}: accepted  bob@example.org  250")
+    assert f"mailfmt send: {files[0]}: MessageRefused" in res.stderr
