@@ -104,7 +104,8 @@ class ClientConnection:
             self._stuffer = None
             self._pending.append(command)
             return data
-        data = command.line().encode("utf-8") + b"\r\n"
+        line = command.line()
+        data = line.encode("utf-8") + b"\r\n"
         limit = MAX_AUTH_LINE if isinstance(command, (Auth, AuthResponse)) else MAX_COMMAND
         if len(data) > limit:
             raise LocalProtocolError(
@@ -112,7 +113,9 @@ class ClientConnection:
         if isinstance(command, Data):
             self._stuffer = DotStuffer()
         self._pending.append(command)
-        self.transcript.append(f"C: {command.redacted()}")
+        # Only commands with secrets redact; the others' line is already built.
+        redacts = type(command).redacted is not Command.redacted
+        self.transcript.append("C: " + (command.redacted() if redacts else line))
         return data
 
     # ---- receiving ------------------------------------------------------------

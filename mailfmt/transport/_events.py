@@ -174,9 +174,12 @@ class AuthResponse(Command):
         return "AuthResponse(<redacted>)"
 
 
+_PATH_BAD = re.compile("[\x00-\x20\x7f<>]")
+
+
 def _path(kind: str, address: str) -> str:
-    _safe(kind, address)
-    if any(c in address for c in "<> \t"):
+    if _PATH_BAD.search(address):    # one scan for the usual, valid case
+        _safe(kind, address)
         raise LocalProtocolError(f"{kind} {address!r} contains '<', '>' or whitespace")
     return address
 

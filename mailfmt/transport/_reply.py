@@ -42,7 +42,7 @@ class ReplyParser:
     @property
     def buffered(self) -> int:
         """Octets received but not yet part of a returned reply."""
-        return len(self._buf) + sum(len(x) for x in self._lines)
+        return len(self._buf) + (sum(map(len, self._lines)) if self._lines else 0)
 
     def feed(self, data: bytes) -> None:
         self._buf += data

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -105,7 +106,12 @@ class SessionOptions:
 
     def t(self, phase: str) -> float:
         """The timeout for ``phase``: the caller's, never above RFC 5321's."""
-        return min(self.timeout, RFC_TIMEOUTS.get(phase, 300.0))
+        return self._timeouts.get(phase) or min(self.timeout, 300.0)
+
+    @functools.cached_property
+    def _timeouts(self) -> dict[str, float]:
+        # Asked for at every command and reply: worked out once.
+        return {phase: min(self.timeout, limit) for phase, limit in RFC_TIMEOUTS.items()}
 
     @property
     def wants_auth(self) -> bool:
