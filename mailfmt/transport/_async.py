@@ -7,10 +7,11 @@ parses them when the flow asks for a reply.
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -199,15 +200,15 @@ class AsyncSMTPClient(ClientBase):
                         allow_partial: bool = False) -> list[SendResult | TransportError]:
         """The asyncio twin of :meth:`SMTPClient.send_many`."""
         msgs = list(messages)
-        return await self._send_jobs((message_job(m, None, None) for m in msgs), len(msgs),
-                                 allow_partial)
+        return await self._send_jobs((functools.partial(message_job, m, None, None) for m in msgs),
+                                 len(msgs), allow_partial)
 
-    async def _send_jobs(self, jobs: Iterable[Job], n: int,
+    async def _send_jobs(self, makers: Iterable[Callable[[], Job]], n: int,
                          allow_partial: bool) -> list[SendResult | TransportError]:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
         out: list[SendResult | TransportError] = await self._run(send_messages(
-            self._conn, self._opts, jobs, allow_partial=allow_partial))
+            self._conn, self._opts, makers, allow_partial=allow_partial))
         return self._account(out, n)
 
     async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],

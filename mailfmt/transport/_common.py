@@ -183,12 +183,12 @@ class ClientBase:
     @staticmethod
     def _account(out: list[SendResult | TransportError],
                  n: int) -> list[SendResult | TransportError]:
-        """One outcome per message: those after a failed connection were not sent."""
+        """One outcome per message: those after the session failed were not sent."""
         k = len(out)
         if k < n:
-            cause = out[-1]     # the flow stops early only on a failed connection
+            cause = out[-1]     # the flow stops early only when the session failed
             assert isinstance(cause, TransportError)
-            out.extend(ConnectionLost(f"message {i + 1} was not sent: the connection failed "
+            out.extend(ConnectionLost(f"message {i + 1} was not sent: sending stopped "
                                       f"at message {k}: {cause}", phase="mail")
                        for i in range(k, n))
         return out

@@ -26,6 +26,8 @@ from ..errors import (
     DataRefused,
     DeliveryStatusUnknown,
     ExtensionMissing,
+    LocalProtocolError,
+    MailfmtError,
     MessageRefused,
     MessageTooLarge,
     RecipientsRefused,
@@ -459,30 +461,42 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
     return res
 
 
-def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[Job], *,
+def send_messages(conn: ClientConnection, opts: SessionOptions,
+                  makers: Iterable[Callable[[], Job]], *,
                   allow_partial: bool) -> Flow[list[SendResult | TransportError]]:
     """Messages one after another, each one's envelope written behind the
     previous one's end of data when the server offers PIPELINING: one round
     trip per message instead of two (RFC 2920 3.1).
 
-    A message the server refuses, or cannot take, gets its error in its place
-    and the next one goes on. A failure of the connection ends the list
+    ``makers`` make each message's Job when its turn nears. A message the
+    server refuses, or cannot take, or that cannot be made or read, gets its
+    error in its place and the next one goes on, as long as the session is
+    between transactions. A failure that leaves the session in an unknown
+    state (the connection, or a file that fails mid-DATA) ends the list
     early, with that failure last: the driver accounts for the rest.
     """
     out: list[SendResult | TransportError] = []
-    it = iter(jobs)
-    ready: deque[Job] = deque()
+    it = iter(makers)
+    ready: deque[Job | TransportError] = deque()
 
     def prepare() -> None:
         # Called once the end of data is written: formatting the message after
         # next overlaps with the server's work on this one.
-        while len(ready) < 2 and (j := next(it, None)) is not None:
-            ready.append(j)
+        while len(ready) < 2 and (make := next(it, None)) is not None:
+            try:
+                ready.append(make())
+            except (MailfmtError, OSError) as exc:
+                ready.append(LocalProtocolError(
+                    f"not sent: the message could not be made: {exc}", phase="mail"))
     prepare()
     ahead: Ahead | None = None
     while ready:
         job = ready.popleft()
-        nxt = ready[0] if ready else None
+        if isinstance(job, TransportError):
+            out.append(job)
+            prepare()
+            continue
+        nxt = ready[0] if ready and isinstance(ready[0], Job) else None
         written: list[Ahead] = []
 
         def then(nxt: Job | None = nxt, written: list[Ahead] = written) -> bytes:
@@ -503,6 +517,13 @@ def send_messages(conn: ClientConnection, opts: SessionOptions, jobs: Iterable[J
             if not isinstance(exc, (SMTPReplyError, ExtensionMissing)):
                 return out      # the connection failed: nothing more can go
             # a refusal concerns this message only: the session goes on
+        except (MailfmtError, OSError) as exc:
+            # The message's own bytes failed (an attachment file that cannot
+            # be read, say): fine between transactions, fatal within one.
+            out.append(LocalProtocolError(f"not sent: the message could not be read: {exc}",
+                                          phase="message", transcript=list(conn.transcript)))
+            if conn.state is not State.READY or conn.awaiting_replies:
+                return out
         ahead = written[0] if written else None
         prepare()
     return out

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -128,15 +129,15 @@ class SMTPClient(ClientBase):
         []
         """
         msgs = list(messages)
-        return self._send_jobs((message_job(m, None, None) for m in msgs), len(msgs),
-                                 allow_partial)
+        return self._send_jobs((functools.partial(message_job, m, None, None) for m in msgs),
+                                 len(msgs), allow_partial)
 
-    def _send_jobs(self, jobs: Iterable[Job], n: int,
+    def _send_jobs(self, makers: Iterable[Callable[[], Job]], n: int,
                    allow_partial: bool) -> list[SendResult | TransportError]:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
         out: list[SendResult | TransportError] = self._run(send_messages(
-            self._conn, self._opts, jobs, allow_partial=allow_partial))
+            self._conn, self._opts, makers, allow_partial=allow_partial))
         return self._account(out, n)
 
     def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],

@@ -12,6 +12,7 @@ send failed, 2 usage error, unreadable file or a message that fails lint.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import ssl
 import sys
@@ -105,6 +106,10 @@ def _prepare(name: str, args: argparse.Namespace) -> Job:
         raise ValueError(f"not sent: {exc}") from None
 
 
+def _same(job: Job) -> Job:
+    return job
+
+
 def run_send(args: argparse.Namespace) -> int:
     if args.files.count("-") > 1:
         print("mailfmt send: '-' (stdin) can be given once", file=sys.stderr)
@@ -139,7 +144,8 @@ def run_send(args: argparse.Namespace) -> int:
         with SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
                         password=password, ssl_context=ctx, timeout=args.timeout,
                         allow_insecure_auth=args.allow_insecure_auth) as client:
-            outcomes = client._send_jobs(jobs, len(jobs), args.allow_partial)
+            outcomes = client._send_jobs([functools.partial(_same, j) for j in jobs],
+                                         len(jobs), args.allow_partial)
     except TransportError as exc:       # the session itself failed: nothing was sent
         print(f"mailfmt send: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -145,3 +145,51 @@ def test_without_pipelining_every_message_still_arrives(driver: str, smtpd: Serv
     assert [e.original_content for e in smtpd.sink.envelopes] == [m.to_bytes() for m in msgs]
     assert [e.rcpt_tos for e in smtpd.sink.envelopes] == [[f"user{i}@example.org"]
                                                            for i in range(6)]
+
+
+def with_file(tmp_path: Any, i: int) -> tuple[Message, Any]:
+    from mailfmt import Attachment
+
+    f = tmp_path / f"a{i}.bin"
+    f.write_bytes(b"attached" * 100)
+    return Message(from_="alice@example.com", to=f"user{i}@example.org", subject=f"f{i}",
+                   text="see attached\n", attachments=[Attachment.from_path(f)]), f
+
+
+def test_a_file_gone_before_its_turn_fails_that_message_only(driver: str, smtpd: Server,
+                                                              tmp_path: Any) -> None:
+    """aiosmtpd offers SIZE, so the file is read before MAIL: nothing was in
+    flight, and the session goes on."""
+    gone, f = with_file(tmp_path, 1)
+    f.unlink()
+    results = many(driver, smtpd.port, [msg(0, "user0@example.org"), gone,
+                                        msg(2, "user2@example.org")])
+    assert isinstance(results[0], SendResult) and isinstance(results[2], SendResult)
+    assert isinstance(results[1], TransportError)
+    assert "could not be read" in str(results[1]) and "a1.bin" in str(results[1])
+    assert [e.rcpt_tos for e in smtpd.sink.envelopes] == [["user0@example.org"],
+                                                          ["user2@example.org"]]
+
+
+def test_a_file_that_fails_during_data_stops_the_batch(driver: str, scripted: Any,
+                                                        tmp_path: Any) -> None:
+    """Without SIZE the file is first read after the 354: the message is cut
+    short, never ended with its dot, and nothing more can go on this session."""
+    gone, f = with_file(tmp_path, 1)
+    f.unlink()
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        group(p)
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        p.data()
+        group(p)                                    # message 1's envelope, written ahead
+        p.send(b"250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n")
+        p.drain(1)
+    s = scripted(script)
+    results = many(driver, s.port, [msg(0), gone, msg(2)])
+    assert isinstance(results[0], SendResult) and results[0].ok
+    assert isinstance(results[1], TransportError) and "could not be read" in str(results[1])
+    assert isinstance(results[2], ConnectionLost)
+    assert "was not sent: sending stopped at message 2" in str(results[2])
+    assert s.received.count(b"\r\n.\r\n") == 1     # only message 0 was ended
