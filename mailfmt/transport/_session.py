@@ -108,7 +108,7 @@ class SessionOptions:
 
     def t(self, phase: str) -> float:
         """The timeout for ``phase``: the caller's, never above RFC 5321's."""
-        return self._timeouts.get(phase) or min(self.timeout, 300.0)
+        return self._timeouts.get(phase, min(self.timeout, 300.0))
 
     @functools.cached_property
     def _timeouts(self) -> dict[str, float]:

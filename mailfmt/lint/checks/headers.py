@@ -84,10 +84,8 @@ def check_section_syntax(ctx: Context, sec: Section, part: str | None) -> None:
 def check_message_fields(ctx: Context, sec: Section) -> None:
     """Rules for the message's own (top-level) header fields."""
     seen: dict[str, Field] = {}
-    counts: dict[str, int] = {}
     for f in sec.fields:
         key = f.key
-        counts[key] = counts.get(key, 0) + 1
         if key in SINGLETONS:
             if key in seen:
                 ctx.add("duplicate-header", f.offset, header=f.name, name=f.name,
