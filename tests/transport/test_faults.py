@@ -295,10 +295,7 @@ def test_server_that_stops_reading_hits_the_message_deadline(driver: str,
 
 def test_t20_silence_after_the_final_dot(driver: str, scripted: Any) -> None:
     def script(p: Peer) -> None:
-        p.hello()
-        transaction(p, [b"250 ok\r\n"])
-        assert p.line() == b"DATA"
-        p.send(b"354 go\r\n")
+        up_to_354(p)
         p.data()
         time.sleep(2)
     s = scripted(script)
@@ -312,10 +309,7 @@ def test_t20_silence_after_the_final_dot(driver: str, scripted: Any) -> None:
                                                 (b"452 4.3.1 full\r\n", "deferred")])
 def test_t21_final_reply_refuses(driver: str, scripted: Any, final: bytes, status: str) -> None:
     def script(p: Peer) -> None:
-        p.hello()
-        transaction(p, [b"250 ok\r\n"])
-        assert p.line() == b"DATA"
-        p.send(b"354 go\r\n")
+        up_to_354(p)
         p.data()
         p.send(final)
     s = scripted(script)
@@ -326,10 +320,7 @@ def test_t21_final_reply_refuses(driver: str, scripted: Any, final: bytes, statu
 
 def test_t22_reset_after_final_250_is_still_success(driver: str, scripted: Any) -> None:
     def script(p: Peer) -> None:
-        p.hello()
-        transaction(p, [b"250 ok\r\n"])
-        assert p.line() == b"DATA"
-        p.send(b"354 go\r\n")
+        up_to_354(p)
         p.data()
         p.send(b"250 2.0.0 queued\r\n")
         p.reset()
