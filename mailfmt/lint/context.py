@@ -28,6 +28,22 @@ class Context:
         self._found: list[tuple[Rule, int, dict[str, Any], str | None, str | None]] = []
         self.per_rule: Counter[str] = Counter()
         self.suppressed: Counter[str] = Counter()
+        #: (start, end, lines): spans shown to be nothing but lines of at most
+        #: 76 octets, each ending in CRLF (regularly wrapped base64); the
+        #: line rules count their line endings without reading them again
+        self.proven: list[tuple[int, int, int]] = []
+
+    def unproven(self) -> list[tuple[int, int]]:
+        """The spans of the message outside ``proven``, in order."""
+        out = []
+        pos = 0
+        for start, end, _ in sorted(self.proven):
+            if start > pos:
+                out.append((pos, start))
+            pos = max(pos, end)
+        if pos < len(self.raw) or not out:
+            out.append((pos, len(self.raw)))
+        return out
 
     def wants(self, code: str) -> bool:
         return code in self.enabled
@@ -61,9 +77,10 @@ class Context:
             self.suppressed[rule.code] += total - taken
 
     def violations(self) -> list[Violation]:
+        found = sorted(self._found, key=lambda f: f[1])
+        places = self.src.line_cols([f[1] for f in found])
         out = []
-        for rule, offset, ctx, header, part in self._found:
-            line, col = self.src.line_col(offset)
+        for (rule, offset, ctx, header, part), (line, col) in zip(found, places, strict=True):
             ctx.setdefault("line", line)
             ctx.setdefault("field", header or "the message")
             ctx.setdefault("part", part or "1")

@@ -59,8 +59,9 @@ def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, 
     top = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
     check_section_syntax(ctx, top, None)
     check_message_fields(ctx, top)
-    check_lines(ctx, top.body_start)
     check_entity(ctx, top, len(data))
+    # After the MIME walk, which marks the regular base64 spans it proved.
+    check_lines(ctx, top.body_start)
     return Report(tuple(ctx.violations()), path=path, size=len(data),
                   suppressed=dict(ctx.suppressed))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from itertools import accumulate
 
 __all__ = ["Field", "Section", "Source", "read_section"]
 
@@ -22,44 +21,32 @@ _SECTION = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n
 
 
 class Source:
-    """The message bytes and, built lazily, its line lengths and line starts."""
+    """The message bytes, with line and column worked out only for findings."""
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
-        self._lengths: list[int] | None = None
-        self._starts: list[int] | None = None
-        self._longest = -1
 
-    def line_lengths(self) -> list[int]:
-        """Octets in each LF-terminated line, the LF excluded and a CR included.
+    def line_cols(self, offsets: list[int]) -> list[tuple[int, int]]:
+        """1-based line and column (in octets) of each offset, which must be
+        in ascending order.
 
-        bytes.split runs at memory speed and needs no per-line Python code.
+        Lines end at LF (a bare CR does not start a line): what editors and
+        `grep -n` count. The LFs are counted in C between one finding and the
+        next, so the cost is one pass up to the last finding, whatever the
+        number of findings.
         """
-        if self._lengths is None:
-            self._lengths = list(map(len, self.raw.split(b"\n")))
-        return self._lengths
-
-    def longest_line(self) -> int:
-        if self._longest < 0:
-            self._longest = max(self.line_lengths())
-        return self._longest
-
-    def has_line_over(self, limit: int, start: int, stop: int) -> bool:
-        """Whether some line in ``raw[start:stop]`` has more than ``limit``
-        octets (a CR counts; the LF does not).
-        """
-        if self.longest_line() <= limit:
-            return False
-        return max(map(len, self.raw[start:stop].split(b"\n"))) > limit
-
-    def line_col(self, offset: int) -> tuple[int, int]:
-        """1-based line and column (in octets) of a byte offset."""
-        if self._starts is None:
-            # Lines end at LF (a bare CR does not start a line): what editors
-            # and `grep -n` count. Built once, only when there is a finding.
-            self._starts = [0, *accumulate(n + 1 for n in self.line_lengths())]
-        i = bisect.bisect_right(self._starts, offset) - 1
-        return i + 1, offset - self._starts[i] + 1
+        raw = self.raw
+        out = []
+        line, line_start, prev = 1, 0, 0
+        for offset in offsets:
+            if offset > prev:
+                k = raw.count(b"\n", prev, offset)
+                if k:
+                    line += k
+                    line_start = raw.rfind(b"\n", prev, offset) + 1
+                prev = offset
+            out.append((line, offset - line_start + 1))
+        return out
 
 
 @dataclass(slots=True)

@@ -30,10 +30,19 @@ _SMUGGLING = re.compile(
 
 
 def check_lines(ctx: Context, header_end: int) -> None:
+    """The S rules. Spans the MIME checks proved regular (ctx.proven) are
+    counted, not read; the rest is split once into lines."""
     raw = ctx.raw
-    n_cr = raw.count(b"\r")
-    n_lf = len(ctx.src.line_lengths()) - 1    # the split the long-line rule needs anyway
-    n_crlf = raw.count(b"\r\n")
+    n_cr = n_lf = n_crlf = sum(lines for _, _, lines in ctx.proven)
+    spans = []
+    for a, b in ctx.unproven():
+        lens = list(map(len, raw[a:b].split(b"\n")))
+        spans.append((a, lens))
+        n_lf += len(lens) - 1
+        cr = raw.count(b"\r", a, b)
+        if cr:
+            n_cr += cr
+            n_crlf += raw.count(b"\r\n", a, b)
     has_nul = b"\x00" in raw
     # Every LF not in a CRLF is bare, and every CR not in one too: the counts
     # give the totals, the regexes only the listed positions.
@@ -49,16 +58,16 @@ def check_lines(ctx: Context, header_end: int) -> None:
     if (n_lf != n_crlf or n_cr != n_crlf or has_nul) and ctx.wants("S107"):
         for m in _SMUGGLING.finditer(raw):
             ctx.add("smtp-smuggling-sequence", m.start(), seq=describe_bytes(m.group()))
-    _long_lines(ctx, header_end)
+    for a, lens in spans:
+        _long_lines(ctx, header_end, a, lens)
 
 
-def _long_lines(ctx: Context, header_end: int) -> None:
+def _long_lines(ctx: Context, header_end: int, pos: int, lens: list[int]) -> None:
+    """Lines over the limits among those starting at ``pos``, of lengths ``lens``."""
     raw = ctx.raw
     warn = ctx.line_length
-    if ctx.src.longest_line() <= warn + 1:  # room for the CR of a CRLF
-        return
-    lens = ctx.src.line_lengths()
-    pos = 0
+    if max(lens) <= warn:
+        return      # one more octet may be a CR: the loop tells
     for n in lens:
         # Octets before the line ending, CRLF (or the LF) excluded.
         length = n - 1 if n and raw[pos + n - 1] == 0x0D else n
