@@ -28,16 +28,17 @@ class Context:
         self._found: list[tuple[Rule, int, dict[str, Any], str | None, str | None]] = []
         self.per_rule: Counter[str] = Counter()
         self.suppressed: Counter[str] = Counter()
-        #: (start, end, lines): spans shown to be nothing but lines of at most
-        #: 76 octets, each ending in CRLF (regularly wrapped base64); the
-        #: line rules count their line endings without reading them again
-        self.proven: list[tuple[int, int, int]] = []
+        #: (start, end, lines, crlfs): spans shown to be nothing but lines of
+        #: at most 76 octets, all ending in CRLF or all in LF (regularly
+        #: wrapped base64); the line rules count their line endings without
+        #: reading them again
+        self.proven: list[tuple[int, int, int, int]] = []
 
     def unproven(self) -> list[tuple[int, int]]:
         """The spans of the message outside ``proven``, in order."""
         out = []
         pos = 0
-        for start, end, _ in sorted(self.proven):
+        for start, end, _, _ in sorted(self.proven):
             if start > pos:
                 out.append((pos, start))
             pos = max(pos, end)

@@ -162,29 +162,35 @@ def _check_leaf(ctx: Context, start: int, stop: int, cte: str, typ: str,
 
 def _regular_lines(ctx: Context, start: int, stop: int, rest: bytes) -> bool:
     """Whether ``raw[start:stop]`` is wrapped at one width of at most 76,
-    every line but the last ending in CRLF: what every encoder writes. If so,
-    the span up to the last CRLF goes in ``ctx.proven``.
+    every line but the last ending in CRLF (what every encoder writes) or
+    every one in a bare LF (what a Unix mailbox holds). If so, the span up to
+    the last line break goes in ``ctx.proven``.
 
     Proved with strided slices instead of a split: when every (w+2)th octet
-    is the CR and LF of a record, and ``rest`` (the body's octets outside the
-    base64 alphabet, see _check_base64) holds no other line ending, every line
-    is w octets long. Then the line rules need not read this span at all.
+    (w+1 for LF endings) ends a record, and ``rest`` (the body's octets
+    outside the base64 alphabet, see _check_base64) holds no other line
+    ending, every line is w octets long. Then the line rules need not read
+    this span at all.
     """
     raw = ctx.raw
-    w = raw.find(b"\r\n", start, stop) - start
+    w = raw.find(b"\n", start, stop) - start
+    crlf = w > 0 and raw[start + w - 1] == 0x0D
+    if crlf:
+        w -= 1
     if not 0 < w <= 76:
         return False
-    step = w + 2
-    lfs = raw[start + w + 1:stop:step]
+    step = w + 2 if crlf else w + 1
+    lfs = raw[start + step - 1:stop:step]
     n = len(lfs)
-    if rest.count(b"\n") != n or rest.count(b"\r") != n or lfs.count(b"\n") != n \
-            or raw[start + w:start + n * step:step].count(b"\r") != n:
+    if rest.count(b"\n") != n or rest.count(b"\r") != (n if crlf else 0) \
+            or lfs.count(b"\n") != n \
+            or (crlf and raw[start + w:start + n * step:step].count(b"\r") != n):
         return False
     # The last line needs no check: were it longer than w + 1, a stride
     # would fall inside it, on an octet that is not an LF; and w + 1 = 77
     # characters after lines of 76 is no multiple of four, so not valid base64.
     end = start + n * step
-    ctx.proven.append((start, end, n))
+    ctx.proven.append((start, end, n, n if crlf else 0))
     return True
 
 
