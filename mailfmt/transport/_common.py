@@ -79,19 +79,28 @@ def message_job(message: Message, mail_from: str | None,
         # Files are streamed: read when sent (and once more for SIZE).
         source = message.iter_bytes
         ascii_data = not utf8 or all(chunk.isascii() for chunk in source())
+        warm = None
     else:
-        # Everything is in memory already: format it once, for SIZE and DATA.
-        data = message.to_bytes()
-        ascii_data = data.isascii()
+        # Everything is in memory: formatted once, for SIZE and DATA, and only
+        # when first needed, which may be while the server answers MAIL.
+        made: list[bytes] = []
+
+        def warm() -> None:
+            if not made:
+                made.append(message.to_bytes())
 
         def source() -> Iterator[bytes]:
-            yield data
+            warm()
+            yield made[0]
+        if utf8:
+            warm()
+        ascii_data = not utf8 or made[0].isascii()
     # SMTPUTF8 only when something is not ASCII (RFC 6531 3.4); a utf8-policy
     # message may well be all ASCII.
     needs_smtputf8 = utf8 and not (ascii_envelope and ascii_data)
     return Job(mail_from if mail_from is not None else env.mail_from,
                list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-               source, needs_smtputf8, utf8)
+               source, needs_smtputf8, utf8, warm)
 
 
 def _attachments(message: Message) -> Iterator[Attachment]:

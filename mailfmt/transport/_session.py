@@ -270,6 +270,10 @@ class Job:
     source: Callable[[], Iterator[bytes]]
     needs_smtputf8: bool
     needs_8bitmime: bool
+    #: makes the bytes ahead of their turn, if that is cheap to keep: called
+    #: while the server works on a command, so that the formatting is not
+    #: on the critical path of a server that answers one command at a time
+    warm: Callable[[], None] | None = None
 
 
 def _mail_params(conn: ClientConnection, job: Job) -> tuple[str, ...]:
@@ -365,7 +369,8 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         written, ahead = ahead is not None, None
         with_data = _one_group(conn, batch, allow_partial)
         mail_reply, rcpt_replies, early = yield from _envelope(
-            conn, opts, mail_from, params, batch, with_data=with_data, written=written)
+            conn, opts, mail_from, params, batch, with_data=with_data, written=written,
+            idle=job.warm)
         if early is not None and early.code == 354 and (
                 mail_reply.code // 100 != 2 or not any(r.code // 100 == 2 for r in rcpt_replies)):
             # A server that says 354 with no valid recipient: end the data
@@ -484,7 +489,10 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
         # next overlaps with the server's work on this one.
         while len(ready) < 2 and (make := next(it, None)) is not None:
             try:
-                ready.append(make())
+                job = make()
+                if job.warm is not None:
+                    job.warm()
+                ready.append(job)
             except (MailfmtError, OSError) as exc:
                 ready.append(LocalProtocolError(
                     f"not sent: the message could not be made: {exc}", phase="mail"))
@@ -536,21 +544,28 @@ def _first_reply(res: SendResult) -> Reply:
 
 def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
               params: tuple[str, ...], batch: list[str], *, with_data: bool,
-              written: bool = False) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
+              written: bool = False, idle: Callable[[], None] | None = None,
+              ) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
     """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in order.
 
     ``written``: the group went out already, behind the previous message.
+    ``idle``: work to do once MAIL is written, before its reply is read.
     """
     mail = Mail(mail_from, params)
+    pipelining = conn.capabilities.has("PIPELINING")
     if written:
         assert with_data, "only a whole group is written ahead"
-    elif conn.capabilities.has("PIPELINING"):
+    elif pipelining:
         # RFC 2920: the whole group in one write, replies read in order.
         data = conn.send(mail) + b"".join(conn.send(Rcpt(a)) for a in batch)
         if with_data:
             data += conn.send(Data())
         yield Write(data, "mail", opts.t("mail"))
-    if written or conn.capabilities.has("PIPELINING"):
+    else:
+        yield Write(conn.send(mail), "mail", opts.t("mail"))
+    if idle is not None:
+        idle()
+    if written or pipelining:
         mail_reply: Reply = yield ReadReply("mail", opts.t("mail"))
         replies = []
         for _ in batch:
@@ -560,7 +575,7 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
         if with_data:
             data_reply = yield ReadReply("data", opts.t("data"))
         return mail_reply, replies, data_reply
-    mail_reply = yield from _command(conn, mail, "mail", opts)
+    mail_reply = yield ReadReply("mail", opts.t("mail"))
     if mail_reply.code // 100 != 2:
         return mail_reply, [], None
     replies = []
