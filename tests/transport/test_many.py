@@ -1,5 +1,6 @@
 """send_many: each message's envelope pipelined behind the previous message's
-end of data (RFC 2920 3.1), one outcome per message, for both drivers."""
+end of data (RFC 2920 3.1), one outcome per message, for both drivers; and
+the formatting that overlaps with the server's work."""
 
 from __future__ import annotations
 
@@ -193,3 +194,51 @@ def test_a_file_that_fails_during_data_stops_the_batch(driver: str, scripted: An
     assert isinstance(results[2], ConnectionLost)
     assert "was not sent: sending stopped at message 2" in str(results[2])
     assert s.received.count(b"\r\n.\r\n") == 1     # only message 0 was ended
+
+
+def test_send_formats_while_the_server_answers_mail(driver: str, scripted: Any,
+                                                     monkeypatch: Any) -> None:
+    """Without SIZE nothing needs the bytes before MAIL: the message is
+    formatted after MAIL is written and before its reply is read, so that a
+    server answering one command at a time does not wait for it."""
+    import threading
+
+    mail_seen, formatted = threading.Event(), threading.Event()
+    order: list[str] = []
+    real = Message.to_bytes
+
+    def to_bytes(self: Message) -> bytes:
+        # Formatting before MAIL would wait here in vain: MAIL is not out yet.
+        order.append("formatted after MAIL" if mail_seen.wait(2) else "formatted first")
+        formatted.set()
+        return real(self)
+    monkeypatch.setattr(Message, "to_bytes", to_bytes)
+
+    def script(p: Peer) -> None:
+        p.hello()
+        if not p.line().startswith(b"MAIL FROM:"):
+            return
+        mail_seen.set()
+        if formatted.wait(5):           # before the reply, not after it
+            order.append("then the MAIL reply")
+        p.send(b"250 ok\r\n")
+        assert p.line() == b"RCPT TO:<r@example.org>"
+        p.send(b"250 ok\r\n")
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        p.data()
+        p.send(b"250 2.0.0 queued\r\n")
+        assert p.line() == b"QUIT"
+        p.send(b"221 bye\r\n")
+    s = scripted(script)
+    kw: dict[str, Any] = {"tls": "none", "timeout": 10}
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", s.port, **kw) as c:
+            result = c.send(msg(0))
+    else:
+        async def main() -> SendResult:
+            async with AsyncSMTPClient("127.0.0.1", s.port, **kw) as c:
+                return await c.send(msg(0))
+        result = asyncio.run(main())
+    assert result.ok
+    assert order == ["formatted after MAIL", "then the MAIL reply"]
