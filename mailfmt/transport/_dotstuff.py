@@ -40,14 +40,17 @@ class DotStuffer:
             return b""
         if b"\x00" in data:
             raise LocalProtocolError("message data contains a NUL octet")
-        n_crlf = data.count(b"\r\n")
+        # The split the line lengths need also counts the CRLFs: every CR and
+        # every LF must be one of them.
+        lines = data.split(b"\r\n")
+        n_crlf = len(lines) - 1
         if data.count(b"\r") != n_crlf:
             raise LocalProtocolError("message data contains a CR that is not part of CRLF")
         if data.count(b"\n") != n_crlf:
             raise LocalProtocolError("message data contains a LF that is not part of CRLF")
-        lines = data.split(b"\r\n")
         first = self._line_len + len(lines[0])
-        longest = max(first, max(map(len, lines[1:]), default=0))
+        # lines[0] is in the max too, but never above ``first``
+        longest = max(first, max(map(len, lines)))
         if longest > MAX_LINE:
             raise LocalProtocolError(f"a message line is {longest} octets long (max {MAX_LINE})")
         self._line_len = len(lines[-1]) if len(lines) > 1 else first
