@@ -6,7 +6,7 @@ policy.default and walks every part, reading every header value and its
 defects: what a stdlib-based checker has to do, though it finds far less. The
 floor is one pure-Python regex pass for bare CR/LF and non-ASCII octets.
 
-    python benchmarks/lint.py [--messages 2000] [--seed 1]
+    python benchmarks/lint.py [--messages 2000] [--seed 1] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="interleaved rounds; each contender's best round is reported")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args()
     corpus = make_corpus(args.messages, args.seed)
@@ -99,12 +101,18 @@ def main() -> None:
           f"({len(small)} of at most 4 KB)")
     findings = sum(len(lint(m).violations) for m in corpus)
     print(f"mailfmt findings on the corpus: {findings}")
-    rows = []
-    for name, fn in (("mailfmt.lint", lint), ("stdlib policy.default", stdlib_check),
-                     ("regex floor", floor_check)):
-        t_all = measure(fn, corpus)
-        t_small = measure(fn, small)
-        rows.append((name, total / t_all / 1e6, len(corpus) / t_all, len(small) / t_small))
+    contenders = (("mailfmt.lint", lint), ("stdlib policy.default", stdlib_check),
+                  ("regex floor", floor_check))
+    # Rounds interleave the contenders, so that a slow spell of a shared
+    # machine does not fall on one of them only; the best round counts.
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(args.repeat):
+        for name, fn in contenders:
+            t_all, t_small = measure(fn, corpus), measure(fn, small)
+            old = best.get(name, (t_all, t_small))
+            best[name] = (min(old[0], t_all), min(old[1], t_small))
+    rows = [(name, total / best[name][0] / 1e6, len(corpus) / best[name][0],
+             len(small) / best[name][1]) for name, _ in contenders]
     print(f"\n{'':<24}{'MB/s':>9}{'msgs/s':>10}{'small msgs/s':>14}")
     for name, mbs, mps, sps in rows:
         print(f"{name:<24}{mbs:>9.1f}{mps:>10.0f}{sps:>14.0f}")
