@@ -370,7 +370,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         with_data = _one_group(conn, batch, allow_partial)
         mail_reply, rcpt_replies, early = yield from _envelope(
             conn, opts, mail_from, params, batch, with_data=with_data, written=written,
-            idle=job.warm)
+            make=job.warm)
         if early is not None and early.code == 354 and (
                 mail_reply.code // 100 != 2 or not any(r.code // 100 == 2 for r in rcpt_replies)):
             # A server that says 354 with no valid recipient: end the data
@@ -544,27 +544,28 @@ def _first_reply(res: SendResult) -> Reply:
 
 def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
               params: tuple[str, ...], batch: list[str], *, with_data: bool,
-              written: bool = False, idle: Callable[[], None] | None = None,
+              written: bool = False, make: Callable[[], None] | None = None,
               ) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
     """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in order.
 
     ``written``: the group went out already, behind the previous message.
-    ``idle``: work to do once MAIL is written, before its reply is read.
+    ``make``: makes the message's bytes (Job.warm). One at a time, that is
+    done while the server answers MAIL, and a failure is answered with RSET
+    before any RCPT; a pipelined group may hold DATA, so its message is made
+    before the group is written.
     """
     mail = Mail(mail_from, params)
     pipelining = conn.capabilities.has("PIPELINING")
     if written:
         assert with_data, "only a whole group is written ahead"
     elif pipelining:
+        if make is not None:
+            make()
         # RFC 2920: the whole group in one write, replies read in order.
         data = conn.send(mail) + b"".join(conn.send(Rcpt(a)) for a in batch)
         if with_data:
             data += conn.send(Data())
         yield Write(data, "mail", opts.t("mail"))
-    else:
-        yield Write(conn.send(mail), "mail", opts.t("mail"))
-    if idle is not None:
-        idle()
     if written or pipelining:
         mail_reply: Reply = yield ReadReply("mail", opts.t("mail"))
         replies = []
@@ -575,7 +576,19 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
         if with_data:
             data_reply = yield ReadReply("data", opts.t("data"))
         return mail_reply, replies, data_reply
+    yield Write(conn.send(mail), "mail", opts.t("mail"))
+    failed: MailfmtError | OSError | None = None
+    if make is not None:
+        try:
+            make()
+        except (MailfmtError, OSError) as exc:
+            failed = exc
     mail_reply = yield ReadReply("mail", opts.t("mail"))
+    if failed is not None:
+        if mail_reply.code // 100 == 2:
+            yield from _rset(conn, opts)
+        raise LocalProtocolError(f"not sent: the message could not be made: {failed}",
+                                 phase="mail") from failed
     if mail_reply.code // 100 != 2:
         return mail_reply, [], None
     replies = []

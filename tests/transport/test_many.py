@@ -242,3 +242,61 @@ def test_send_formats_while_the_server_answers_mail(driver: str, scripted: Any,
         result = asyncio.run(main())
     assert result.ok
     assert order == ["formatted after MAIL", "then the MAIL reply"]
+
+
+def test_a_message_that_cannot_be_made_after_mail_is_reset(driver: str, scripted: Any,
+                                                           monkeypatch: Any) -> None:
+    """Made while the server answers MAIL, a message that fails to format is
+    answered with RSET before any RCPT, and the session goes on."""
+    from mailfmt.errors import LocalProtocolError, MailfmtError
+
+    real = Message.to_bytes
+    calls: list[str] = []
+
+    def to_bytes(self: Message) -> bytes:
+        calls.append(self.subject or "")
+        if self.subject == "n0":
+            raise MailfmtError("cannot format this one")
+        return real(self)
+    monkeypatch.setattr(Message, "to_bytes", to_bytes)
+
+    def script(p: Peer) -> None:
+        p.hello()
+        assert p.line().startswith(b"MAIL FROM:")
+        p.send(b"250 ok\r\n")
+        assert p.line() == b"RSET"                   # no RCPT for the failed message
+        p.send(b"250 ok\r\n")
+        assert p.line().startswith(b"MAIL FROM:")
+        p.send(b"250 ok\r\n")
+        assert p.line() == b"RCPT TO:<r@example.org>"
+        p.send(b"250 ok\r\n")
+        assert p.line() == b"DATA"
+        p.send(b"354 go\r\n")
+        assert b"body 1" in p.data()
+        p.send(b"250 2.0.0 queued\r\n")
+        assert p.line() == b"QUIT"
+        p.send(b"221 bye\r\n")
+    s = scripted(script)
+    kw: dict[str, Any] = {"tls": "none", "timeout": 10}
+    outcomes: list[object] = []
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", s.port, **kw) as c:
+            for m in (msg(0), msg(1)):
+                try:
+                    outcomes.append(c.send(m))
+                except LocalProtocolError as exc:
+                    outcomes.append(exc)
+    else:
+        async def main() -> None:
+            async with AsyncSMTPClient("127.0.0.1", s.port, **kw) as c:
+                for m in (msg(0), msg(1)):
+                    try:
+                        outcomes.append(await c.send(m))
+                    except LocalProtocolError as exc:
+                        outcomes.append(exc)
+        asyncio.run(main())
+    first, second = outcomes
+    assert isinstance(first, LocalProtocolError) and first.phase == "mail"
+    assert "cannot format this one" in str(first)
+    assert isinstance(second, SendResult) and second.ok
+    assert calls == ["n0", "n1"]
