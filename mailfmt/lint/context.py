@@ -82,11 +82,12 @@ class Context:
         places = self.src.line_cols([f[1] for f in found])
         out = []
         for (rule, offset, ctx, header, part), (line, col) in zip(found, places, strict=True):
-            ctx.setdefault("line", line)
-            ctx.setdefault("field", header or "the message")
-            ctx.setdefault("part", part or "1")
+            # The finding's own values win over these defaults.
+            values = {"line": line, "field": header or "the message", "part": part or "1"}
+            if ctx:
+                values.update(ctx)
             try:
-                message = rule.format(**ctx)
+                message = rule.template.format_map(values)
             except (KeyError, IndexError):  # pragma: no cover - guarded by tests
                 message = rule.what
             out.append(Violation(rule, offset, line, col, message, header, part))
