@@ -85,13 +85,13 @@ def message_job(message: Message, mail_from: str | None,
         # when first needed, which may be while the server answers MAIL.
         made: list[bytes] = []
 
-        def warm() -> None:
+        def warm() -> bytes:
             if not made:
                 made.append(message.to_bytes())
+            return made[0]
 
         def source() -> Iterator[bytes]:
-            warm()
-            yield made[0]
+            yield warm()
         if utf8:
             warm()
         ascii_data = not utf8 or made[0].isascii()

@@ -72,6 +72,8 @@ class ClientConnection:
         self._parser = ReplyParser()
         self._pending: deque[Command] = deque([Greeting()])
         self._stuffer: DotStuffer | None = None
+        #: (chunk, its stuffer, its wire bytes), stuffed ahead by prepare()
+        self._prepared: tuple[bytes, DotStuffer, bytes] | None = None
         self._eof = False
 
     # ---- sending --------------------------------------------------------------
@@ -92,9 +94,30 @@ class ClientConnection:
         self.state = nxt
         return data
 
+    def prepare(self, chunk: bytes) -> None:
+        """Dot-stuff and check ``chunk``, the first piece of a message's data,
+        ahead of its turn: while a reply is awaited, say. Nothing changes
+        state; when that same chunk opens the data, its bytes are ready. A
+        chunk that fails the checks is left to fail when it is sent.
+        """
+        stuffer = DotStuffer()
+        try:
+            out = stuffer.feed(chunk)
+        except LocalProtocolError:
+            self._prepared = None
+            return
+        self._prepared = (chunk, stuffer, out)
+
     def _bytes_for(self, command: Command) -> bytes:
         if isinstance(command, MessageData):
             assert self._stuffer is not None
+            prepared, self._prepared = self._prepared, None
+            # Only as the first data of this message: a fresh stuffer has
+            # taken nothing in (an empty chunk changes nothing either).
+            if prepared is not None and prepared[0] is command.data \
+                    and self._stuffer.octets_in == 0:
+                self._stuffer = prepared[1]
+                return prepared[2]
             return self._stuffer.feed(command.data)
         if isinstance(command, EndOfMessage):
             assert self._stuffer is not None

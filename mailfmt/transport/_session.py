@@ -270,10 +270,11 @@ class Job:
     source: Callable[[], Iterator[bytes]]
     needs_smtputf8: bool
     needs_8bitmime: bool
-    #: makes the bytes ahead of their turn, if that is cheap to keep: called
-    #: while the server works on a command, so that the formatting is not
+    #: makes the bytes ahead of their turn, if that is cheap to keep, and
+    #: returns them (the one chunk ``source`` yields): called while the
+    #: server works on a command, so that formatting and dot-stuffing are not
     #: on the critical path of a server that answers one command at a time
-    warm: Callable[[], None] | None = None
+    warm: Callable[[], bytes] | None = None
 
 
 def _mail_params(conn: ClientConnection, job: Job) -> tuple[str, ...]:
@@ -544,7 +545,7 @@ def _first_reply(res: SendResult) -> Reply:
 
 def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
               params: tuple[str, ...], batch: list[str], *, with_data: bool,
-              written: bool = False, make: Callable[[], None] | None = None,
+              written: bool = False, make: Callable[[], bytes] | None = None,
               ) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
     """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in order.
 
@@ -552,20 +553,22 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
     ``make``: makes the message's bytes (Job.warm). One at a time, that is
     done while the server answers MAIL, and a failure is answered with RSET
     before any RCPT; a pipelined group may hold DATA, so its message is made
-    before the group is written.
+    before the group is written. Either way the bytes are dot-stuffed while
+    the server answers (ClientConnection.prepare).
     """
     mail = Mail(mail_from, params)
     pipelining = conn.capabilities.has("PIPELINING")
     if written:
         assert with_data, "only a whole group is written ahead"
     elif pipelining:
-        if make is not None:
-            make()
+        made = make() if make is not None else None
         # RFC 2920: the whole group in one write, replies read in order.
         data = conn.send(mail) + b"".join(conn.send(Rcpt(a)) for a in batch)
         if with_data:
             data += conn.send(Data())
         yield Write(data, "mail", opts.t("mail"))
+        if made is not None:
+            conn.prepare(made)
     if written or pipelining:
         mail_reply: Reply = yield ReadReply("mail", opts.t("mail"))
         replies = []
@@ -580,7 +583,7 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
     failed: MailfmtError | OSError | None = None
     if make is not None:
         try:
-            make()
+            conn.prepare(make())
         except (MailfmtError, OSError) as exc:
             failed = exc
     mail_reply = yield ReadReply("mail", opts.t("mail"))

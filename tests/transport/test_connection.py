@@ -239,3 +239,52 @@ def test_any_server_bytes_give_replies_or_a_transport_error(
         assert c.state is State.ERROR
         with pytest.raises(LocalProtocolError):
             c.send(Quit())
+
+
+def _to_data(c: ClientConnection) -> None:
+    c.send(Mail("a@example.com"))
+    c.send(Rcpt("b@example.org"))
+    c.send(Data())
+    c.receive_data(b"250 ok\r\n250 ok\r\n354 go\r\n")
+    for _ in range(3):
+        c.next_event()
+    assert c.state is State.BODY
+
+
+@given(st.lists(st.sampled_from([b"a", b".", b"\r\n", b"\r", b"\n", b"x" * 500, b"\x00"]),
+                max_size=12).map(b"".join))
+def test_prepared_data_is_what_sending_would_have_made(chunk: bytes) -> None:
+    """prepare() stuffs a chunk while a reply is awaited: sent later, it gives
+    the same bytes, or the same refusal, as stuffing it then."""
+    def outcome(prepare: bool) -> tuple[str, bytes]:
+        c = ready()
+        if prepare:
+            c.prepare(chunk)
+        _to_data(c)
+        try:
+            return "ok", c.send(MessageData(chunk)) + c.send(EndOfMessage())
+        except LocalProtocolError as exc:
+            return "refused", str(exc).encode()
+    assert outcome(True) == outcome(False)
+
+
+def test_prepared_data_is_only_for_that_chunk_opening_the_data() -> None:
+    c = ready()
+    c.prepare(b".prepared\r\n")
+    _to_data(c)
+    # another chunk first: the prepared work is dropped, not spliced in
+    assert c.send(MessageData(b".other\r\n")) == b"..other\r\n"
+    assert c.send(MessageData(b".prepared\r\n")) == b"..prepared\r\n"
+    assert c.send(EndOfMessage()) == b".\r\n"
+    c2 = ready()
+    chunk = b"line\r\n.dot\r\n"
+    c2.prepare(chunk)
+    _to_data(c2)
+    assert c2.send(MessageData(chunk)) == b"line\r\n..dot\r\n"
+    assert c2.send(MessageData(chunk)) == b"line\r\n..dot\r\n"   # and not twice
+    # prepared in the middle of the data: not at a line start, so not stuffed
+    c3 = ready()
+    _to_data(c3)
+    assert c3.send(MessageData(b"abc")) == b"abc"
+    c3.prepare(b".x\r\n")
+    assert c3.send(MessageData(b".x\r\n")) == b".x\r\n"
