@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["Field", "Section", "Source", "read_section"]
 
@@ -105,21 +106,7 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
     while pos < end:
         m = match(raw, pos, end)
         if m is not None and len(fields) < max_fields:
-            value = m.group(3)
-            if value.endswith(b"\r"):
-                value = value[:-1]
-            name = m.group(1).decode("latin-1")
-            f = Field(name, pos, value.decode("latin-1"), [(0, m.start(3))],
-                      bool(m.group(2)), name.lower())
-            cont = m.group(4)
-            if cont:
-                at = m.start(4)
-                for line in cont.split(b"\n")[:-1]:
-                    piece = line[:-1] if line.endswith(b"\r") else line
-                    f.pieces.append((len(f.value), at))
-                    f.value += piece.decode("latin-1")
-                    at += len(line) + 1
-            fields.append(f)
+            fields.extend(_fields_of([m.groups()], pos))
             pos = m.end()
             continue
         nl = find(b"\n", pos, end)
@@ -162,8 +149,9 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
     return Section(fields, end, problems)
 
 
-def _fields_of(found: list[tuple[bytes, bytes, bytes, bytes]], pos: int) -> list[Field]:
-    """Fields from consecutive ``_FIELD`` matches that begin at ``pos``."""
+def _fields_of(found: list[tuple[Any, ...]], pos: int) -> list[Field]:
+    """Fields from consecutive ``_FIELD`` matches (their four groups) that
+    begin at ``pos``."""
     fields = []
     for name, blank, value, cont in found:
         at = pos + len(name) + len(blank) + 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .._shared import describe_bytes
+from .._shared import describe_bytes, lines_over
 from ..context import Context
 
 __all__ = ["check_lines"]
@@ -70,19 +70,10 @@ def check_lines(ctx: Context, header_end: int) -> None:
 
 def _long_lines(ctx: Context, header_end: int, pos: int, lines: list[bytes]) -> None:
     """Lines over the limits among ``lines``, the first of which starts at ``pos``."""
-    raw = ctx.raw
     warn = ctx.line_length
-    if max(map(len, lines)) <= warn:
-        return      # one more octet may be a CR: the loop tells
-    for n in map(len, lines):
-        # Octets before the line ending, CRLF (or the LF) excluded.
-        length = n - 1 if n and raw[pos + n - 1] == 0x0D else n
-        if length > warn:
-            where = "a header" if pos < header_end else "a body"
-            if length > 998:
-                ctx.add("line-too-long", pos + 998, where=where.capitalize(),
-                        length=length, limit=998)
-            else:
-                ctx.add("line-over-78", pos + warn, where=where.capitalize(),
-                        length=length, limit=warn)
-        pos += n + 1
+    for start, length in lines_over(ctx.raw, pos, lines, warn):
+        where = "A header" if start < header_end else "A body"
+        if length > 998:
+            ctx.add("line-too-long", start + 998, where=where, length=length, limit=998)
+        else:
+            ctx.add("line-over-78", start + warn, where=where, length=length, limit=warn)

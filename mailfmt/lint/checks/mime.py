@@ -6,6 +6,7 @@ import re
 
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, parse_params
+from .._shared import lines_over
 from ..context import Context
 from ..source import Field, Section, read_section
 from .headers import charset_known, check_section_syntax
@@ -225,14 +226,6 @@ def _check_base64(ctx: Context, start: int, stop: int, part: str) -> bytes | Non
 def _encoded_lines(ctx: Context, start: int, stop: int, part: str, cte: str) -> None:
     """RFC 2045 6.7 (5) and 6.8: encoded lines of at most 76 characters, the
     CRLF not counted."""
-    raw = ctx.raw
-    lens = list(map(len, raw[start:stop].split(b"\n")))
-    if max(lens) <= 76:
-        return
-    pos = start
-    for n in lens:
-        # n counts a CR; 77 octets are 76 characters only when the last is one
-        length = n - 1 if n and raw[pos + n - 1] == 0x0D else n
-        if length > 76:
-            ctx.add("encoded-line-too-long", pos + 76, part=part, encoding=cte, length=length)
-        pos += n + 1
+    lines = ctx.raw[start:stop].split(b"\n")
+    for pos, length in lines_over(ctx.raw, start, lines, 76):
+        ctx.add("encoded-line-too-long", pos + 76, part=part, encoding=cte, length=length)
