@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-from itertools import islice
+import functools
+import string
+from collections.abc import Iterable
+from itertools import count, islice, repeat
 from typing import Any
 
 from ..rules import Rule, get_rule
-from .source import Source
+from .source import line_cols
 from .violation import Violation
 
 __all__ = ["Context"]
@@ -18,16 +19,29 @@ PER_RULE_CAP = 100
 
 
 class Context:
+    __slots__ = (
+        "_found",
+        "enabled",
+        "line_length",
+        "per_rule",
+        "proven",
+        "raw",
+        "suppressed",
+        "utf8",
+    )
+
     def __init__(self, raw: bytes, enabled: frozenset[str], line_length: int, *,
                  utf8: bool = False) -> None:
         self.raw = raw
         self.utf8 = utf8
-        self.src = Source(raw)
         self.enabled = enabled
         self.line_length = line_length
-        self._found: list[tuple[Rule, int, dict[str, Any], str | None, str | None]] = []
-        self.per_rule: Counter[str] = Counter()
-        self.suppressed: Counter[str] = Counter()
+        #: (offset, code, sequence, rule, values, header, part): plain tuples
+        #: that sort by position, then code, then the order they were found
+        self._found: list[tuple[int, str, int, Rule, dict[str, Any], str | None,
+                                str | None]] = []
+        self.per_rule: dict[str, int] = {}
+        self.suppressed: dict[str, int] = {}
         #: (start, end, lines, crlfs): spans shown to be nothing but lines of
         #: at most 76 octets, all ending in CRLF or all in LF (regularly
         #: wrapped base64); the line rules count their line endings without
@@ -36,6 +50,8 @@ class Context:
 
     def unproven(self) -> list[tuple[int, int]]:
         """The spans of the message outside ``proven``, in order."""
+        if not self.proven:
+            return [(0, len(self.raw))]
         out = []
         pos = 0
         for start, end, _, _ in sorted(self.proven):
@@ -49,18 +65,25 @@ class Context:
     def wants(self, code: str) -> bool:
         return code in self.enabled
 
+    def _count(self, code: str, n: int) -> int:
+        """Count ``n`` findings of rule ``code``; returns how many of them
+        may still be listed (the per-rule cap), and counts the rest as
+        suppressed."""
+        seen = self.per_rule.get(code, 0)
+        self.per_rule[code] = seen + n
+        room = min(n, max(0, PER_RULE_CAP - seen))
+        if room < n:
+            self.suppressed[code] = self.suppressed.get(code, 0) + n - room
+        return room
+
     def add(self, rule_name: str, offset: int, /, *, header: str | None = None,
             part: str | None = None, **ctx: Any) -> None:
         rule = get_rule(rule_name)
-        if rule.code not in self.enabled:
-            return
-        self.per_rule[rule.code] += 1
-        if self.per_rule[rule.code] > PER_RULE_CAP:
-            self.suppressed[rule.code] += 1
-            return
-        self._found.append((rule, offset, ctx, header, part))
+        code = rule.code
+        if code in self.enabled and self._count(code, 1):
+            self._found.append((offset, code, len(self._found), rule, ctx, header, part))
 
-    def add_each(self, rule_name: str, offsets: Iterator[int], total: int) -> None:
+    def add_each(self, rule_name: str, offsets: Iterable[int], total: int) -> None:
         """Add ``total`` findings of one rule whose offsets ``offsets`` yields,
         taking offsets only up to the per-rule cap: past it, the count is known
         without finding each one (a message with bare LF endings has one per line).
@@ -68,28 +91,44 @@ class Context:
         rule = get_rule(rule_name)
         if rule.code not in self.enabled or total <= 0:
             return
-        room = max(0, PER_RULE_CAP - self.per_rule[rule.code])
-        taken = 0
-        for offset in islice(offsets, min(room, total)):
-            self._found.append((rule, offset, {}, None, None))
-            taken += 1
-        self.per_rule[rule.code] += total
-        if total > taken:
-            self.suppressed[rule.code] += total - taken
+        code, found = rule.code, self._found
+        # zip builds the finding tuples in C: there may be one per line.
+        found.extend(zip(islice(offsets, self._count(code, total)), repeat(code),
+                         count(len(found)), repeat(rule), repeat({}), repeat(None),
+                         repeat(None)))
 
     def violations(self) -> list[Violation]:
-        found = sorted(self._found, key=lambda f: f[1])
-        places = self.src.line_cols([f[1] for f in found])
+        """The findings as violations, by position (and code at one position)."""
+        found = sorted(self._found)
+        places = line_cols(self.raw, [f[0] for f in found])
+        new = tuple.__new__
         out = []
-        for (rule, offset, ctx, header, part), (line, col) in zip(found, places, strict=True):
-            # The finding's own values win over these defaults.
-            values = {"line": line, "field": header or "the message", "part": part or "1"}
-            if ctx:
+        for (offset, _, _, rule, ctx, header, part), (line, col) in zip(found, places,
+                                                                      strict=True):
+            split = _line_only(rule.template)
+            if split is not None and not ctx:
+                message = f"{split[0]}{line}{split[1]}"
+            else:
+                # The finding's own values win over these defaults.
+                values = {"line": line, "field": header or "the message", "part": part or "1"}
                 values.update(ctx)
-            try:
-                message = rule.template.format_map(values)
-            except (KeyError, IndexError):  # pragma: no cover - guarded by tests
-                message = rule.what
-            out.append(Violation(rule, offset, line, col, message, header, part))
-        out.sort(key=lambda v: (v.offset, v.code))
+                try:
+                    message = rule.template.format_map(values)
+                except (KeyError, IndexError):  # pragma: no cover - guarded by tests
+                    message = rule.what
+            # tuple.__new__ skips the named tuple's keyword-handling __new__.
+            out.append(new(Violation, (rule, offset, line, col, message, header, part)))
         return out
+
+
+@functools.cache
+def _line_only(template: str) -> tuple[str, str] | None:
+    """(before, after) when ``{line}`` is the template's one field: the
+    message of a bare LF on every line is then two concatenations."""
+    parts = list(string.Formatter().parse(template))
+    at = [i for i, (_, name, _, _) in enumerate(parts) if name is not None]
+    if len(at) != 1 or parts[at[0]][1:] != ("line", "", None):
+        return None
+    # parse() gives the literal text with its braces unescaped.
+    i = at[0]
+    return "".join(p[0] for p in parts[:i + 1]), "".join(p[0] for p in parts[i + 1:])

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Field", "Section", "Source", "read_section"]
+__all__ = ["Field", "Section", "field_at", "line_cols", "read_section"]
 
 _FIELD_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 # One well-formed field, continuation lines included: the fast path. Lines it
@@ -21,33 +21,30 @@ _FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)([ \t]*):([^\n]*)\n((?:[ \t][^\n]*
 _SECTION = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*)*\r?\n")
 
 
-class Source:
-    """The message bytes, with line and column worked out only for findings."""
+def line_cols(raw: bytes, offsets: list[int]) -> list[tuple[int, int]]:
+    """1-based line and column (in octets) of each offset into ``raw``; the
+    offsets must be in ascending order.
 
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
+    Lines end at LF (a bare CR does not start a line): what editors and
+    `grep -n` count. The LFs are counted in C between one finding and the
+    next, so the cost is one pass up to the last finding, whatever the
+    number of findings.
 
-    def line_cols(self, offsets: list[int]) -> list[tuple[int, int]]:
-        """1-based line and column (in octets) of each offset, which must be
-        in ascending order.
-
-        Lines end at LF (a bare CR does not start a line): what editors and
-        `grep -n` count. The LFs are counted in C between one finding and the
-        next, so the cost is one pass up to the last finding, whatever the
-        number of findings.
-        """
-        raw = self.raw
-        out = []
-        line, line_start, prev = 1, 0, 0
-        for offset in offsets:
-            if offset > prev:
-                k = raw.count(b"\n", prev, offset)
-                if k:
-                    line += k
-                    line_start = raw.rfind(b"\n", prev, offset) + 1
-                prev = offset
-            out.append((line, offset - line_start + 1))
-        return out
+    >>> line_cols(b"ab\\ncd\\r\\nef", [0, 4, 7])
+    [(1, 1), (2, 2), (3, 1)]
+    """
+    count, rfind = raw.count, raw.rfind
+    out = []
+    line, line_start, prev = 1, 0, 0
+    for offset in offsets:
+        if offset > prev:
+            k = count(b"\n", prev, offset)
+            if k:
+                line += k
+                line_start = rfind(b"\n", prev, offset) + 1
+            prev = offset
+        out.append((line, offset - line_start + 1))
+    return out
 
 
 @dataclass(slots=True)
@@ -167,6 +164,15 @@ def _fields_of(found: list[tuple[Any, ...]], pos: int) -> list[Field]:
                 pos += len(line) + 1
         fields.append(f)
     return fields
+
+
+def field_at(raw: bytes, pos: int) -> Field:
+    """The well-formed field that starts at ``raw[pos]`` (the caller knows
+    one does)."""
+    m = _FIELD.match(raw, pos)
+    if m is None:
+        raise ValueError(f"no header field at offset {pos}")
+    return _fields_of([m.groups()], pos)[0]
 
 
 def _more_fields_follow(raw: bytes, pos: int, end: int) -> bool:

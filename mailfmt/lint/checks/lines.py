@@ -29,6 +29,9 @@ _SMUGGLING = re.compile(
 )
 
 
+_START = re.Match.start
+
+
 def check_lines(ctx: Context, header_end: int) -> None:
     """The S rules. Spans the MIME checks proved regular (ctx.proven) are
     counted, not read; the rest is split once into lines."""
@@ -50,9 +53,9 @@ def check_lines(ctx: Context, header_end: int) -> None:
     # Every LF not in a CRLF is bare, and every CR not in one too: the counts
     # give the totals, the regexes only the listed positions.
     if n_lf != n_crlf:
-        ctx.add_each("bare-lf", (m.start() for m in _BARE_LF.finditer(raw)), n_lf - n_crlf)
+        ctx.add_each("bare-lf", map(_START, _BARE_LF.finditer(raw)), n_lf - n_crlf)
     if n_cr != n_crlf:
-        ctx.add_each("bare-cr", (m.start() for m in _BARE_CR.finditer(raw)), n_cr - n_crlf)
+        ctx.add_each("bare-cr", map(_START, _BARE_CR.finditer(raw)), n_cr - n_crlf)
     if has_nul:
         pos = raw.find(b"\x00")
         while pos != -1:
