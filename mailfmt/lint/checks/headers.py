@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+from collections import Counter
 from email.utils import parsedate_tz
 
 import email_validator
@@ -84,24 +85,21 @@ def check_section_syntax(ctx: Context, sec: Section, part: str | None) -> None:
 def check_message_fields(ctx: Context, sec: Section) -> None:
     """Rules for the message's own (top-level) header fields."""
     seen: dict[str, Field] = {}
-    for f in sec.fields:
-        key = f.key
-        if key in SINGLETONS:
-            if key in seen:
-                ctx.add("duplicate-header", f.offset, header=f.name, name=f.name,
-                        count=sum(1 for g in sec.fields if g.key == key))
-            else:
-                seen[key] = f
-    if "from" not in seen:
-        ctx.add("missing-from", 0)
-    if "date" not in seen:
-        ctx.add("missing-date", 0)
+    counts: Counter[str] | None = None
     n_from = 0
     for f in sec.fields:
         key = f.key
+        if key in SINGLETONS:
+            if key not in seen:
+                seen[key] = f
+            else:
+                if counts is None:  # counted once, not once per duplicate
+                    counts = Counter(g.key for g in sec.fields)
+                ctx.add("duplicate-header", f.offset, header=f.name, name=f.name,
+                        count=counts[key])
         if key in ADDRESS_FIELDS:
             n = _check_addresses(ctx, f)
-            if key == "from" and f is seen.get("from"):
+            if key == "from" and f is seen["from"]:
                 n_from = n
         elif key in ("date", "resent-date"):
             _check_date(ctx, f)
@@ -109,8 +107,12 @@ def check_message_fields(ctx: Context, sec: Section) -> None:
             _check_ids(ctx, f, single=True)
         elif key in ("in-reply-to", "references"):
             _check_ids(ctx, f, single=False)
-        elif not key.startswith("content-") and not is_raw_header(key):
+        elif "=?" in f.value and not key.startswith("content-") and not is_raw_header(key):
             _check_unstructured(ctx, f)
+    if "from" not in seen:
+        ctx.add("missing-from", 0)
+    if "date" not in seen:
+        ctx.add("missing-date", 0)
     if n_from > 1 and "sender" not in seen:
         ctx.add("sender-required", seen["from"].offset, header="From", count=n_from)
 
