@@ -9,8 +9,9 @@ from .._limits import MAX_HEADER_FIELDS
 from ..rules import select_rules
 from .checks.headers import check_message_fields, check_section_syntax
 from .checks.lines import check_lines
-from .checks.mime import check_entity
+from .checks.mime import check_entity, first_fields
 from .context import Context
+from .plain import plain_section
 from .source import read_section
 from .violation import Report
 
@@ -56,14 +57,19 @@ def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, 
     data = bytes(raw)
     cfg = config or _DEFAULT
     ctx = Context(data, cfg.enabled, cfg.line_length, utf8=cfg.utf8)
-    top = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
-    check_section_syntax(ctx, top, None)
-    check_message_fields(ctx, top)
-    check_entity(ctx, top, len(data))
+    plain = plain_section(data)
+    if plain is None:
+        top = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
+        check_section_syntax(ctx, top, None)
+        check_message_fields(ctx, top)
+        plain = first_fields(top), top.body_start
+    # Else the header rules have nothing to find (see plain.py).
+    fields, body_start = plain
+    check_entity(ctx, fields, body_start, len(data))
     # After the MIME walk, which marks the regular base64 spans it proved.
-    check_lines(ctx, top.body_start)
+    check_lines(ctx, body_start)
     return Report(tuple(ctx.violations()), path=path, size=len(data),
-                  suppressed=dict(ctx.suppressed))
+                  suppressed=ctx.suppressed)
 
 
 def lint_file(path: str | Path, config: LintConfig | None = None) -> Report:

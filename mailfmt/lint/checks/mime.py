@@ -11,7 +11,7 @@ from ..context import Context
 from ..source import Field, Section, read_section
 from .headers import charset_known, check_section_syntax
 
-__all__ = ["check_entity"]
+__all__ = ["check_entity", "first_fields"]
 
 _KNOWN_CTE = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64"})
 _QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*\r?\n|[ \t]*$)")
@@ -20,26 +20,29 @@ _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 _HIGH = re.compile(rb"[\x80-\xff]")
 
 
-def _fields(sec: Section) -> dict[str, Field]:
+def first_fields(sec: Section) -> dict[str, Field]:
+    """The first field of each name in ``sec``, by lower-case name: the one
+    the MIME walk reads."""
     out: dict[str, Field] = {}
     for f in sec.fields:
         out.setdefault(f.key, f)
     return out
 
 
-def check_entity(ctx: Context, top: Section, end: int) -> None:
-    """Walk the MIME tree from the message's own section, iteratively."""
-    stack: list[tuple[Section, int, str | None, int]] = [(top, end, None, 0)]
+def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int) -> None:
+    """Walk the MIME tree from the message's own fields (``first_fields``),
+    iteratively."""
+    stack: list[tuple[dict[str, Field], int, int, str | None, int]] = [
+        (top, body_start, end, None, 0)]
     parts = 0
     first = True
     while stack:
-        sec, stop, path, depth = stack.pop()
+        h, body_start, stop, path, depth = stack.pop()
         parts += 1
         if parts > MAX_MIME_PARTS:
-            ctx.add("too-many-parts", sec.body_start, part=path, count=parts,
+            ctx.add("too-many-parts", body_start, part=path, count=parts,
                     limit=MAX_MIME_PARTS)
             return
-        h = _fields(sec)
         if first:
             first = False
             if ("content-type" in h or "content-transfer-encoding" in h) \
@@ -69,21 +72,22 @@ def check_entity(ctx: Context, top: Section, end: int) -> None:
                 ctx.add("encoded-multipart", ctef.offset, header=ctef.name, part=path,
                         subtype=sub, value=cte)
             if depth >= MAX_MIME_DEPTH:
-                ctx.add("mime-too-deep", sec.body_start, part=path, depth=depth + 1,
+                ctx.add("mime-too-deep", body_start, part=path, depth=depth + 1,
                         limit=MAX_MIME_DEPTH)
                 continue
-            children = _split_multipart(ctx, sec, stop, params, sub, path, ctf)
+            children = _split_multipart(ctx, body_start, stop, params, sub, path, ctf)
             for i, (start, cend) in reversed(list(enumerate(children, 1))):
                 child_path = f"{path}.{i}" if path else str(i)
                 csec = read_section(ctx.raw, start, cend, MAX_HEADER_FIELDS)
                 check_section_syntax(ctx, csec, child_path)
-                stack.append((csec, cend, child_path, depth + 1))
+                stack.append((first_fields(csec), csec.body_start, cend, child_path,
+                              depth + 1))
             continue
-        _check_leaf(ctx, sec.body_start, stop, cte, typ, params, path, ctf)
+        _check_leaf(ctx, body_start, stop, cte, typ, params, path, ctf)
 
 
-def _split_multipart(ctx: Context, sec: Section, stop: int, params: dict[str, str], sub: str,
-                     path: str | None, ctf: Field | None) -> list[tuple[int, int]]:
+def _split_multipart(ctx: Context, body_start: int, stop: int, params: dict[str, str],
+                     sub: str, path: str | None, ctf: Field | None) -> list[tuple[int, int]]:
     assert ctf is not None
     boundary = params.get("boundary")
     if not boundary:
@@ -91,7 +95,7 @@ def _split_multipart(ctx: Context, sec: Section, stop: int, params: dict[str, st
                 subtype=sub)
         return []
     delim = b"--" + boundary.encode("latin-1", "replace")
-    opens, close = _delimiters(ctx.raw, delim, sec.body_start, stop)
+    opens, close = _delimiters(ctx.raw, delim, body_start, stop)
     if not opens:
         ctx.add("boundary-not-found", ctf.offset, header=ctf.name, part=path,
                 kind="first", subtype=sub)

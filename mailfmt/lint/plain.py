@@ -1,0 +1,118 @@
+"""Header sections proved clean by one regex match.
+
+Most mail is written by programs, and its top-level header section is plain:
+printable ASCII, no encoded words, each field of the simplest form its name
+allows. One match of ``_PLAIN_SECTION`` proves that, field by field, in C.
+When it matches, and the names show no duplicate, From and Date present,
+the header rules (check_section_syntax, check_message_fields) cannot find
+anything, and the linter skips them and the Field objects they read.
+
+Every alternative below is narrower than what the full checks accept, so a
+section this module passes is one the full checks pass too; when in doubt it
+declines, and the full checks run. tests/lint/test_plain.py holds that to
+account: lint with and without this module gives the same findings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .._limits import MAX_HEADER_FIELDS
+from .checks.headers import SINGLETONS
+from .source import Field, field_at
+
+__all__ = ["plain_section"]
+
+# RFC 5322 3.2.2 FWS: blanks, or a line break (CRLF, or the bare LF the
+# line rules report) followed by a blank; unfolding deletes the break. Runs
+# of one octet class, not a repeated alternation: the regex engine takes
+# those in one step.
+_FWS = rb"[ \t]*(?:\r?\n[ \t]+)*"
+# Printable ASCII and HTAB, folded: no octet that the non-ASCII or control
+# rules (E101, H104) report, and no CR or LF outside a fold.
+_TEXT = rb"[\t\x20-\x7e]*(?:\r?\n[ \t][\t\x20-\x7e]*)*"
+_ATEXT = rb"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~"
+# An addr-spec that headers._addr_problem passes without email-validator
+# (its _SIMPLE_ADDR, narrowed): a dot-atom local part of at most 64
+# characters; LDH labels of at most 63 without "--", a letter TLD, and at
+# most 189 characters in all, so the whole is at most 254.
+_ADDR = (rb"(?=[" + _ATEXT + rb".]{1,64}@)[" + _ATEXT + rb"]+(?:\.[" + _ATEXT + rb"]+)*@"
+         rb"(?=[A-Za-z0-9.-]{1,189}(?![A-Za-z0-9.-]))"
+         rb"(?:(?=[A-Za-z0-9-]{1,63}\.)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+[A-Za-z]{2,63}"
+         rb"(?![" + _ATEXT + rb".@])")
+# A display name of atoms (no dots, which obs-phrase would allow) or one
+# quoted string without escapes.
+_PHRASE = (rb"(?:[" + _ATEXT + rb"]+(?:(?=[ \t\r\n])" + _FWS + rb"[" + _ATEXT + rb"]+)*"
+           rb'|"[\t\x20\x21\x23-\x5b\x5d-\x7e]*")')
+_MAILBOX = rb"(?:" + _ADDR + rb"|" + _PHRASE + _FWS + rb"<" + _ADDR + rb">)"
+_MAILBOX_LIST = _FWS + _MAILBOX + rb"(?:" + _FWS + rb"," + _FWS + _MAILBOX + rb")*" + _FWS
+# RFC 5322 3.6.4 msg-id, as _grammar.MSG_ID.
+_DOT_ATOM = rb"[" + _ATEXT + rb"]+(?:\.[" + _ATEXT + rb"]+)*"
+_MSG_ID = (rb"<" + _DOT_ATOM + rb"@(?:" + _DOT_ATOM + rb"|\[[\x21-\x5a\x5e-\x7e]*\])>")
+# RFC 5322 3.3 date-time on one line: what _grammar.DATE_TIME matches with
+# blanks for its \s.
+_DATE = (rb"[ \t]*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[ \t]*,)?[ \t]*"
+         rb"[0-9]{1,2}[ \t]+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t]+"
+         rb"[0-9]{4}[ \t]+[0-9]{2}:[0-9]{2}(?::[0-9]{2})?[ \t]+(?:[+-][0-9]{4}|UT|GMT)[ \t]*"
+         rb"(?:\([\x20-\x27\x2a-\x5b\x5d-\x7e]*\)[ \t]*)?")
+_EOL = rb"\r?\n"
+# The names the full checks read with a grammar of their own; any other
+# field is unstructured text to them (or not read at all).
+_SPECIAL = (rb"from|sender|reply-to|to|cc|bcc|resent-from|resent-sender|resent-to|"
+            rb"resent-cc|resent-bcc|date|resent-date|message-id|resent-message-id|"
+            rb"content-id|in-reply-to|references")
+# The special fields in their usual spellings (a case-sensitive literal is
+# quicker to rule out than a case-insensitive one); other spellings, and the
+# Resent- fields, fail the generic branch's look-ahead and go to the full
+# checks.
+_PLAIN_FIELD = (
+    rb"From:" + _FWS + _MAILBOX + _FWS + _EOL
+    + rb"|(?:To|Cc|Bcc|Reply-To|Sender):" + _MAILBOX_LIST + _EOL
+    + rb"|Date:" + _DATE + _EOL
+    + rb"|(?:Message-I[Dd]|Content-I[Dd]):" + _FWS + _MSG_ID + _FWS + _EOL
+    + rb"|(?:In-Reply-To|References):" + _FWS + rb"(?:" + _MSG_ID + _FWS + rb")+" + _EOL
+    + rb"|(?!(?i:" + _SPECIAL + rb"):)[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL
+)
+_PLAIN_SECTION = re.compile(rb"(?:" + _PLAIN_FIELD + rb")+" + _EOL)
+# Field names after a line break, in the lower-cased section with an LF put
+# in front: a literal first octet lets the engine skip ahead in C.
+_NAMES = re.compile(rb"\n([\x21-\x39\x3b-\x7e]+):")
+_MIME_NAMES = tuple((b"\n" + k.encode() + b":", k)
+                    for k in ("content-type", "content-transfer-encoding", "mime-version"))
+_SINGLETONS = frozenset(k.encode() for k in SINGLETONS)
+
+
+def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
+    """When the message's own header section is proved clean: its MIME
+    fields (Content-Type, Content-Transfer-Encoding, MIME-Version, the first
+    of each by lower-case name) and where its body starts. None when the full
+    checks must run.
+
+    >>> plain_section(b"From: a@example.com\\r\\nDate: 1 Jan 2026 00:00 +0000\\r\\n\\r\\n")
+    ({}, 53)
+    >>> plain_section(b"From: a@example.com\\r\\n\\r\\n") is None  # no Date
+    True
+    """
+    m = _PLAIN_SECTION.match(raw)
+    if m is None:
+        return None
+    end = m.end()
+    head = b"\n" + raw[:end].lower()
+    # Encoded words are the unstructured fields' one rule (and are read in
+    # display names): they go to the full checks.
+    if b"=?" in head:
+        return None
+    names = _NAMES.findall(head)
+    keys = set(names)
+    if b"from" not in keys or b"date" not in keys or len(names) > MAX_HEADER_FIELDS:
+        return None
+    if len(keys) != len(names) and any(names.count(k) > 1 for k in keys & _SINGLETONS):
+        return None
+    first: dict[str, Field] = {}
+    for needle, key in _MIME_NAMES:
+        # The first of each, as the MIME walk reads it; head has one more
+        # octet in front, so the LF's index is the field's offset in raw.
+        at = head.find(needle)
+        if at != -1:
+            first[key] = field_at(raw, at)
+    return first, end

@@ -1,0 +1,140 @@
+"""The plain-section proof (mailfmt/lint/plain.py) against the full header
+checks: lint with the proof and lint without it report the same findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from mailfmt.lint import engine, lint
+from mailfmt.lint.plain import plain_section
+
+from ..strategies import messages
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _full(raw: bytes) -> list[tuple[str, int, str]]:
+    """The findings with the proof switched off."""
+    saved = engine.plain_section
+    engine.plain_section = lambda raw: None  # type: ignore[assignment]
+    try:
+        return [(v.code, v.offset, v.message) for v in lint(raw).violations]
+    finally:
+        engine.plain_section = saved
+
+
+def _same(raw: bytes) -> None:
+    fast = [(v.code, v.offset, v.message) for v in lint(raw).violations]
+    assert fast == _full(raw), raw[:400]
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.eml")), ids=lambda p: p.stem)
+def test_fixtures_agree(path: Path) -> None:
+    _same(path.read_bytes())
+
+
+@given(messages())
+def test_built_messages_take_the_proof(msg: object) -> None:
+    raw = msg.to_bytes()  # type: ignore[attr-defined]
+    _same(raw)
+
+
+_GOOD = {
+    "From": [b" Ann Lee <ann@example.com>", b" ann@example.com", b' "Lee, Ann" <a@example.com>',
+             b" Ann\r\n <ann@example.com>", b" Ann <ann@sub.example.com> "],
+    "To": [b" a@example.com, b@example.org", b" a@example.com,\r\n b@example.org",
+           b" Bo <b@example.org>, c@example.net"],
+    "Date": [b" Fri, 27 Nov 2026 12:33:28 +0000", b" 1 Jan 2026 00:00 GMT",
+             b" Fri, 27 Nov 2026 12:33:28 +0000 (UTC)"],
+    "Message-ID": [b" <abc.def@example.com>", b" <a@[127.0.0.1]>"],
+    "References": [b" <a@example.com> <b@example.com>", b" <a@example.com>\r\n <b@example.com>"],
+    "Subject": [b" hello", b"", b" folded\r\n line", b" tab\there"],
+}
+# Each is wrong, obsolete, or only valid by a rule the proof does not encode.
+_BAD = [
+    b"a..b@example.com", b"a@-example.com", b"a@exa--mple.com", b"a@example.c0m", b"a@example",
+    b"x" * 65 + b"@example.com", b"a@" + b"d" * 64 + b".com",
+    b"a@" + (b"d" * 60 + b".") * 4 + b"com",
+    b"J. Lee <j@example.com>", b"=?utf-8?q?x?= <a@example.com>", b"<@route:a@example.com>",
+    b"a@example.com,", b"", b"(c) a@example.com", b"caf\xc3\xa9 <a@example.com>",
+    b"Grp: a@example.com;", b'"a\\"b" <a@example.com>', b"a@example.com\x01",
+    b"FRI, 27 Nov 2026 12:33:28 +0000", b"27 Nov 26 12:33 +0000", b"Fri, 27 Nov 2026 12:33:28",
+    b"Fri, 27 Nov 2026 12:33:28 EST", b"<no-at>", b"<a@example.com> <b@example.com>",
+    b"a@example.com <b@example.com>", b"=?bad?=", b"x\ry", b"\xff",
+    b"x" * 64 + b"@" + b"d" * 62 + b"." + b"d" * 62 + b"." + b"d" * 60 + b".com",  # 255 in all
+    b"a@xn--zz.com", b"a@example-.com", b"a@example.123", b"<a@[x]y]>", b'"a"b" <a@example.com>',
+]
+_NAMES = ["From", "FROM", "from", "To", "Cc", "Bcc", "Reply-To", "Sender", "Resent-To", "Date",
+          "date", "Resent-Date", "Message-ID", "Message-Id", "message-id", "Content-ID",
+          "In-Reply-To", "References", "Subject", "X-Tag", "MIME-Version", "Content-Type",
+          "Content-Transfer-Encoding", "Received", "Comments"]
+
+
+def _good(name: str) -> list[bytes]:
+    key = "Message-ID" if name.lower() == "message-id" else name.title()
+    return _GOOD.get(key, _GOOD["Subject"])
+
+
+@st.composite
+def _sections(draw: st.DrawFn) -> bytes:
+    """Good fields and at most one probe: a bad value under any name, so
+    that the probe is what decides whether the proof may pass it."""
+    lines = [b"From: a@example.com", b"Date: Fri, 27 Nov 2026 12:33:28 +0000"]
+    for _ in range(draw(st.integers(0, 5))):
+        name = draw(st.sampled_from(_NAMES))
+        lines.insert(draw(st.integers(0, len(lines))),
+                     name.encode() + b":" + draw(st.sampled_from(_good(name))))
+    if draw(st.booleans()):
+        probe = draw(st.sampled_from(_NAMES)).encode() + b": " + draw(st.sampled_from(_BAD))
+        lines.insert(draw(st.integers(0, len(lines))), probe)
+    eol = draw(st.sampled_from([b"\r\n", b"\n"]))
+    return eol.join(lines) + eol + eol + b"body" + eol
+
+
+@given(_sections())
+@example(b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n\r\nbody\r\n")
+def test_generated_sections_agree(raw: bytes) -> None:
+    _same(raw)
+
+
+def test_every_name_with_every_value_agrees() -> None:
+    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    values = [b" " + v for v in _BAD] + [v for pool in _GOOD.values() for v in pool]
+    taken = 0
+    for name in _NAMES:
+        for value in values:
+            raw = base + name.encode() + b":" + value + b"\r\n\r\nbody\r\n"
+            _same(raw)
+            taken += plain_section(raw) is not None
+    assert taken > 100     # the proof does take the plain ones
+
+
+def test_the_proof_declines_what_it_cannot_vouch_for() -> None:
+    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    assert plain_section(base + b"\r\n") is not None
+    for extra in (b"Subject: =?utf-8?q?x?=\r\n", b"Subject: caf\xc3\xa9\r\n",
+                  b"Date: Fri, 27 Nov 2026 12:33:28 +0000\r\n", b"Subject : x\r\n",
+                  b"To: a..b@example.com\r\n", b"FROM: b@example.com\r\n"):
+        assert plain_section(base + extra + b"\r\n") is None, extra
+    assert plain_section(b"Date: Fri, 27 Nov 2026 12:33:28 +0000\r\n\r\n") is None
+    # Two Received fields are fine: not a singleton.
+    twice = base + b"Received: x\r\nReceived: y\r\n\r\n"
+    assert plain_section(twice) == ({}, len(twice))
+
+
+def test_mime_fields_come_from_the_original_bytes() -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+           b"MIME-Version: 1.0\r\nCONTENT-TYPE: Text/Plain;\r\n charset=UTF-8\r\n"
+           b"Content-Type: text/html\r\n\r\n")
+    got = plain_section(raw)
+    assert got is not None
+    fields, end = got
+    assert end == len(raw)
+    ct = fields["content-type"]
+    assert (ct.name, ct.value, ct.offset) == ("CONTENT-TYPE", " Text/Plain; charset=UTF-8",
+                                             raw.index(b"CONTENT-TYPE"))
+    assert fields["mime-version"].value == " 1.0"
