@@ -164,6 +164,20 @@ def test_bare_lf_past_the_cap_is_counted_exactly() -> None:
     assert report.counts()["S103"] == 7 and "S103" not in report.suppressed
 
 
+@given(st.lists(st.integers(0, 90), min_size=1, max_size=150), st.booleans())
+def test_bare_lf_places_without_any_cr(lengths: list[int], trailing: bool) -> None:
+    # A message with no CR at all takes its LF offsets from the line split.
+    from mailfmt.lint.context import PER_RULE_CAP
+
+    raw = _LINE_HEAD.replace(b"\r\n", b"\n") + b"\n".join(b"y" * n for n in lengths)
+    raw += b"\n" if trailing else b""
+    lf = [v for v in lint(raw).violations if v.code == "S102"]
+    expect = [i for i, c in enumerate(raw) if c == 0x0A][:PER_RULE_CAP]
+    assert [v.offset for v in lf] == expect
+    assert [(v.line, v.column) for v in lf] == [
+        (raw.count(b"\n", 0, i) + 1, i - raw.rfind(b"\n", 0, i)) for i in expect]
+
+
 def _line_oracle(raw: bytes) -> dict[str, int]:
     """Line findings counted the slow, obvious way over the whole buffer."""
     import re
