@@ -71,15 +71,21 @@ _PLAIN_FIELD = (
     + rb"|Date:" + _DATE + _EOL
     + rb"|(?:Message-I[Dd]|Content-I[Dd]):" + _FWS + _MSG_ID + _FWS + _EOL
     + rb"|(?:In-Reply-To|References):" + _FWS + rb"(?:" + _MSG_ID + _FWS + rb")+" + _EOL
+    # The fields the MIME walk reads, captured (the names are checked for
+    # duplicates, so the last capture is the first field too).
+    + rb"|(?P<ct>(?i:content-type)):(?P<ctv>" + _TEXT + rb")" + _EOL
+    + rb"|(?P<cte>(?i:content-transfer-encoding)):(?P<ctev>" + _TEXT + rb")" + _EOL
+    + rb"|(?P<mv>(?i:mime-version)):(?P<mvv>" + _TEXT + rb")" + _EOL
     + rb"|(?!(?i:" + _SPECIAL + rb"):)[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL
 )
 _PLAIN_SECTION = re.compile(rb"(?:" + _PLAIN_FIELD + rb")+" + _EOL)
-# Field names after a line break, in the lower-cased section with an LF put
-# in front: a literal first octet lets the engine skip ahead in C.
-_NAMES = re.compile(rb"\n([\x21-\x39\x3b-\x7e]+):")
-_MIME_NAMES = tuple((b"\n" + k.encode() + b":", k)
-                    for k in ("content-type", "content-transfer-encoding", "mime-version"))
-_SINGLETONS = frozenset(k.encode() for k in SINGLETONS)
+# The fields that may appear once (RFC 5322 3.6, and the MIME fields the
+# walk reads), found after a line break in the lower-cased section: a
+# literal first octet lets the engine skip ahead in C.
+_ONCE = re.compile(rb"\n(" + "|".join(sorted(SINGLETONS)).encode()
+                   + rb"|content-type|content-transfer-encoding|mime-version):")
+_MIME_GROUPS = (("ct", "content-type"), ("cte", "content-transfer-encoding"),
+                ("mv", "mime-version"))
 
 
 def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
@@ -100,19 +106,21 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
     head = b"\n" + raw[:end].lower()
     # Encoded words are the unstructured fields' one rule (and are read in
     # display names): they go to the full checks.
-    if b"=?" in head:
+    if b"=?" in head or head.count(b"\n") > MAX_HEADER_FIELDS:
         return None
-    names = _NAMES.findall(head)
-    keys = set(names)
-    if b"from" not in keys or b"date" not in keys or len(names) > MAX_HEADER_FIELDS:
-        return None
-    if len(keys) != len(names) and any(names.count(k) > 1 for k in keys & _SINGLETONS):
+    once = _ONCE.findall(head)
+    if b"from" not in once or b"date" not in once or len(set(once)) != len(once):
         return None
     first: dict[str, Field] = {}
-    for needle, key in _MIME_NAMES:
-        # The first of each, as the MIME walk reads it; head has one more
-        # octet in front, so the LF's index is the field's offset in raw.
-        at = head.find(needle)
-        if at != -1:
+    for group, key in _MIME_GROUPS:
+        at = m.start(group)
+        if at == -1:
+            continue
+        value = m.group(group + "v")
+        if b"\n" in value:         # folded: the general reader keeps the pieces
             first[key] = field_at(raw, at)
+        else:
+            name = m.group(group).decode("latin-1")
+            colon = at + len(name) + 1
+            first[key] = Field(name, at, value.decode("latin-1"), [(0, colon)], False, key)
     return first, end

@@ -129,7 +129,7 @@ def test_the_proof_declines_what_it_cannot_vouch_for() -> None:
 def test_mime_fields_come_from_the_original_bytes() -> None:
     raw = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
            b"MIME-Version: 1.0\r\nCONTENT-TYPE: Text/Plain;\r\n charset=UTF-8\r\n"
-           b"Content-Type: text/html\r\n\r\n")
+           b"Content-Transfer-Encoding: 7bit\r\n\r\n")
     got = plain_section(raw)
     assert got is not None
     fields, end = got
@@ -138,3 +138,8 @@ def test_mime_fields_come_from_the_original_bytes() -> None:
     assert (ct.name, ct.value, ct.offset) == ("CONTENT-TYPE", " Text/Plain; charset=UTF-8",
                                              raw.index(b"CONTENT-TYPE"))
     assert fields["mime-version"].value == " 1.0"
+    cte = fields["content-transfer-encoding"]
+    assert (cte.offset, cte.value) == (raw.index(b"Content-Transfer"), " 7bit")
+    assert cte.offset_of(1) == raw.index(b"7bit")
+    # A second Content-Type: the full reader decides which one counts.
+    assert plain_section(raw.replace(b"\r\n\r\n", b"\r\nContent-Type: x/y\r\n\r\n")) is None
