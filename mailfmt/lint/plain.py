@@ -7,6 +7,11 @@ When it matches, and the names show no duplicate, From and Date present,
 the header rules (check_section_syntax, check_message_fields) cannot find
 anything, and the linter skips them and the Field objects they read.
 
+A body part's header section has only the syntax rules to pass: any
+well-formed field of printable ASCII. ``plain_part`` proves that, and
+remembers the answer for header bytes it has seen (parts repeat their
+headers from message to message).
+
 Every alternative below is narrower than what the full checks accept, so a
 section this module passes is one the full checks pass too; when in doubt it
 declines, and the full checks run. tests/lint/test_plain.py holds that to
@@ -15,13 +20,14 @@ account: lint with and without this module gives the same findings.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .._limits import MAX_HEADER_FIELDS
 from .checks.headers import SINGLETONS
 from .source import Field, field_at
 
-__all__ = ["plain_section"]
+__all__ = ["plain_part", "plain_section"]
 
 # RFC 5322 3.2.2 FWS: blanks, or a line break (CRLF, or the bare LF the
 # line rules report) followed by a blank; unfolding deletes the break. Runs
@@ -84,6 +90,12 @@ _PLAIN_SECTION = re.compile(rb"(?:" + _PLAIN_FIELD + rb")+" + _EOL)
 # literal first octet lets the engine skip ahead in C.
 _ONCE = re.compile(rb"\n(" + "|".join(sorted(SINGLETONS)).encode()
                    + rb"|content-type|content-transfer-encoding|mime-version):")
+# A body part's header section is read by the syntax rules only: any field
+# of printable ASCII, well formed, passes them.
+_PLAIN_PART = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL + rb")*" + _EOL)
+_CACHED_HEAD = 1024
+_PART_FIELDS = ((b"\ncontent-type:", "content-type"),
+                (b"\ncontent-transfer-encoding:", "content-transfer-encoding"))
 _MIME_GROUPS = (("ct", "content-type"), ("cte", "content-transfer-encoding"),
                 ("mv", "mime-version"))
 
@@ -124,3 +136,54 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
             colon = at + len(name) + 1
             first[key] = Field(name, at, value.decode("latin-1"), [(0, colon)], False, key)
     return first, end
+
+
+def plain_part(raw: bytes, start: int, end: int) -> tuple[dict[str, Field], int] | None:
+    """The same proof for the header section of the body part ``raw[start:end]``:
+    its Content-Type and Content-Transfer-Encoding fields and where its body
+    starts, or None when the full reader must run.
+
+    The part's header bytes are the key of a small cache: body parts repeat
+    their headers from message to message far more than messages do.
+
+    >>> raw = b"x" * 5 + b"Content-Type: text/plain\\r\\n\\r\\nhi"
+    >>> fields, body = plain_part(raw, 5, len(raw))
+    >>> fields["content-type"].offset, fields["content-type"].value, body
+    (5, ' text/plain', 33)
+    """
+    # The section ends at the first empty line (or is empty).
+    if raw.startswith(b"\n", start, end) or raw.startswith(b"\r\n", start, end):
+        stop = start + (1 if raw[start] == 0x0A else 2)
+    else:
+        crlf = raw.find(b"\n\r\n", start, end)
+        lf = raw.find(b"\n\n", start, end if crlf == -1 else crlf + 2)
+        stop = lf + 2 if lf != -1 else crlf + 3 if crlf != -1 else -1
+    if stop == -1:
+        return None
+    head = raw[start:stop]
+    # Only short headers are kept: the cache stays a few hundred KB at most.
+    known = _part_head(head) if len(head) <= _CACHED_HEAD else _part_head.__wrapped__(head)
+    if known is None:
+        return None
+    fields = {key: Field(name, start + offset, value,
+                         [(index, start + at) for index, at in pieces], False, key)
+              for key, name, offset, value, pieces in known}
+    return fields, stop
+
+
+@functools.lru_cache(maxsize=512)
+def _part_head(head: bytes) -> tuple[tuple[str, str, int, str, tuple[tuple[int, int], ...]],
+                                     ...] | None:
+    """The MIME fields of a plain part header, at offsets from its start."""
+    if _PLAIN_PART.fullmatch(head) is None:
+        return None
+    low = b"\n" + head.lower()
+    out = []
+    for needle, key in _PART_FIELDS:
+        # The first of each; low has one more octet in front, so the LF's
+        # index is the field's offset.
+        at = low.find(needle)
+        if at != -1:
+            f = field_at(head, at)
+            out.append((key, f.name, f.offset, f.value, tuple(f.pieces)))
+    return tuple(out)

@@ -10,7 +10,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mailfmt.lint import engine, lint
-from mailfmt.lint.plain import plain_section
+from mailfmt.lint.checks import mime
+from mailfmt.lint.plain import plain_part, plain_section
 
 from ..strategies import messages
 
@@ -18,13 +19,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _full(raw: bytes) -> list[tuple[str, int, str]]:
-    """The findings with the proof switched off."""
-    saved = engine.plain_section
+    """The findings with the proofs switched off."""
+    saved = engine.plain_section, mime.plain_part
     engine.plain_section = lambda raw: None  # type: ignore[assignment]
+    mime.plain_part = lambda raw, start, end: None  # type: ignore[assignment]
     try:
         return [(v.code, v.offset, v.message) for v in lint(raw).violations]
     finally:
-        engine.plain_section = saved
+        engine.plain_section, mime.plain_part = saved
 
 
 def _same(raw: bytes) -> None:
@@ -143,3 +145,46 @@ def test_mime_fields_come_from_the_original_bytes() -> None:
     assert cte.offset_of(1) == raw.index(b"7bit")
     # A second Content-Type: the full reader decides which one counts.
     assert plain_section(raw.replace(b"\r\n\r\n", b"\r\nContent-Type: x/y\r\n\r\n")) is None
+
+
+_PART_HEADS = [
+    b"", b"Content-Type: text/plain\r\n", b"Content-Type: text/html; charset=x\r\n",
+    b"Content-Type: text/plain;\r\n charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n",
+    b"content-transfer-encoding: QUOTED-PRINTABLE\r\n", b"Content-Type : text/plain\r\n",
+    b"Content-Type: text/plain\n", b"X-\xff: y\r\n", b"Content-Type: a/b\x01\r\n",
+    b" folded-first\r\n", b"no colon\r\n", b"Content-Type: x\r\nContent-Type: y\r\n",
+    b"Content-Type: multipart/mixed; boundary=c\r\n", b"Content-Transfer-Encoding: 8bit\r\n",
+]
+_PART_BODIES = [b"hello\r\n", b"", b"SGVsbG8=\r\n", b"caf\xc3\xa9\r\n", b"=ZZ\r\n",
+                b"--c\r\nContent-Type: text/plain\r\n\r\nin\r\n--c--\r\n"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_PART_HEADS), st.booleans(),
+                          st.sampled_from(_PART_BODIES)), max_size=4),
+       st.sampled_from([b"\r\n", b"\n"]))
+def test_multipart_messages_agree(parts: list[tuple[bytes, bool, bytes]], eol: bytes) -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n")
+    for head, blank, body in parts:
+        raw += b"--b\r\n" + head + (b"\r\n" if blank else b"") + body
+    raw += b"--b--\r\n"
+    _same(raw.replace(b"\r\n", eol))
+
+
+def test_part_proof_reads_what_the_walk_reads() -> None:
+    raw = (b"--b\r\nContent-Type: text/plain;\r\n charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: 7bit\r\n\r\nhi\r\n")
+    for shift in (0, 7):        # the cache is keyed by the header bytes alone
+        data = b"." * shift + raw
+        got = plain_part(data, shift + 5, len(data))
+        assert got is not None
+        fields, body = got
+        assert body == data.index(b"hi")
+        ct = fields["content-type"]
+        assert (ct.offset, ct.value) == (shift + 5, " text/plain; charset=utf-8")
+        assert ct.offset_of(len(" text/plain; ")) == data.index(b"charset")
+        assert fields["content-transfer-encoding"].offset == data.index(b"Content-Transfer")
+    # An empty part: the reader decides; the CRLF after it is the delimiter's.
+    assert plain_part(b"--b\r\n", 5, 5) is None
+    assert plain_part(b"--b\r\n\r\n--b--\r\n", 5, 5) is None
+    assert plain_part(b"Subject : x\r\n\r\n", 0, 15) is None

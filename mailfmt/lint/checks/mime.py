@@ -8,6 +8,7 @@ from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, parse_params
 from .._shared import lines_over
 from ..context import Context
+from ..plain import plain_part
 from ..source import Field, Section, read_section
 from .headers import charset_known, check_section_syntax
 
@@ -78,10 +79,12 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
             children = _split_multipart(ctx, body_start, stop, params, sub, path, ctf)
             for i, (start, cend) in reversed(list(enumerate(children, 1))):
                 child_path = f"{path}.{i}" if path else str(i)
-                csec = read_section(ctx.raw, start, cend, MAX_HEADER_FIELDS)
-                check_section_syntax(ctx, csec, child_path)
-                stack.append((first_fields(csec), csec.body_start, cend, child_path,
-                              depth + 1))
+                plain = plain_part(ctx.raw, start, cend)
+                if plain is None:
+                    csec = read_section(ctx.raw, start, cend, MAX_HEADER_FIELDS)
+                    check_section_syntax(ctx, csec, child_path)
+                    plain = first_fields(csec), csec.body_start
+                stack.append((*plain, cend, child_path, depth + 1))
             continue
         _check_leaf(ctx, body_start, stop, cte, typ, params, path, ctf)
 
