@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import accumulate, compress, count, repeat
+from operator import add, gt
 
 __all__ = ["describe_bytes", "lines_over"]
 
@@ -19,10 +21,14 @@ def lines_over(raw: bytes, pos: int, lines: list[bytes], limit: int) -> Iterator
     its CRLF not counted. ``lines`` is a split on LF whose first line starts
     at ``raw[pos]``.
     """
-    if max(map(len, lines)) <= limit:
+    lens = list(map(len, lines))
+    if max(lens) <= limit:
         return      # one more octet may be a CR: the loop below tells
-    for n in map(len, lines):
-        length = n - 1 if n and raw[pos + n - 1] == 0x0D else n
+    # The candidates and the line starts are found in C (compress,
+    # accumulate); only the candidates are looked at one by one.
+    starts = list(accumulate(map(add, lens, repeat(1)), initial=pos))
+    for i in compress(count(), map(gt, lens, repeat(limit))):
+        n, start = lens[i], starts[i]
+        length = n - 1 if raw[start + n - 1] == 0x0D else n
         if length > limit:
-            yield pos, length
-        pos += n + 1
+            yield start, length

@@ -9,7 +9,6 @@ from itertools import count, islice, repeat
 from typing import Any
 
 from ..rules import Rule, get_rule
-from .source import line_cols
 from .violation import Violation
 
 __all__ = ["Context"]
@@ -98,13 +97,24 @@ class Context:
                          repeat(None)))
 
     def violations(self) -> list[Violation]:
-        """The findings as violations, by position (and code at one position)."""
-        found = sorted(self._found)
-        places = line_cols(self.raw, [f[0] for f in found])
+        """The findings as violations, by position (and code at one position).
+
+        Line and column come from counting LFs (in C) between one finding
+        and the next: one pass up to the last finding, whatever their number.
+        Lines end at LF (a bare CR does not start one), as editors and
+        ``grep -n`` count them.
+        """
+        count_lf, rfind = self.raw.count, self.raw.rfind
+        line, line_start, prev = 1, 0, 0
         new = tuple.__new__
         out = []
-        for (offset, _, _, rule, ctx, header, part), (line, col) in zip(found, places,
-                                                                      strict=True):
+        for offset, _, _, rule, ctx, header, part in sorted(self._found):
+            if offset > prev:
+                k = count_lf(b"\n", prev, offset)
+                if k:
+                    line += k
+                    line_start = rfind(b"\n", prev, offset) + 1
+                prev = offset
             split = _line_only(rule.template)
             if split is not None and not ctx:
                 message = f"{split[0]}{line}{split[1]}"
@@ -117,7 +127,8 @@ class Context:
                 except (KeyError, IndexError):  # pragma: no cover - guarded by tests
                     message = rule.what
             # tuple.__new__ skips the named tuple's keyword-handling __new__.
-            out.append(new(Violation, (rule, offset, line, col, message, header, part)))
+            out.append(new(Violation, (rule, offset, line, offset - line_start + 1, message,
+                                       header, part)))
         return out
 
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Field", "Section", "field_at", "line_cols", "read_section"]
+__all__ = ["Field", "Section", "field_at", "read_section"]
 
 _FIELD_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 # One well-formed field, continuation lines included: the fast path. Lines it
@@ -19,32 +19,6 @@ _FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)([ \t]*):([^\n]*)\n((?:[ \t][^\n]*
 # read with one match and one findall instead of line by line. Field names
 # cannot start with a blank, so how the fields split is unambiguous.
 _SECTION = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*)*\r?\n")
-
-
-def line_cols(raw: bytes, offsets: list[int]) -> list[tuple[int, int]]:
-    """1-based line and column (in octets) of each offset into ``raw``; the
-    offsets must be in ascending order.
-
-    Lines end at LF (a bare CR does not start a line): what editors and
-    `grep -n` count. The LFs are counted in C between one finding and the
-    next, so the cost is one pass up to the last finding, whatever the
-    number of findings.
-
-    >>> line_cols(b"ab\\ncd\\r\\nef", [0, 4, 7])
-    [(1, 1), (2, 2), (3, 1)]
-    """
-    count, rfind = raw.count, raw.rfind
-    out = []
-    line, line_start, prev = 1, 0, 0
-    for offset in offsets:
-        if offset > prev:
-            k = count(b"\n", prev, offset)
-            if k:
-                line += k
-                line_start = rfind(b"\n", prev, offset) + 1
-            prev = offset
-        out.append((line, offset - line_start + 1))
-    return out
 
 
 @dataclass(slots=True)
