@@ -61,6 +61,11 @@ class Context:
             out.append((pos, len(self.raw)))
         return out
 
+    @property
+    def found(self) -> bool:
+        """Whether any finding was added."""
+        return bool(self._found)
+
     def wants(self, code: str) -> bool:
         return code in self.enabled
 

@@ -258,7 +258,9 @@ def _clip(text: str, n: int = 120) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
+@functools.lru_cache(maxsize=256)
 def charset_known(name: str) -> bool:
+    """Whether Python has a codec for the charset ``name``."""
     try:
         codecs.lookup(name)
     except LookupError:
