@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, parse_params
@@ -19,6 +22,9 @@ _QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*\r?\n|[ \t]*$)")
 _B64_BAD = re.compile(rb"[^A-Za-z0-9+/=\r\n]")
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _HIGH = re.compile(rb"[\x80-\xff]")
+# RFC 2045 5.2: no Content-Type means text/plain; charset=us-ascii.
+_DEFAULT_PARAMS: Mapping[str, str] = MappingProxyType({"charset": "us-ascii"})
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 def first_fields(sec: Section) -> dict[str, Field]:
@@ -50,15 +56,16 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                     and "mime-version" not in h:
                 ctx.add("missing-mime-version", (h.get("content-type")
                                                  or h["content-transfer-encoding"]).offset)
-        ctype, params = "text/plain", {"charset": "us-ascii"}
+        ctype, params = "text/plain", _DEFAULT_PARAMS
         ctf = h.get("content-type")
         if ctf is not None:
-            try:
-                ctype, params = parse_params(ctf.value)
-            except ParamError as exc:
+            parsed = _content_type(ctf.value)
+            if isinstance(parsed, str):
                 ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
-                        value=ctf.value.strip()[:80], reason=str(exc))
-                ctype, params = "text/plain", {}
+                        value=ctf.value.strip()[:80], reason=parsed)
+                ctype, params = "text/plain", _NO_PARAMS
+            else:
+                ctype, params = parsed
             if "/" not in ctype:
                 ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
                         value=ctype, reason="expected type/subtype")
@@ -89,7 +96,18 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
         _check_leaf(ctx, body_start, stop, cte, typ, params, path, ctf)
 
 
-def _split_multipart(ctx: Context, body_start: int, stop: int, params: dict[str, str],
+@functools.lru_cache(maxsize=1024)
+def _content_type(value: str) -> tuple[str, Mapping[str, str]] | str:
+    """A Content-Type value's type and (read-only) parameters, or why it does
+    not parse. Cached: the same values recur in every message of a mailbox."""
+    try:
+        ctype, params = parse_params(value)
+    except ParamError as exc:
+        return str(exc)
+    return ctype, MappingProxyType(params)
+
+
+def _split_multipart(ctx: Context, body_start: int, stop: int, params: Mapping[str, str],
                      sub: str, path: str | None, ctf: Field | None) -> list[tuple[int, int]]:
     assert ctf is not None
     boundary = params.get("boundary")
@@ -145,7 +163,7 @@ def _delimiters(raw: bytes, delim: bytes, start: int,
 
 
 def _check_leaf(ctx: Context, start: int, stop: int, cte: str, typ: str,
-                params: dict[str, str], path: str | None, ctf: Field | None) -> None:
+                params: Mapping[str, str], path: str | None, ctf: Field | None) -> None:
     raw = ctx.raw
     part = path or "1"
     if typ == "text" and "charset" in params and not charset_known(params["charset"]):
