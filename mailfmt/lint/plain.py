@@ -175,7 +175,8 @@ def plain_part(raw: bytes, start: int, end: int) -> tuple[dict[str, Field], int]
 def _part_head(head: bytes) -> tuple[tuple[str, str, int, str, tuple[tuple[int, int], ...]],
                                      ...] | None:
     """The MIME fields of a plain part header, at offsets from its start."""
-    if _PLAIN_PART.fullmatch(head) is None:
+    # Past MAX_HEADER_FIELDS lines the reader reports too many fields.
+    if head.count(b"\n") > MAX_HEADER_FIELDS or _PLAIN_PART.fullmatch(head) is None:
         return None
     low = b"\n" + head.lower()
     out = []

@@ -188,3 +188,13 @@ def test_part_proof_reads_what_the_walk_reads() -> None:
     assert plain_part(b"--b\r\n", 5, 5) is None
     assert plain_part(b"--b\r\n\r\n--b--\r\n", 5, 5) is None
     assert plain_part(b"Subject : x\r\n\r\n", 0, 15) is None
+
+
+def test_too_many_fields_go_to_the_reader() -> None:
+    from mailfmt._limits import MAX_HEADER_FIELDS
+
+    many = b"X-A: b\r\n" * (MAX_HEADER_FIELDS + 1)
+    top = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    _same(top + many + b"\r\nbody\r\n")
+    _same(top + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+          b"--b\r\n" + many + b"\r\nbody\r\n--b--\r\n")
