@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import re
 
+from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
 from .checks.headers import SINGLETONS
 from .source import Field, field_at
@@ -52,9 +53,9 @@ _PHRASE = (rb"(?:[" + _ATEXT + rb"]+(?:(?=[ \t\r\n])" + _FWS + rb"[" + _ATEXT + 
            rb'|"[\t\x20\x21\x23-\x5b\x5d-\x7e]*")')
 _MAILBOX = rb"(?:" + _ADDR + rb"|" + _PHRASE + _FWS + rb"<" + _ADDR + rb">)"
 _MAILBOX_LIST = _FWS + _MAILBOX + rb"(?:" + _FWS + rb"," + _FWS + _MAILBOX + rb")*" + _FWS
-# RFC 5322 3.6.4 msg-id, as _grammar.MSG_ID.
-_DOT_ATOM = rb"[" + _ATEXT + rb"]+(?:\.[" + _ATEXT + rb"]+)*"
-_MSG_ID = (rb"<" + _DOT_ATOM + rb"@(?:" + _DOT_ATOM + rb"|\[[\x21-\x5a\x5e-\x7e]*\])>")
+# RFC 5322 3.6.4 msg-id: the grammar's own pattern (ASCII only, so it reads
+# bytes the same way).
+_MSG_ID = MSG_ID.pattern.encode("ascii")
 # RFC 5322 3.3 date-time on one line: what _grammar.DATE_TIME matches with
 # blanks for its \s.
 _DATE = (rb"[ \t]*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[ \t]*,)?[ \t]*"
