@@ -1,11 +1,12 @@
 """Header sections proved clean by one regex match.
 
 Most mail is written by programs, and its top-level header section is plain:
-printable ASCII, no encoded words, each field of the simplest form its name
-allows. One match of ``_PLAIN_SECTION`` proves that, field by field, in C.
-When it matches, and the names show no duplicate, From and Date present,
-the header rules (check_section_syntax, check_message_fields) cannot find
-anything, and the linter skips them and the Field objects they read.
+printable ASCII, each field of the simplest form its name allows, encoded
+words only in unstructured text. One match of ``_PLAIN_SECTION`` proves
+that, field by field, in C. When it matches, the names show no duplicate
+and From and Date present, and every encoded word decodes, the header rules
+(check_section_syntax, check_message_fields) cannot find anything, and the
+linter skips them and the Field objects they read.
 
 A body part's header section has only the syntax rules to pass: any
 well-formed field of printable ASCII. ``plain_part`` proves that, and
@@ -25,7 +26,8 @@ import re
 
 from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
-from .checks.headers import SINGLETONS
+from ..models.header import is_raw_header
+from .checks.headers import ADDRESS_FIELDS, SINGLETONS, word_problems
 from .source import Field, field_at
 
 __all__ = ["plain_part", "plain_section"]
@@ -91,6 +93,13 @@ _PLAIN_SECTION = re.compile(rb"(?:" + _PLAIN_FIELD + rb")+" + _EOL)
 # literal first octet lets the engine skip ahead in C.
 _ONCE = re.compile(rb"\n(" + "|".join(sorted(SINGLETONS)).encode()
                    + rb"|content-type|content-transfer-encoding|mime-version):")
+# headers._EW_CANDIDATE on bytes: anything shaped like an encoded word. It
+# has no whitespace, so it never spans a fold, and reading it from the raw
+# bytes finds what the full checks find in the unfolded value.
+_WORD = re.compile(rb"=\?[^?\s]*\?[^?\s]*\?[^\s]*?\?=")
+# Structured fields whose grammar the proof checked: no encoded-word rule.
+_NO_WORD_RULE = frozenset({"date", "resent-date", "message-id", "resent-message-id",
+                           "content-id", "in-reply-to", "references"})
 # A body part's header section is read by the syntax rules only: any field
 # of printable ASCII, well formed, passes them.
 _PLAIN_PART = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL + rb")*" + _EOL)
@@ -117,9 +126,8 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
         return None
     end = m.end()
     head = b"\n" + raw[:end].lower()
-    # Encoded words are the unstructured fields' one rule (and are read in
-    # display names): they go to the full checks.
-    if b"=?" in head or head.count(b"\n") > MAX_HEADER_FIELDS:
+    if head.count(b"\n") > MAX_HEADER_FIELDS or (b"=?" in head and not _words_pass(raw, head,
+                                                                                end)):
         return None
     once = _ONCE.findall(head)
     if b"from" not in once or b"date" not in once or len(set(once)) != len(once):
@@ -137,6 +145,31 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
             colon = at + len(name) + 1
             first[key] = Field(name, at, value.decode("latin-1"), [(0, colon)], False, key)
     return first, end
+
+
+def _words_pass(raw: bytes, head: bytes, end: int) -> bool:
+    """Whether every "=?" in the section ``raw[:end]`` passes the encoded-word
+    rules (RFC 2047): in unstructured text each encoded word must be well
+    formed and decode; in an address field any "=?" goes to the full checks
+    (which read display names and find misplaced words); other fields have
+    no rule on them. ``head`` is the section lower-cased, one LF in front.
+    """
+    pos = raw.find(b"=?", 0, end)
+    while pos != -1:
+        # The field this octet is in: back over continuation lines.
+        start = head.rfind(b"\n", 0, pos + 1)
+        while head[start + 1] in b" \t":
+            start = head.rfind(b"\n", 0, start)
+        name = head[start + 1:head.index(b":", start)].decode("ascii")
+        if name in ADDRESS_FIELDS:
+            return False
+        m = _WORD.match(raw, pos, end)
+        unstructured = not (name in _NO_WORD_RULE or name.startswith("content-")
+                            or is_raw_header(name))
+        if m is not None and unstructured and word_problems(m.group().decode("ascii")):
+            return False
+        pos = raw.find(b"=?", m.end() if m is not None else pos + 2, end)
+    return True
 
 
 def plain_part(raw: bytes, start: int, end: int) -> tuple[dict[str, Field], int] | None:

@@ -7,6 +7,7 @@ import functools
 import re
 from collections import Counter
 from email.utils import parsedate_tz
+from typing import Any
 
 import email_validator
 
@@ -22,7 +23,7 @@ from ...parse.address import (
 from ..context import Context
 from ..source import Field, Section
 
-__all__ = ["check_message_fields", "check_section_syntax"]
+__all__ = ["check_message_fields", "check_section_syntax", "word_problems"]
 
 SINGLETONS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
                         "message-id", "in-reply-to", "references"})
@@ -126,16 +127,24 @@ def _check_unstructured(ctx: Context, f: Field) -> None:
 
 def _check_word(ctx: Context, f: Field, word: str, index: int) -> None:
     offset = f.offset_of(index)
+    for rule, values in word_problems(word):
+        ctx.add(rule, offset, header=f.name, **values)
+
+
+def word_problems(word: str) -> list[tuple[str, dict[str, Any]]]:
+    """What is wrong with one encoded word (RFC 2047 2 and 6): (rule, values)
+    for each finding, none when it is well formed and decodes."""
     if not ENCODED_WORD.fullmatch(word):
-        ctx.add("malformed-encoded-word", offset, header=f.name, value=word,
-                reason="not of the form =?charset?Q|B?text?=")
-        return
+        return [("malformed-encoded-word",
+                 {"value": word, "reason": "not of the form =?charset?Q|B?text?="})]
+    out: list[tuple[str, dict[str, Any]]] = []
     if len(word) > 75:
-        ctx.add("encoded-word-too-long", offset, header=f.name, length=len(word))
+        out.append(("encoded-word-too-long", {"length": len(word)}))
     try:
         decode_words(word)
     except EncodedWordError as exc:
-        ctx.add("malformed-encoded-word", offset, header=f.name, value=word, reason=exc.reason)
+        out.append(("malformed-encoded-word", {"value": word, "reason": exc.reason}))
+    return out
 
 
 # Plainly valid: an ASCII dot-atom local part (RFC 5322 3.4.1) and LDH labels
