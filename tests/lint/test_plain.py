@@ -212,3 +212,17 @@ def test_too_many_fields_go_to_the_reader() -> None:
     _same(top + many + b"\r\nbody\r\n")
     _same(top + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
           b"--b\r\n" + many + b"\r\nbody\r\n--b--\r\n")
+
+
+_SHAPED = st.sampled_from([
+    b"Subject: ", b"To: ", b"Received: ", b"Content-Type: text/plain\r\n", b"MIME-Version: 1.0\r\n",
+    b"Content-Type: multipart/mixed; boundary=b\r\n", b"--b\r\n", b"--b--\r\n",
+    b"Content-Transfer-Encoding: base64\r\n", b"=?utf-8?q?", b"=?utf-8?b?", b"?=", b"=?", b"?",
+    b"caf=C3=A9", b"Y2Fmw6k=", b"\r\n", b"\n", b"\r\n ", b" ", b"<a@example.com>", b"a@b.example",
+    b",", b'"', b"(", b":", b";", b"\xff", b"\x00", b"x" * 80, b"=?unknown?q?x?=",
+])
+
+
+@given(st.lists(_SHAPED, max_size=25).map(b"".join))
+def test_mail_shaped_bytes_agree(tail: bytes) -> None:
+    _same(b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n" + tail)
