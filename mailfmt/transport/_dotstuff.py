@@ -9,11 +9,16 @@ RUSTSEC-2021-0069 and RUSTSEC-2026-0561).
 
 from __future__ import annotations
 
+import re
+
 from ..errors import LocalProtocolError
 
 __all__ = ["DotStuffer"]
 
 MAX_LINE = 998
+
+
+_DOT_LINE = re.compile(rb"\r\n\.")
 
 
 class DotStuffer:
@@ -54,7 +59,9 @@ class DotStuffer:
         if longest > MAX_LINE:
             raise LocalProtocolError(f"a message line is {longest} octets long (max {MAX_LINE})")
         self._line_len = len(lines[-1]) if len(lines) > 1 else first
-        out = data.replace(b"\r\n.", b"\r\n..")
+        # A literal regex finds a dot line faster than replace() scans, and
+        # most chunks have none: then the chunk goes out as it is.
+        out = data.replace(b"\r\n.", b"\r\n..") if _DOT_LINE.search(data) else data
         if self._at_line_start and out.startswith(b"."):
             out = b"." + out
         self._at_line_start = data.endswith(b"\r\n")

@@ -49,6 +49,8 @@ class ReplyParser:
 
     def next_reply(self) -> Reply | None:
         """A complete reply, or None if more bytes are needed."""
+        if not self._buf:
+            return None     # the usual case before each read: nothing to parse
         if self._code is None:
             # The usual reply is one line: matched whole, with its CRLF.
             m = _ONE_LINE.match(self._buf)
