@@ -417,9 +417,10 @@ RULES: tuple[Rule, ...] = (
        "NUL terminates strings in C-based receivers and is forbidden in 7bit and 8bit data.",
        "hello\\x00world",
        "Encode binary data with base64."),
-    _r("S106", "line-over-78", W, "RFC 5322 2.1.1",
-       "{where} line is {length} octets long (should be at most {limit})",
-       "A line is longer than 78 octets, excluding CRLF.",
+    _r("S106", "line-over-78", W, "RFC 5322 2.1.1; RFC 6532 3.4",
+       "{where} line is {length} {unit} long (should be at most {limit})",
+       "A line is longer than 78 octets, excluding CRLF; with SMTPUTF8 (lint --utf8), "
+       "longer than 78 characters, since RFC 6532 keeps this limit in characters.",
        "RFC 5322 says lines SHOULD be at most 78 characters; longer lines are wrapped "
        "or shown badly by some readers.",
        "<p>a very long line of HTML ...</p>",

@@ -40,7 +40,7 @@ def test_fixtures_agree(path: Path) -> None:
 
 
 @given(messages())
-def test_built_messages_take_the_proof(msg: object) -> None:
+def test_built_messages_agree(msg: object) -> None:
     raw = msg.to_bytes()  # type: ignore[attr-defined]
     _same(raw)
 

@@ -95,6 +95,24 @@ def test_utf8_mode_still_reports_invalid_octets() -> None:
     assert [v.code for v in lint(raw, LintConfig(utf8=True)).violations] == ["E101"]
 
 
+def test_utf8_mode_counts_the_78_limit_in_characters() -> None:
+    # RFC 6532 3.4: with UTF-8 the 998 limit is in octets, the 78 one in characters.
+    from mailfmt.lint import LintConfig
+
+    head = "From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\n"
+    short, long = "é" * 60, "é" * 70 + "x" * 10      # 120 octets / 60 chars; 80 chars
+    for body, utf8, expect in ((short, True, []), (short, False, [("S106", 78, "octets")]),
+                               (long, True, [("S106", 148, "characters")])):
+        raw = (head + body + "\r\n").encode()
+        found = [(v.code, v.offset - len(head.encode()), v.message.split()[5])
+                 for v in lint(raw, LintConfig(utf8=utf8)).violations if v.code == "S106"]
+        assert found == expect, (body, utf8, found)
+    # The finding points at the 79th character: octet 148, after 70 two-octet ones and 8 x.
+    raw = (head + long + "\r\n").encode()
+    v = next(v for v in lint(raw, LintConfig(utf8=True)).violations if v.code == "S106")
+    assert v.message == "A body line is 80 characters long (should be at most 78)"
+
+
 _B64_HEAD = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
              b"MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
              b"Content-Transfer-Encoding: base64\r\n\r\n")

@@ -88,9 +88,23 @@ def check_lines(ctx: Context, header_end: int) -> None:
 def _long_lines(ctx: Context, header_end: int, pos: int, lines: list[bytes]) -> None:
     """Lines over the limits among ``lines``, the first of which starts at ``pos``."""
     warn = ctx.line_length
-    for start, length in lines_over(ctx.raw, pos, lines, warn):
+    raw = ctx.raw
+    for start, length in lines_over(raw, pos, lines, warn):
         where = "A header" if start < header_end else "A body"
         if length > 998:
             ctx.add("line-too-long", start + 998, where=where, length=length, limit=998)
-        else:
-            ctx.add("line-over-78", start + warn, where=where, length=length, limit=warn)
+            continue
+        unit, at = "octets", start + warn
+        if ctx.utf8:
+            # RFC 6532 3.4: with UTF-8 the 998 limit is in octets, but the
+            # 78 one stays in characters (it is about display width).
+            try:
+                text = raw[start:start + length].decode("utf-8")
+            except UnicodeDecodeError:
+                pass        # not UTF-8: E101 says so; the octets are counted
+            else:
+                if len(text) <= warn:
+                    continue
+                unit, length = "characters", len(text)
+                at = start + len(text[:warn].encode("utf-8"))
+        ctx.add("line-over-78", at, where=where, length=length, limit=warn, unit=unit)
