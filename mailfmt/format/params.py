@@ -7,12 +7,14 @@ from __future__ import annotations
 import functools
 import re
 import urllib.parse
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from .._grammar import MIME_TOKEN
 from .encoded_word import EncodedWordError, decode_words
 from .fold import Chunk
 
-__all__ = ["ParamError", "param_chunks", "parse_params"]
+__all__ = ["ParamError", "param_chunks", "parse_params", "parse_params_view"]
 
 # RFC 2231 section 7: attribute-char := <any (US-ASCII) CHAR except SPACE,
 # CTLs, "*", "'", "%", or tspecials>. Everything else is %-encoded.
@@ -70,21 +72,28 @@ _SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<num>[0-9]+))?(?P<ext>\*)?$")
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse_cached(value: str) -> tuple[str, tuple[tuple[str, str], ...]] | ParamError:
+def _parse_cached(value: str) -> tuple[str, Mapping[str, str]] | ParamError:
     try:
         head, params = _parse_params(value)
     except ParamError as exc:
         return exc
-    return head, tuple(params.items())
+    return head, MappingProxyType(params)
 
 
 def parse_params(value: str) -> tuple[str, dict[str, str]]:
     """Split ``type/subtype; a=b; c*=utf-8''...`` into the lower-cased value and
     its parameters (see :func:`_parse_params`); raises :class:`ParamError`."""
+    head, params = parse_params_view(value)
+    return head, dict(params)
+
+
+def parse_params_view(value: str) -> tuple[str, Mapping[str, str]]:
+    """:func:`parse_params` with the parameters as a read-only view, shared
+    by every caller of the same value (no copy: the linter asks per part)."""
     res = _parse_cached(value)
     if isinstance(res, ParamError):
         raise ParamError(str(res))
-    return res[0], dict(res[1])
+    return res
 
 
 def _parse_params(value: str) -> tuple[str, dict[str, str]]:

@@ -28,7 +28,7 @@ from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
 from ..models.header import is_raw_header
 from .checks.headers import ADDRESS_FIELDS, SINGLETONS, word_problems
-from .source import Field, field_at
+from .source import Field, field_at, fields_of
 
 __all__ = ["plain_part", "plain_section"]
 
@@ -138,12 +138,10 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
         if at == -1:
             continue
         value = m.group(group + "v")
-        if b"\n" in value:         # folded: the general reader keeps the pieces
-            first[key] = field_at(raw, at)
-        else:
-            name = m.group(group).decode("latin-1")
-            colon = at + len(name) + 1
-            first[key] = Field(name, at, value.decode("latin-1"), [(0, colon)], False, key)
+        # A folded value goes back to the reader; an unfolded one is built
+        # from the groups the match already has, by the same builder.
+        first[key] = field_at(raw, at) if b"\n" in value else \
+            fields_of([(m.group(group), b"", value, b"")], at)[0]
     return first, end
 
 
@@ -199,16 +197,13 @@ def plain_part(raw: bytes, start: int, end: int) -> tuple[dict[str, Field], int]
     known = _part_head(head) if len(head) <= _CACHED_HEAD else _part_head.__wrapped__(head)
     if known is None:
         return None
-    fields = {key: Field(name, start + offset, value,
-                         [(index, start + at) for index, at in pieces], False, key)
-              for key, name, offset, value, pieces in known}
-    return fields, stop
+    return {key: f.shifted(start) for key, f in known}, stop
 
 
 @functools.lru_cache(maxsize=512)
-def _part_head(head: bytes) -> tuple[tuple[str, str, int, str, tuple[tuple[int, int], ...]],
-                                     ...] | None:
-    """The MIME fields of a plain part header, at offsets from its start."""
+def _part_head(head: bytes) -> tuple[tuple[str, Field], ...] | None:
+    """The MIME fields of a plain part header, at offsets from its start
+    (shared by every hit: callers take shifted copies)."""
     # Past MAX_HEADER_FIELDS lines the reader reports too many fields.
     if head.count(b"\n") > MAX_HEADER_FIELDS or _PLAIN_PART.fullmatch(head) is None:
         return None
@@ -219,6 +214,5 @@ def _part_head(head: bytes) -> tuple[tuple[str, str, int, str, tuple[tuple[int, 
         # index is the field's offset.
         at = low.find(needle)
         if at != -1:
-            f = field_at(head, at)
-            out.append((key, f.name, f.offset, f.value, tuple(f.pieces)))
+            out.append((key, field_at(head, at)))
     return tuple(out)

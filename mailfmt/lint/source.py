@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Field", "Section", "field_at", "read_section"]
+__all__ = ["Field", "Section", "field_at", "fields_of", "read_section"]
 
 _FIELD_START = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 # One well-formed field, continuation lines included: the fast path. Lines it
@@ -33,6 +33,13 @@ class Field:
     obsolete_space: bool = False
     #: the name in lower case, the key every check looks fields up by
     key: str = ""
+
+    def shifted(self, delta: int) -> Field:
+        """The same field ``delta`` octets further on (read once, found again
+        at another offset)."""
+        return Field(self.name, self.offset + delta, self.value,
+                     [(index, at + delta) for index, at in self.pieces], self.obsolete_space,
+                     self.key)
 
     def value_start(self) -> int:
         """Byte offset of the value's first non-blank character."""
@@ -68,7 +75,7 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
     if whole is not None:
         found = _FIELD.findall(raw, start, whole.end())
         if len(found) <= max_fields:
-            return Section(_fields_of(found, start), whole.end())
+            return Section(fields_of(found, start), whole.end())
     fields: list[Field] = []
     problems: list[tuple[str, int]] = []
     pos = start
@@ -77,7 +84,7 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
     while pos < end:
         m = match(raw, pos, end)
         if m is not None and len(fields) < max_fields:
-            fields.extend(_fields_of([m.groups()], pos))
+            fields.extend(fields_of([m.groups()], pos))
             pos = m.end()
             continue
         nl = find(b"\n", pos, end)
@@ -120,7 +127,7 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
     return Section(fields, end, problems)
 
 
-def _fields_of(found: list[tuple[Any, ...]], pos: int) -> list[Field]:
+def fields_of(found: list[tuple[Any, ...]], pos: int) -> list[Field]:
     """Fields from consecutive ``_FIELD`` matches (their four groups) that
     begin at ``pos``."""
     fields = []
@@ -146,7 +153,7 @@ def field_at(raw: bytes, pos: int) -> Field:
     m = _FIELD.match(raw, pos)
     if m is None:
         raise ValueError(f"no header field at offset {pos}")
-    return _fields_of([m.groups()], pos)[0]
+    return fields_of([m.groups()], pos)[0]
 
 
 def _more_fields_follow(raw: bytes, pos: int, end: int) -> bool:

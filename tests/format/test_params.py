@@ -82,3 +82,19 @@ def test_round_trip_and_stdlib_agrees(value: str) -> None:
     # (above) reads every value exactly.
     if value.strip()[:1] + value.strip()[-1:] not in ('""', "<>"):
         assert msg.get_filename() == value.strip()
+
+
+def test_the_view_is_shared_and_read_only_and_copies_are_not() -> None:
+    from mailfmt.format.params import parse_params_view
+
+    value = 'text/plain; charset="utf-8"'
+    head, view = parse_params_view(value)
+    assert head == "text/plain" and view["charset"] == "utf-8"
+    assert parse_params_view(value)[1] is view          # one cache, no copy
+    with pytest.raises(TypeError):
+        view["charset"] = "x"  # type: ignore[index]
+    copy = parse_params(value)[1]
+    copy["charset"] = "x"                                # a caller's own dict
+    assert parse_params(value)[1]["charset"] == "utf-8"
+    with pytest.raises(ParamError):
+        parse_params_view("")

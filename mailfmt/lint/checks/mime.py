@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
-from ...format.params import ParamError, parse_params
+from ...format.params import ParamError, parse_params_view
 from .._shared import lines_over
 from ..context import Context
 from ..plain import plain_part
@@ -59,13 +58,12 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
         ctype, params = "text/plain", _DEFAULT_PARAMS
         ctf = h.get("content-type")
         if ctf is not None:
-            parsed = _content_type(ctf.value)
-            if isinstance(parsed, str):
+            try:
+                ctype, params = parse_params_view(ctf.value)
+            except ParamError as exc:
                 ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
-                        value=ctf.value.strip()[:80], reason=parsed)
+                        value=ctf.value.strip()[:80], reason=str(exc))
                 ctype, params = "text/plain", _NO_PARAMS
-            else:
-                ctype, params = parsed
             if "/" not in ctype:
                 ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
                         value=ctype, reason="expected type/subtype")
@@ -94,17 +92,6 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                 stack.append((*plain, cend, child_path, depth + 1))
             continue
         _check_leaf(ctx, body_start, stop, cte, typ, params, path, ctf)
-
-
-@functools.lru_cache(maxsize=1024)
-def _content_type(value: str) -> tuple[str, Mapping[str, str]] | str:
-    """A Content-Type value's type and (read-only) parameters, or why it does
-    not parse. Cached: the same values recur in every message of a mailbox."""
-    try:
-        ctype, params = parse_params(value)
-    except ParamError as exc:
-        return str(exc)
-    return ctype, MappingProxyType(params)
 
 
 def _split_multipart(ctx: Context, body_start: int, stop: int, params: Mapping[str, str],
