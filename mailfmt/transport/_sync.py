@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import socket
 import ssl
+import struct
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
@@ -30,6 +32,23 @@ from ._session import (
 
 __all__ = ["SMTPClient", "send"]
 
+#: A plain TCP socket waits with the kernel's SO_RCVTIMEO and SO_SNDTIMEO. A
+#: Python socket timeout makes each recv and each send two system calls, a
+#: poll() and then the call, and both are on the path from one reply to the
+#: next command. TLS sockets keep Python's timeouts: the ssl module retries
+#: a read or write that the kernel timed out, for ever. Windows takes these
+#: options in another format; it keeps Python's timeouts too.
+_KERNEL_TIMEOUTS = sys.platform != "win32"
+
+
+def _timeval(seconds: float) -> bytes:
+    """A struct timeval; 0 means no timeout, so a positive wait is at least 1 us."""
+    sec = int(seconds)
+    usec = int((seconds - sec) * 1e6)
+    if seconds > 0 and sec == 0 and usec == 0:
+        usec = 1
+    return struct.pack("@ll", sec, usec)
+
 
 class SMTPClient(ClientBase):
     """A blocking SMTP client over the sans-IO core.
@@ -45,9 +64,11 @@ class SMTPClient(ClientBase):
     """
 
     _sock: socket.socket | None = None
-    #: the timeout last given to the socket: settimeout costs system calls
-    #: (fcntl), so it is called only when the value changes
+    #: the timeout last given to the socket: setting one costs system calls,
+    #: so it is set only when the value changes
     _sock_timeout: float | None = None
+    #: whether the socket's timeouts are the kernel's (see _KERNEL_TIMEOUTS)
+    _kernel_timeouts = False
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -66,6 +87,9 @@ class SMTPClient(ClientBase):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
         self._sock_timeout = self._opts.t("connect")
+        if _KERNEL_TIMEOUTS and self._opts.tls != "implicit":
+            sock.settimeout(None)
+            self._kernel_timeouts, self._sock_timeout = True, None
         self._conn = ClientConnection()
         try:
             if self._opts.tls == "implicit":
@@ -188,11 +212,9 @@ class SMTPClient(ClientBase):
         return None
 
     def _write(self, req: Write) -> None:
-        assert self._sock is not None
         try:
-            self._set_timeout(req.timeout)
-            self._sock.sendall(req.data)
-        except TimeoutError:
+            self._send_all(req.data, req.timeout)
+        except (TimeoutError, BlockingIOError):
             raise SMTPTimeout(f"sending timed out ({req.phase})", phase=req.phase) from None
         except OSError as exc:
             raise ConnectionLost(f"the connection failed while sending: {exc}",
@@ -211,7 +233,7 @@ class SMTPClient(ClientBase):
             try:
                 self._set_timeout(wait)
                 data = self._sock.recv(65536)
-            except TimeoutError:
+            except (TimeoutError, BlockingIOError):     # the latter: SO_RCVTIMEO
                 raise self._timed_out(req) from None
             except OSError as exc:
                 raise ConnectionLost(f"the connection failed: {exc}", phase=req.phase) from None
@@ -219,15 +241,49 @@ class SMTPClient(ClientBase):
             wait = deadline - time.monotonic()
         return reply
 
+    def _send_all(self, data: bytes, timeout: float) -> None:
+        """sendall() with one deadline for the whole write; a timed-out send
+        raises TimeoutError or (SO_SNDTIMEO) BlockingIOError."""
+        assert self._sock is not None
+        self._set_timeout(timeout)
+        if not self._kernel_timeouts:
+            self._sock.sendall(data)    # Python's timeout covers the whole call
+            return
+        # SO_SNDTIMEO bounds each send(): a server that reads a little now
+        # and then must not stretch the write past its deadline.
+        deadline = time.monotonic() + timeout
+        sent = self._sock.send(data)
+        view = memoryview(data)
+        while sent < len(data):
+            wait = deadline - time.monotonic()
+            if wait <= 0:
+                raise TimeoutError
+            self._set_timeout(wait)
+            sent += self._sock.send(view[sent:])
+
     def _set_timeout(self, timeout: float) -> None:
         assert self._sock is not None
-        if timeout != self._sock_timeout:
+        if timeout == self._sock_timeout:
+            return
+        if self._kernel_timeouts:
+            self._kernel_wait(timeout)
+        else:
             self._sock.settimeout(timeout)
-            self._sock_timeout = timeout
+        self._sock_timeout = timeout
+
+    def _kernel_wait(self, timeout: float) -> None:
+        assert self._sock is not None
+        tv = _timeval(timeout)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
 
     def _upgrade(self, timeout: float, *, implicit: bool) -> None:
         assert self._sock is not None
         ctx = self._ssl or ssl.create_default_context()
+        if self._kernel_timeouts:
+            # back to Python's timeouts, which the ssl module honours
+            self._kernel_wait(0.0)
+            self._kernel_timeouts, self._sock_timeout = False, None
         try:
             self._set_timeout(timeout)
             # the TLS socket starts with the plain one's timeout

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import ssl
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,7 @@ import trustme
 from aiosmtpd.controller import Controller
 
 from mailfmt import Message, Policy
-from mailfmt.errors import AuthError, ExtensionMissing
+from mailfmt.errors import AuthError, ExtensionMissing, SMTPTimeout
 from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
 
 from .conftest import Server, Sink, deliver, free_port
@@ -148,3 +149,31 @@ def test_utf8_message_refused_before_anything_is_sent(driver: str) -> None:
     finally:
         s.close()
     assert b"MAIL" not in s.received
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_silence_over_tls_hits_the_deadline(driver: str, ca: trustme.CA, tls: str) -> None:
+    # The sync driver waits on plain sockets with kernel timeouts and on TLS
+    # ones with Python's: a silent TLS server must time out all the same.
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+
+    def script(p: Peer) -> None:
+        if tls == "starttls":
+            p.hello(b"250-mx\r\n250 STARTTLS\r\n")
+            assert p.line() == b"STARTTLS"
+            p.send(b"220 go ahead\r\n")
+        with server_ctx.wrap_socket(p.conn, server_side=True):
+            time.sleep(2.5)     # no greeting, or no reply to the EHLO after TLS
+    s = ScriptedServer(script)
+    try:
+        start = time.monotonic()
+        with pytest.raises(SMTPTimeout) as exc:
+            run(driver, s.port, tls=tls, ssl_context=client_ctx, timeout=1)
+        elapsed = time.monotonic() - start
+    finally:
+        s.close()
+    assert exc.value.phase == ("ehlo" if tls == "starttls" else "greeting")
+    assert elapsed < 2.4
