@@ -193,7 +193,7 @@ class ClientConnection:
                 # With the next MAIL pipelined behind the end of data, the
                 # state belongs to that transaction already (RFC 2920 3.1).
                 self.state = nxt
-        if not self._pending and self._parser.buffered and self.state is not State.CLOSED:
+        if not self._pending and self._parser.has_data and self.state is not State.CLOSED:
             # More bytes than the replies owed: a desync, possibly an injection
             # (aiosmtplib 320180e); the next command would read them as its reply.
             self.state = State.ERROR

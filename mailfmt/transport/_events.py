@@ -346,5 +346,7 @@ class Reply:
         return ".".join(map(str, self.enhanced)) if self.enhanced else None
 
     def __str__(self) -> str:
-        code = f"{self.code} {self.enhanced_text} " if self.enhanced else f"{self.code} "
-        return code + " / ".join(self.lines)
+        # Every reply is written to the transcript as it arrives: kept cheap.
+        e = self.enhanced
+        head = f"{self.code} {e[0]}.{e[1]}.{e[2]} " if e else f"{self.code} "
+        return head + (self.lines[0] if len(self.lines) == 1 else " / ".join(self.lines))

@@ -25,10 +25,12 @@ MAX_REPLY_LINE = 4096
 MAX_REPLY_LINES = 256
 
 _LINE = re.compile(rb"([2-5][0-5][0-9])(?:([ -])([\x09\x20-\x7e\x80-\xff]*))?")
-# A whole single-line reply: the same grammar as _LINE, ended by its CRLF.
-_ONE_LINE = re.compile(rb"([2-5][0-5][0-9])(?: ([\x09\x20-\x7e\x80-\xff]{0,%d}))?\r\n"
-                       % (MAX_REPLY_LINE - 4))
 _ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})(?: |$)")
+# A whole single-line reply, ended by its CRLF: the grammar of _LINE, with the
+# enhanced code of _ENHANCED read by the same match. Most replies are one line.
+_ONE_LINE = re.compile(rb"([2-5][0-5][0-9])(?: (?:([245])\.([0-9]{1,3})\.([0-9]{1,3})"
+                       rb"(?: |(?=\r\n)))?([\x09\x20-\x7e\x80-\xff]{0,%d}))?\r\n"
+                       % (MAX_REPLY_LINE - 4))
 
 
 class ReplyParser:
@@ -44,6 +46,11 @@ class ReplyParser:
         """Octets received but not yet part of a returned reply."""
         return len(self._buf) + (sum(map(len, self._lines)) if self._lines else 0)
 
+    @property
+    def has_data(self) -> bool:
+        """Whether any octet is buffered (``buffered`` without the count)."""
+        return bool(self._buf) or bool(self._lines)
+
     def feed(self, data: bytes) -> None:
         self._buf += data
 
@@ -54,10 +61,19 @@ class ReplyParser:
         if self._code is None:
             # The usual reply is one line: matched whole, with its CRLF.
             m = _ONE_LINE.match(self._buf)
-            if m is not None:
-                code, text = int(m.group(1)), (m.group(2) or b"").decode("utf-8", "replace")
+            if m is not None and m.end() - 2 <= MAX_REPLY_LINE:
+                code_b, cls, sub, detail, text = m.groups()
+                code = int(code_b)
+                enhanced = None
+                if cls is not None:
+                    # RFC 3463 2: the class digit matches the reply code's first digit.
+                    if int(cls) == code // 100:
+                        enhanced = (int(cls), int(sub), int(detail))
+                    else:
+                        text = m.group(0)[4:-2]
+                line = (text or b"").decode("utf-8", "replace")
                 del self._buf[:m.end()]     # after reading the groups: they view the buffer
-                return _reply(code, [text])
+                return Reply(code, (line,), enhanced)
         while True:
             nl = self._buf.find(b"\n")
             if nl == -1:

@@ -79,7 +79,8 @@ def test_oversize_line_and_endless_reply_are_bounded() -> None:
 
 
 _PIECES = [b"250", b"550", b"354", b"2500", b"25", b" ", b"-", b"ok", b"2.1.0", b"5.1.1 ", b"\r\n",
-           b"\n", b"\r", b"\x00", b"\xc3\xa9", b"\t", b"x" * 2000]
+           b"\n", b"\r", b"\x00", b"\xc3\xa9", b"\t", b"x" * 2000, b"4.01.000", b"2.1.1000",
+           b"3.1.1", b".", b"0", b"x" * 2040]
 
 
 def _all_replies(data: bytes, fast: bool) -> tuple[list[object], str | None]:
@@ -110,6 +111,7 @@ def test_one_line_fast_path_agrees_with_the_general_parser(data: bytes) -> None:
 
 
 @pytest.mark.parametrize("n", [MAX_REPLY_LINE - 5, MAX_REPLY_LINE - 4, MAX_REPLY_LINE - 3])
-def test_one_line_fast_path_keeps_the_line_cap(n: int) -> None:
-    data = b"250 " + b"x" * n + b"\r\n"
+@pytest.mark.parametrize("head", [b"250 ", b"250 2.1.0 ", b"250 2.100.100 ", b"250 5.1.1 "])
+def test_one_line_fast_path_keeps_the_line_cap(n: int, head: bytes) -> None:
+    data = head + b"x" * (n - len(head) + 4) + b"\r\n"
     assert _all_replies(data, fast=True) == _all_replies(data, fast=False)
