@@ -309,9 +309,12 @@ class Message(BaseModel):
         utf8 = self.policy.utf8
         origin = self.sender or next(iter(_mailboxes(self.from_)))
         seen: dict[str, None] = {}
+        # Asked at every send: plain loops, no generator per field.
         for field in (self.to, self.cc, self.bcc):
-            for mb in _mailboxes(field):
-                seen.setdefault(_spec(mb, utf8), None)
+            for item in field:
+                for mb in (item.members if isinstance(item, Group) else (item,)):
+                    if (spec := _spec(mb, utf8)) not in seen:
+                        seen[spec] = None
         return Envelope(_spec(origin, utf8), tuple(seen))
 
     def mime_tree(self) -> Part:

@@ -232,10 +232,9 @@ class AsyncSMTPClient(ClientBase):
                 except TransportError as exc:
                     req = flow.throw(exc)
                     continue
-                finally:
-                    self._log()
                 req = flow.send(result)
         except StopIteration as stop:
+            self._log()
             return stop.value
         except TransportError as exc:
             if not exc.transcript:
@@ -271,9 +270,12 @@ class AsyncSMTPClient(ClientBase):
     async def _read(self, req: ReadReply) -> Reply:
         assert self._stream is not None
         assert self._conn is not None
+        if (reply := self._poll(req)) is not None:
+            return reply        # it came with an earlier read (pipelining)
+        self._log()             # what was sent is in the log before the wait
         loop = asyncio.get_running_loop()
         deadline = loop.time() + req.timeout
-        while (reply := self._poll(req)) is None:
+        while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise self._timed_out(req)
@@ -281,7 +283,8 @@ class AsyncSMTPClient(ClientBase):
             if data is None:
                 raise self._timed_out(req)
             self._conn.receive_data(data)
-        return reply
+            if (reply := self._poll(req)) is not None:
+                return reply
 
     async def _upgrade(self, timeout: float) -> None:
         assert self._stream is not None

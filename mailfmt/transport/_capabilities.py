@@ -42,7 +42,8 @@ class Capabilities:
         return cls(kw)
 
     def has(self, keyword: str) -> bool:
-        return keyword.upper() in self.keywords
+        # Keywords are stored upper-cased, and callers mostly ask in capitals.
+        return keyword in self.keywords or keyword.upper() in self.keywords
 
     @property
     def size(self) -> int | None:

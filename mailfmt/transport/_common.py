@@ -73,9 +73,9 @@ def message_job(message: Message, mail_from: str | None,
     """Envelope and byte source for a validated Message (Bcc in the envelope only)."""
     env = message.envelope
     utf8 = message.policy.utf8
-    ascii_envelope = env.mail_from.isascii() and all(r.isascii() for r in env.rcpt_to)
     source: Callable[[], Iterator[bytes]]
-    if any(a.path is not None for a in _attachments(message)):
+    if (message.body is not None or message.attachments) and \
+            any(a.path is not None for a in _attachments(message)):
         # Files are streamed: read when sent (and once more for SIZE).
         source = message.iter_bytes
         ascii_data = not utf8 or all(chunk.isascii() for chunk in source())
@@ -97,7 +97,8 @@ def message_job(message: Message, mail_from: str | None,
         ascii_data = not utf8 or made[0].isascii()
     # SMTPUTF8 only when something is not ASCII (RFC 6531 3.4); a utf8-policy
     # message may well be all ASCII.
-    needs_smtputf8 = utf8 and not (ascii_envelope and ascii_data)
+    needs_smtputf8 = utf8 and not (ascii_data and env.mail_from.isascii()
+                                   and all(r.isascii() for r in env.rcpt_to))
     return Job(mail_from if mail_from is not None else env.mail_from,
                list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
                source, needs_smtputf8, utf8, warm)

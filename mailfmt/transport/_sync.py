@@ -188,10 +188,9 @@ class SMTPClient(ClientBase):
                 except TransportError as exc:
                     req = flow.throw(exc)
                     continue
-                finally:
-                    self._log()
                 req = flow.send(result)
         except StopIteration as stop:
+            self._log()
             return stop.value
         except TransportError as exc:
             if not exc.transcript:
@@ -223,29 +222,35 @@ class SMTPClient(ClientBase):
     def _read(self, req: ReadReply) -> Reply:
         assert self._sock is not None
         assert self._conn is not None
+        if (reply := self._poll(req)) is not None:
+            return reply        # it came with an earlier read (pipelining)
+        self._log()             # what was sent is in the log before the wait
         deadline = time.monotonic() + req.timeout
         # The first read waits the phase's whole timeout (the usual value, set
         # once); a reply that comes in pieces gets what is left of it.
         wait = req.timeout
-        while (reply := self._poll(req)) is None:
+        while True:
             if wait <= 0:
                 raise self._timed_out(req)
             try:
-                self._set_timeout(wait)
+                if wait != self._sock_timeout:
+                    self._set_timeout(wait)
                 data = self._sock.recv(65536)
             except (TimeoutError, BlockingIOError):     # the latter: SO_RCVTIMEO
                 raise self._timed_out(req) from None
             except OSError as exc:
                 raise ConnectionLost(f"the connection failed: {exc}", phase=req.phase) from None
             self._conn.receive_data(data)
+            if (reply := self._poll(req)) is not None:
+                return reply
             wait = deadline - time.monotonic()
-        return reply
 
     def _send_all(self, data: bytes, timeout: float) -> None:
         """sendall() with one deadline for the whole write; a timed-out send
         raises TimeoutError or (SO_SNDTIMEO) BlockingIOError."""
         assert self._sock is not None
-        self._set_timeout(timeout)
+        if timeout != self._sock_timeout:
+            self._set_timeout(timeout)
         if not self._kernel_timeouts:
             self._sock.sendall(data)    # Python's timeout covers the whole call
             return
@@ -253,6 +258,8 @@ class SMTPClient(ClientBase):
         # and then must not stretch the write past its deadline.
         deadline = time.monotonic() + timeout
         sent = self._sock.send(data)
+        if sent == len(data):
+            return
         view = memoryview(data)
         while sent < len(data):
             wait = deadline - time.monotonic()
