@@ -211,29 +211,44 @@ class ClientConnection:
         self.capabilities = Capabilities()
         self.state = State.HELLO
 
-    def begin_transaction(self, *, trim: bool = True) -> int:
-        """Mark the start of a transaction; returns where its lines begin.
+    def begin_transaction(self) -> int:
+        """Mark the start of a transaction; returns the mark (see ``mark``).
 
         The first call fixes the session's opening (greeting, EHLO, STARTTLS,
         AUTH), which is always kept; lines between it and the last
         TRANSCRIPT_TAIL are dropped, so a connection that sends a million
-        messages does not keep a million transcripts. ``trim=False`` drops
-        nothing, for a mark taken while an earlier one is still in use.
+        messages does not keep a million transcripts.
         """
         if self._opening is None:
             self._opening = len(self.transcript)
-        if not trim:   # an earlier mark is still in use
-            return len(self.transcript)
-        excess = len(self.transcript) - self._opening - TRANSCRIPT_TAIL
+        self.trim()
+        return self.mark
+
+    def trim(self, *, keep_from: int | None = None) -> None:
+        """Drop lines between the opening and the last TRANSCRIPT_TAIL, but
+        none from ``keep_from`` (a mark still in use) on."""
+        if self._opening is None:
+            return
+        keep = len(self.transcript) - TRANSCRIPT_TAIL
+        if keep_from is not None:
+            keep = min(keep, keep_from - self.transcript_dropped)
+        excess = keep - self._opening
         if excess > TRANSCRIPT_TAIL:   # trim in batches: amortized O(1) per line
             del self.transcript[self._opening:self._opening + excess]
             self.transcript_dropped += excess
-        return len(self.transcript)
 
-    def transcript_since(self, mark: int) -> tuple[str, ...]:
-        """The session's opening and the lines from ``mark`` on."""
-        opening = self.transcript[:self._opening or 0]
-        return tuple(opening + self.transcript[max(mark, self._opening or 0):])
+    @property
+    def mark(self) -> int:
+        """Where the transcript ends now, counting dropped lines: trimming
+        never moves a mark."""
+        return self.transcript_dropped + len(self.transcript)
+
+    def transcript_since(self, mark: int, end: int | None = None) -> tuple[str, ...]:
+        """The session's opening and the lines from ``mark`` on (to ``end``, a later mark)."""
+        opening = self._opening or 0
+        start = max(mark - self.transcript_dropped, opening)
+        stop = None if end is None else max(end - self.transcript_dropped, start)
+        return tuple(self.transcript[:opening] + self.transcript[start:stop])
 
     @property
     def awaiting_replies(self) -> int:

@@ -318,42 +318,76 @@ def _one_group(conn: ClientConnection, rcpts: list[str], allow_partial: bool) ->
 
 @dataclass(frozen=True, slots=True)
 class Ahead:
-    """A message's envelope, already written behind the previous message's
-    end of data (RFC 2920 3.1); its replies are still to be read."""
+    """A message's MAIL, written before its turn; its replies are still to be read.
+
+    ``group``: MAIL, every RCPT and DATA went out behind the previous
+    message's end of data (RFC 2920 3.1). Otherwise MAIL alone went out as
+    soon as the previous message's final reply was in.
+    """
 
     params: tuple[str, ...]
     mark: int
+    group: bool = True
 
 
 def write_ahead(conn: ClientConnection, job: Job, *,
                 allow_partial: bool) -> tuple[bytes, Ahead] | None:
     """The next message's whole envelope group (MAIL, RCPT, DATA), to follow
     an end of data in the same write; None when it must wait its turn."""
+    if not conn.capabilities.has("PIPELINING"):
+        return None     # asked at every end of data: the quick answer first
     rcpts = list(dict.fromkeys(job.rcpt_to))
     if not rcpts or len(rcpts) > RCPT_BATCH or not _one_group(conn, rcpts, allow_partial):
         return None
     try:
         params = _mail_params(conn, job)
-    except TransportError:
-        return None   # reported in its turn, with nothing sent
-    # The previous message's lines are still being read: no trimming now.
-    mark = conn.begin_transaction(trim=False)
-    data = conn.send(Mail(job.mail_from, params)) + b"".join(conn.send(Rcpt(a)) for a in rcpts)
-    return data + conn.send(Data()), Ahead(params, mark)
+        # Every command is made, and so checked, before the first is sent.
+        commands = [Mail(job.mail_from, params), *[Rcpt(a) for a in rcpts], Data()]
+    except (MailfmtError, OSError):
+        # Reported in its turn, with nothing sent: a message the server
+        # cannot take, an address that cannot be sent, or a file that
+        # cannot be read for SIZE.
+        return None
+    # The previous message's lines are still being read: a mark, no trimming.
+    mark = conn.mark
+    return b"".join([conn.send(c) for c in commands]), Ahead(params, mark)
+
+
+def mail_ahead(conn: ClientConnection, job: Job) -> tuple[bytes, Ahead] | None:
+    """The next message's MAIL, to go out as soon as the previous message's
+    final reply is in, before that message's result is made: the server
+    starts on it while the client does the bookkeeping. None when the
+    session is not between transactions, or the message must wait its turn
+    to report why it cannot go."""
+    if conn.state is not State.READY or conn.awaiting_replies or not job.rcpt_to:
+        return None
+    try:
+        params = _mail_params(conn, job)
+        mail = Mail(job.mail_from, params)
+        for a in job.rcpt_to:
+            Rcpt(a)     # an address that cannot be sent waits for its turn
+    except (MailfmtError, OSError):
+        return None     # reported in its turn, with nothing sent (see write_ahead)
+    mark = conn.mark
+    return conn.send(mail), Ahead(params, mark, group=False)
 
 
 def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                  allow_partial: bool, ahead: Ahead | None = None,
                  then: Callable[[], bytes] | None = None,
-                 idle: Callable[[], None] | None = None) -> Flow[SendResult]:
+                 idle: Callable[[], None] | None = None,
+                 after: Callable[[], bytes] | None = None) -> Flow[SendResult]:
     """One message to every recipient, in transactions of at most 100 recipients.
 
-    ``ahead``: its envelope was written already (see write_ahead). ``then``:
-    bytes to write right after this message's end of data. ``idle``: work to
-    do while the server takes in the message, before its reply is read.
+    ``ahead``: its MAIL, or its whole envelope, was written already (see
+    write_ahead and mail_ahead). ``then``: bytes to write right after this
+    message's end of data. ``idle``: work to do while the server takes in
+    the message, before its reply is read. ``after``: bytes to write as soon
+    as the final reply is in, before this message's result is made.
     """
     if ahead is not None:
         mark, params = ahead.mark, ahead.params
+        conn.trim(keep_from=mark)
     else:
         mark = conn.begin_transaction()
         params = _mail_params(conn, job)
@@ -362,19 +396,21 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
     unique = list(dict.fromkeys(job.rcpt_to))
     queue = unique
     final: Reply | None = None
+    end: int | None = None      # where this message's lines end, once known
 
     def result() -> SendResult:
         out = [results.get(a) or RecipientResult(a, "deferred", text="not attempted")
                for a in unique]
-        return SendResult(tuple(out), final, conn.transcript_since(mark))
+        return SendResult(tuple(out), final, conn.transcript_since(mark, end))
 
     while queue:
         batch, queue = queue[:RCPT_BATCH], queue[RCPT_BATCH:]
-        written, ahead = ahead is not None, None
+        written = ahead is not None and ahead.group
+        mail_written, ahead = ahead is not None and not ahead.group, None
         with_data = _one_group(conn, batch, allow_partial)
-        mail_reply, rcpt_replies, early = yield from _envelope(
+        mail_reply, rcpt_replies, early, data_written = yield from _envelope(
             conn, opts, mail_from, params, batch, with_data=with_data, written=written,
-            make=job.warm)
+            mail_written=mail_written, make=job.warm)
         if early is not None and early.code == 354 and (
                 mail_reply.code // 100 != 2 or not any(r.code // 100 == 2 for r in rcpt_replies)):
             # A server that says 354 with no valid recipient: end the data
@@ -417,7 +453,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                 f"{len(refused)} recipient(s) refused; nothing sent "
                 "(allow_partial=True sends to the others)",
                 reply=refused[0], phase="rcpt", result=result())
-        if early is None:
+        if early is None and not data_written:
             # DATA goes first: the bookkeeping below is done while the server answers.
             yield Write(conn.send(Data()), "data", opts.t("data"))
         for addr in accepted:
@@ -452,6 +488,13 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                 "have been delivered; a retry may deliver it twice (RFC 5321 4.5.3.2.6)",
                 phase="final", result=result()) from exc
         assert final is not None
+        if after is not None and not queue:
+            end = conn.mark
+            data = after()
+            if data:
+                # This message is through; a failure here is the next one's.
+                with contextlib.suppress(ConnectionLost, SMTPTimeout):
+                    yield Write(data, "mail", opts.t("mail"))
         status: Status = ("accepted" if final.code // 100 == 2
                           else "deferred" if final.is_transient else "rejected")
         code, enhanced, text = final.code, final.enhanced, final.text
@@ -523,9 +566,22 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
                 return b""
             written.append(group[1])
             return group[0]
+
+        def after(written: list[Ahead] = written) -> bytes:
+            # Without the group behind the end of data, the next MAIL still
+            # goes out before this message's result is made.
+            nxt = ready[0] if ready and isinstance(ready[0], Job) else None
+            if nxt is None or written:
+                return b""
+            mail = mail_ahead(conn, nxt)
+            if mail is None:
+                return b""
+            written.append(mail[1])
+            return mail[0]
         try:
             out.append((yield from send_message(conn, opts, job, allow_partial=allow_partial,
-                                                ahead=ahead, then=then, idle=prepare)))
+                                                ahead=ahead, then=then, idle=prepare,
+                                                after=after)))
         except TransportError as exc:
             if not exc.transcript:
                 exc.transcript = list(conn.transcript)
@@ -552,25 +608,31 @@ def _first_reply(res: SendResult) -> Reply:
 
 def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
               params: tuple[str, ...], batch: list[str], *, with_data: bool,
-              written: bool = False, make: Callable[[], bytes] | None = None,
-              ) -> Flow[tuple[Reply, list[Reply], Reply | None]]:
-    """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in order.
+              written: bool = False, mail_written: bool = False,
+              make: Callable[[], bytes] | None = None,
+              ) -> Flow[tuple[Reply, list[Reply], Reply | None, bool]]:
+    """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in
+    order, and whether DATA went out with its reply still to be read.
 
     ``written``: the group went out already, behind the previous message.
+    ``mail_written``: MAIL alone went out already (see mail_ahead).
     ``make``: makes the message's bytes (Job.warm). One at a time, that is
     done while the server answers MAIL, and a failure is answered with RSET
     before any RCPT; a pipelined group may hold DATA, so its message is made
     before the group is written. Either way the bytes are dot-stuffed while
     the server answers (ClientConnection.prepare).
     """
-    mail = Mail(mail_from, params)
     pipelining = conn.capabilities.has("PIPELINING")
+    # Every command is made, and so checked, before any of them is written.
+    rcpts = [] if written else [Rcpt(a) for a in batch]
+    mail = None if written or mail_written else Mail(mail_from, params)
     if written:
         assert with_data, "only a whole group is written ahead"
     elif pipelining:
         made = make() if make is not None else None
         # RFC 2920: the whole group in one write, replies read in order.
-        data = conn.send(mail) + b"".join(conn.send(Rcpt(a)) for a in batch)
+        data = b"" if mail is None else conn.send(mail)
+        data += b"".join([conn.send(cmd) for cmd in rcpts])
         if with_data:
             data += conn.send(Data())
         yield Write(data, "mail", opts.t("mail"))
@@ -585,8 +647,9 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
         data_reply: Reply | None = None
         if with_data:
             data_reply = yield ReadReply("data", opts.t("data"))
-        return mail_reply, replies, data_reply
-    yield Write(conn.send(mail), "mail", opts.t("mail"))
+        return mail_reply, replies, data_reply, False
+    if mail is not None:
+        yield Write(conn.send(mail), "mail", opts.t("mail"))
     failed: MailfmtError | OSError | None = None
     if make is not None:
         try:
@@ -600,12 +663,19 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
         raise LocalProtocolError(f"not sent: the message could not be made: {failed}",
                                  phase="mail") from failed
     if mail_reply.code // 100 != 2:
-        return mail_reply, [], None
+        return mail_reply, [], None, False
     replies = []
-    for addr in batch:
-        r = yield from _command(conn, Rcpt(addr), "rcpt", opts)
+    timeout = opts.t("rcpt")
+    for cmd in rcpts:
+        yield Write(conn.send(cmd), "rcpt", timeout)
+        r = yield ReadReply("rcpt", timeout)
         replies.append(r)
-    return mail_reply, replies, None
+    if all(r.code // 100 == 2 for r in replies):
+        # Everything accepted: DATA follows the last reply at once, and the
+        # caller's bookkeeping waits with the server (same decision as its own).
+        yield Write(conn.send(Data()), "data", opts.t("data"))
+        return mail_reply, replies, None, True
+    return mail_reply, replies, None, False
 
 
 def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes],

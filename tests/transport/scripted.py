@@ -58,6 +58,17 @@ class Peer:
         while time.monotonic() < end and self._fill():
             pass
 
+    def lockstep(self, final: bytes = b"250 queued\r\n") -> None:
+        """One transaction of one recipient, without PIPELINING."""
+        assert self.line().startswith(b"MAIL")
+        self.send(b"250 ok\r\n")
+        assert self.line().startswith(b"RCPT")
+        self.send(b"250 ok\r\n")
+        assert self.line() == b"DATA"
+        self.send(b"354 go\r\n")
+        self.data()
+        self.send(final)
+
     def hello(self, ehlo: bytes = b"250-mx.example.com\r\n250 8BITMIME\r\n") -> None:
         self.send(b"220 mx.example.com ESMTP\r\n")
         assert self.line().startswith(b"EHLO")

@@ -19,6 +19,7 @@ from mailfmt.errors import (
     ConnectionLost,
     DataRefused,
     DeliveryStatusUnknown,
+    LocalProtocolError,
     MessageRefused,
     MessageTooLarge,
     RecipientsRefused,
@@ -439,3 +440,38 @@ def test_broken_server_354_without_recipients_gets_no_message(driver: str,
         run(driver, s.port, ONE)
     after = bytes(s.received).split(b"DATA\r\n", 1)[1]
     assert after.startswith(b".\r\n") and b"Subject" not in after
+
+
+@pytest.mark.parametrize("ehlo", [b"250-mx\r\n250 8BITMIME\r\n", b"250-mx\r\n250 PIPELINING\r\n"])
+def test_a_recipient_that_cannot_be_sent_stops_before_mail(driver: str, scripted: Any,
+                                                           ehlo: bytes) -> None:
+    """Every command is checked before the first is written: nothing of the
+    refused envelope reaches the server, and the session goes on."""
+    def script(p: Peer) -> None:
+        p.hello(ehlo)
+        if b"PIPELINING" in ehlo:
+            assert [p.line(), p.line(), p.line()][2] == b"DATA"
+            p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+            p.data()
+            p.send(b"250 queued\r\n")
+        else:
+            p.lockstep()
+    s = scripted(script)
+    bad = ["r1@example.org", "r2@example.org>\r\nRSET"]
+
+    def go(send: Any) -> tuple[Exception, SendResult]:
+        with pytest.raises(LocalProtocolError) as exc:
+            send(ONE, rcpt_to=bad)
+        return exc.value, send(ONE)
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", s.port, tls="none", timeout=2) as c:
+            err, ok = go(c.send)
+    else:
+        async def main() -> tuple[Exception, SendResult]:
+            async with AsyncSMTPClient("127.0.0.1", s.port, tls="none", timeout=2) as c:
+                with pytest.raises(LocalProtocolError) as exc:
+                    await c.send(ONE, rcpt_to=bad)
+                return exc.value, await c.send(ONE)
+        err, ok = asyncio.run(main())
+    assert "forward-path" in str(err) and ok.ok
+    assert s.commands().count(b"MAIL") == 1 and b"RSET" not in s.received

@@ -300,3 +300,84 @@ def test_a_message_that_cannot_be_made_after_mail_is_reset(driver: str, scripted
     assert "cannot format this one" in str(first)
     assert isinstance(second, SendResult) and second.ok
     assert calls == ["n0", "n1"]
+
+
+def test_a_file_gone_behind_a_pipelined_message_fails_alone(driver: str, scripted: Any,
+                                                            tmp_path: Any) -> None:
+    """The file is read for SIZE when the envelope would be written ahead:
+    that message is left to fail in its turn, the one before is not touched."""
+    gone, f = with_file(tmp_path, 1)
+    f.unlink()
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n")
+        for i in (0, 2):
+            assert group(p)[1] == b"RCPT TO:<r@example.org>"
+            p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+            assert p.data().endswith(f"body {i}\r\n..".encode())
+            p.send(f"250 queued {i}\r\n".encode())
+    s = scripted(script)
+    r = many(driver, s.port, [msg(0), gone, msg(2)])
+    assert isinstance(r[0], SendResult) and isinstance(r[2], SendResult)
+    assert isinstance(r[1], TransportError) and "could not be read" in str(r[1])
+
+
+def test_without_pipelining_a_refusal_stays_with_its_message(driver: str,
+                                                             scripted: Any) -> None:
+    """The next MAIL goes out as soon as a final reply is in, refusal or not;
+    each result and error keeps its own transaction."""
+    def script(p: Peer) -> None:
+        p.hello()
+        p.lockstep(b"554 5.7.1 rejected\r\n")
+        p.lockstep(b"250 2.0.0 queued 1\r\n")
+    s = scripted(script)
+    r = many(driver, s.port, [msg(0), msg(1)])
+    assert isinstance(r[0], MessageRefused) and r[0].code == 554
+    assert isinstance(r[1], SendResult) and r[1].ok
+    assert r[0].result.transcript.count("C: MAIL FROM:<alice@example.com>") == 1
+    assert r[1].transcript.count("C: MAIL FROM:<alice@example.com>") == 1
+    assert r[1].transcript[-1] == "S: 250 2.0.0 queued 1"
+
+
+def test_without_pipelining_a_reset_after_a_final_250_keeps_that_message(
+        driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello()
+        p.lockstep(b"250 2.0.0 queued 0\r\n")
+        p.reset()
+    s = scripted(script)
+    r = many(driver, s.port, [msg(0), msg(1), msg(2)])
+    assert isinstance(r[0], SendResult) and r[0].ok
+    assert all(isinstance(x, ConnectionLost) and not isinstance(x, DeliveryStatusUnknown)
+               for x in r[1:])
+
+
+def test_long_batches_keep_a_bounded_transcript(scripted: Any, smtpd: Server) -> None:
+    """With and without PIPELINING, send_many trims the session's transcript
+    as send does, and each result still holds its own transaction."""
+    from mailfmt.transport._connection import TRANSCRIPT_TAIL
+
+    n = 300
+
+    def pipelined(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 PIPELINING\r\n")
+        group(p)
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        for i in range(n):
+            p.data()
+            if i < n - 1:
+                group(p)
+                p.send(f"250 queued {i}\r\n".encode() + b"250 ok\r\n250 ok\r\n354 go\r\n")
+            else:
+                p.send(f"250 queued {i}\r\n".encode())
+    for port in (scripted(pipelined).port, smtpd.port):
+        with SMTPClient("127.0.0.1", port, tls="none", timeout=5) as c:
+            results = c.send_many([msg(i) for i in range(n)])
+            assert c._conn is not None
+            assert len(c._conn.transcript) <= 4 * TRANSCRIPT_TAIL
+            assert c._conn.transcript_dropped > 0
+        assert all(isinstance(r, SendResult) and r.ok for r in results)
+        last = results[-1]
+        assert isinstance(last, SendResult)
+        assert last.transcript[0].startswith("S: 220")
+        assert last.transcript[-1].startswith("S: 250")
