@@ -353,13 +353,14 @@ def write_ahead(conn: ClientConnection, job: Job, *,
     return b"".join([conn.send(c) for c in commands]), Ahead(params, mark)
 
 
-def mail_ahead(conn: ClientConnection, job: Job) -> tuple[bytes, Ahead] | None:
-    """The next message's MAIL, to go out as soon as the previous message's
-    final reply is in, before that message's result is made: the server
-    starts on it while the client does the bookkeeping. None when the
-    session is not between transactions, or the message must wait its turn
+MailPlan = tuple[Mail, tuple[str, ...]]
+
+
+def plan_mail(conn: ClientConnection, job: Job) -> MailPlan | None:
+    """A message's MAIL command and parameters, made while the server works
+    on the message before it; None when the message must wait for its turn
     to report why it cannot go."""
-    if conn.state is not State.READY or conn.awaiting_replies or not job.rcpt_to:
+    if not job.rcpt_to:
         return None
     try:
         params = _mail_params(conn, job)
@@ -368,8 +369,18 @@ def mail_ahead(conn: ClientConnection, job: Job) -> tuple[bytes, Ahead] | None:
             Rcpt(a)     # an address that cannot be sent waits for its turn
     except (MailfmtError, OSError):
         return None     # reported in its turn, with nothing sent (see write_ahead)
+    return mail, params
+
+
+def mail_ahead(conn: ClientConnection, plan: MailPlan | None) -> tuple[bytes, Ahead] | None:
+    """The next message's MAIL (see plan_mail), to go out as soon as the
+    previous message's final reply is in, before that message's result is
+    made: the server starts on it while the client does the bookkeeping.
+    None when there is no plan or the session is not between transactions."""
+    if plan is None or conn.state is not State.READY or conn.awaiting_replies:
+        return None
     mark = conn.mark
-    return conn.send(mail), Ahead(params, mark, group=False)
+    return conn.send(plan[0]), Ahead(plan[1], mark, group=False)
 
 
 def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
@@ -534,10 +545,21 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
     out: list[SendResult | TransportError] = []
     it = iter(makers)
     ready: deque[Job | TransportError] = deque()
+    # the next message and its MAIL, planned while the server works
+    planned: tuple[Job, MailPlan | None] | None = None
+
+    def upcoming() -> Job | None:
+        return ready[0] if ready and isinstance(ready[0], Job) else None
+
+    def plan(job: Job) -> MailPlan | None:
+        nonlocal planned
+        if planned is None or planned[0] is not job:
+            planned = job, plan_mail(conn, job)
+        return planned[1]
 
     def prepare() -> None:
         # Called once the end of data is written: formatting the message after
-        # next overlaps with the server's work on this one.
+        # next, and the next one's MAIL, overlap with the server's work.
         while len(ready) < 2 and (make := next(it, None)) is not None:
             try:
                 job = make()
@@ -547,7 +569,10 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
             except (MailfmtError, OSError) as exc:
                 ready.append(LocalProtocolError(
                     f"not sent: the message could not be made: {exc}", phase="mail"))
+        if (nxt := upcoming()) is not None:
+            plan(nxt)
     prepare()
+    pipelining = conn.capabilities.has("PIPELINING")
     ahead: Ahead | None = None
     while ready:
         job = ready.popleft()
@@ -555,7 +580,7 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
             out.append(job)
             prepare()
             continue
-        nxt = ready[0] if ready and isinstance(ready[0], Job) else None
+        nxt = upcoming()
         written: list[Ahead] = []
 
         def then(nxt: Job | None = nxt, written: list[Ahead] = written) -> bytes:
@@ -570,18 +595,19 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
         def after(written: list[Ahead] = written) -> bytes:
             # Without the group behind the end of data, the next MAIL still
             # goes out before this message's result is made.
-            nxt = ready[0] if ready and isinstance(ready[0], Job) else None
+            nxt = upcoming()
             if nxt is None or written:
                 return b""
-            mail = mail_ahead(conn, nxt)
+            mail = mail_ahead(conn, plan(nxt))
             if mail is None:
                 return b""
             written.append(mail[1])
             return mail[0]
         try:
+            # Without PIPELINING nothing can follow an end of data: no "then".
             out.append((yield from send_message(conn, opts, job, allow_partial=allow_partial,
-                                                ahead=ahead, then=then, idle=prepare,
-                                                after=after)))
+                                                ahead=ahead, then=then if pipelining else None,
+                                                idle=prepare, after=after)))
         except TransportError as exc:
             if not exc.transcript:
                 exc.transcript = list(conn.transcript)
