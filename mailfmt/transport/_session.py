@@ -569,10 +569,13 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
             except (MailfmtError, OSError) as exc:
                 ready.append(LocalProtocolError(
                     f"not sent: the message could not be made: {exc}", phase="mail"))
-        if (nxt := upcoming()) is not None:
+        # With PIPELINING the next envelope usually goes behind the end of
+        # data (write_ahead), and a plan would read attached files for SIZE
+        # once more: then it is made only if after() needs it.
+        if not pipelining and (nxt := upcoming()) is not None:
             plan(nxt)
-    prepare()
     pipelining = conn.capabilities.has("PIPELINING")
+    prepare()
     ahead: Ahead | None = None
     while ready:
         job = ready.popleft()

@@ -381,3 +381,32 @@ def test_long_batches_keep_a_bounded_transcript(scripted: Any, smtpd: Server) ->
         assert isinstance(last, SendResult)
         assert last.transcript[0].startswith("S: 220")
         assert last.transcript[-1].startswith("S: 250")
+
+
+def test_attached_files_are_read_once_for_size_and_once_for_data(
+        driver: str, scripted: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    from mailfmt import Attachment
+
+    reads: dict[str, int] = {}
+    real = Attachment.iter_content
+
+    def counting(self: Attachment) -> Any:
+        reads[str(self.path)] = reads.get(str(self.path), 0) + 1
+        return real(self)
+    monkeypatch.setattr(Attachment, "iter_content", counting)
+    msgs = [with_file(tmp_path, i)[0] for i in range(3)]
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250-PIPELINING\r\n250 SIZE 1000000\r\n")
+        group(p)
+        p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        for i in range(3):
+            p.data()
+            if i < 2:
+                group(p)
+                p.send(b"250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n")
+            else:
+                p.send(b"250 queued\r\n")
+    s = scripted(script)
+    assert all(isinstance(r, SendResult) and r.ok for r in many(driver, s.port, msgs))
+    assert sorted(reads.values()) == [2, 2, 2]
