@@ -184,7 +184,7 @@ class ClientConnection:
             elif isinstance(command, StartTLS) and nxt is State.TLS_HANDSHAKE:
                 # RFC 3207 4.2 / CVE-2011-0411 / CVE-2020-14954: nothing may
                 # follow the 220 in plaintext; whatever did is an injection.
-                if self._parser.buffered:
+                if self._parser.has_data:
                     self.state = State.ERROR
                     raise RemoteProtocolError("data after the STARTTLS reply")
             elif isinstance(command, Greeting) and nxt is State.CLOSED:
@@ -204,7 +204,7 @@ class ClientConnection:
         """Call after the TLS handshake: the session starts over (RFC 3207 4.2)."""
         if self.state is not State.TLS_HANDSHAKE:
             raise LocalProtocolError(f"no STARTTLS to complete in state {self.state.value}")
-        if self._parser.buffered:
+        if self._parser.has_data:
             self.state = State.ERROR
             raise RemoteProtocolError("data after the STARTTLS reply")
         # Forget everything learned before TLS: capabilities come again from EHLO.

@@ -42,13 +42,8 @@ class ReplyParser:
         self._code: int | None = None
 
     @property
-    def buffered(self) -> int:
-        """Octets received but not yet part of a returned reply."""
-        return len(self._buf) + (sum(map(len, self._lines)) if self._lines else 0)
-
-    @property
     def has_data(self) -> bool:
-        """Whether any octet is buffered (``buffered`` without the count)."""
+        """Whether any octet received is not yet part of a returned reply."""
         return bool(self._buf) or bool(self._lines)
 
     def feed(self, data: bytes) -> None:

@@ -143,6 +143,8 @@ class SMTPClient(ClientBase):
 
         With PIPELINING, each message's envelope goes out behind the previous
         message's end of data (RFC 2920 3.1): one round trip per message.
+        Without it, each MAIL goes out as soon as the previous message's
+        final reply is in, before that message's result is made.
         A refused message gets its error (an SMTPReplyError, or
         ExtensionMissing) in its place and the others still go; if the
         connection fails, that error is in its place and every later message
