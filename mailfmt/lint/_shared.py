@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import accumulate, compress, count, repeat
-from operator import add, gt
+from itertools import compress, count, repeat
+from operator import gt
 
 __all__ = ["describe_bytes", "lines_over"]
 
@@ -21,14 +21,17 @@ def lines_over(raw: bytes, pos: int, lines: list[bytes], limit: int) -> Iterator
     its CRLF not counted. ``lines`` is a split on LF whose first line starts
     at ``raw[pos]``.
     """
-    lens = list(map(len, lines))
-    if max(lens) <= limit:
+    if max(map(len, lines)) <= limit:
         return      # one more octet may be a CR: the loop below tells
-    # The candidates and the line starts are found in C (compress,
-    # accumulate); only the candidates are looked at one by one.
-    starts = list(accumulate(map(add, lens, repeat(1)), initial=pos))
+    # The candidates are found in C (compress); a candidate's start is the
+    # last one's plus the lengths between, summed in C, so the work is linear
+    # whatever the number of candidates.
+    lens = list(map(len, lines))
+    start, at = pos, 0
     for i in compress(count(), map(gt, lens, repeat(limit))):
-        n, start = lens[i], starts[i]
+        start += sum(lens[at:i]) + i - at
+        at = i
+        n = lens[i]
         length = n - 1 if raw[start + n - 1] == 0x0D else n
         if length > limit:
             yield start, length

@@ -119,7 +119,7 @@ def _header_end(fields: list[Field], data: bytes, body_start: int) -> int:
     if not fields:
         return body_start - 2 if data[body_start - 2:body_start] == b"\r\n" else body_start
     last = fields[-1]
-    nl = data.find(b"\r\n", last.pieces[-1][1])
+    nl = data.find(b"\r\n", last.offset + last.pieces[-1][1])
     while nl != -1 and data[nl + 2:nl + 3] in (b" ", b"\t"):
         nl = data.find(b"\r\n", nl + 2)
     return body_start if nl == -1 else nl + 2

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
@@ -135,14 +137,19 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
     first: dict[str, Field] = {}
     for group, key in _MIME_GROUPS:
         at = m.start(group)
-        if at == -1:
-            continue
-        value = m.group(group + "v")
-        # A folded value goes back to the reader; an unfolded one is built
-        # from the groups the match already has, by the same builder.
-        first[key] = field_at(raw, at) if b"\n" in value else \
-            fields_of([(m.group(group), b"", value, b"")], at)[0]
+        if at != -1:
+            first[key] = _mime_field(m.group(group), m.group(group + "v")).shifted(at)
     return first, end
+
+
+@functools.lru_cache(maxsize=256)
+def _mime_field(name: bytes, value: bytes) -> Field:
+    """The field ``name: value`` read at offset 0. Messages repeat their
+    MIME fields ("MIME-Version: 1.0"), so most are read once and shifted."""
+    line = name + b":" + value + b"\n"
+    # A folded value goes to the reader; an unfolded one is built from the
+    # pieces at hand, by the same builder.
+    return field_at(line, 0) if b"\n" in value else fields_of([(name, b"", value, b"")], 0)[0]
 
 
 def _words_pass(raw: bytes, head: bytes, end: int) -> bool:
@@ -170,17 +177,22 @@ def _words_pass(raw: bytes, head: bytes, end: int) -> bool:
     return True
 
 
-def plain_part(raw: bytes, start: int, end: int) -> tuple[dict[str, Field], int] | None:
+def plain_part(raw: bytes, start: int,
+               end: int) -> tuple[Mapping[str, Field], int, int] | None:
     """The same proof for the header section of the body part ``raw[start:end]``:
-    its Content-Type and Content-Transfer-Encoding fields and where its body
-    starts, or None when the full reader must run.
+    its Content-Type and Content-Transfer-Encoding fields, what to add to
+    their offsets, and where its body starts; or None when the full reader
+    must run.
 
     The part's header bytes are the key of a small cache: body parts repeat
-    their headers from message to message far more than messages do.
+    their headers from message to message far more than messages do. The
+    fields are the cache's, read at offsets from the part's start, and
+    shared by every hit: the walk adds the part's start to an offset only
+    when it reports a finding there.
 
     >>> raw = b"x" * 5 + b"Content-Type: text/plain\\r\\n\\r\\nhi"
-    >>> fields, body = plain_part(raw, 5, len(raw))
-    >>> fields["content-type"].offset, fields["content-type"].value, body
+    >>> fields, delta, body = plain_part(raw, 5, len(raw))
+    >>> fields["content-type"].offset + delta, fields["content-type"].value, body
     (5, ' text/plain', 33)
     """
     # The section ends at the first empty line (or is empty).
@@ -197,22 +209,21 @@ def plain_part(raw: bytes, start: int, end: int) -> tuple[dict[str, Field], int]
     known = _part_head(head) if len(head) <= _CACHED_HEAD else _part_head.__wrapped__(head)
     if known is None:
         return None
-    return {key: f.shifted(start) for key, f in known}, stop
+    return known, start, stop
 
 
 @functools.lru_cache(maxsize=512)
-def _part_head(head: bytes) -> tuple[tuple[str, Field], ...] | None:
-    """The MIME fields of a plain part header, at offsets from its start
-    (shared by every hit: callers take shifted copies)."""
+def _part_head(head: bytes) -> Mapping[str, Field] | None:
+    """The MIME fields of a plain part header, at offsets from its start."""
     # Past MAX_HEADER_FIELDS lines the reader reports too many fields.
     if head.count(b"\n") > MAX_HEADER_FIELDS or _PLAIN_PART.fullmatch(head) is None:
         return None
     low = b"\n" + head.lower()
-    out = []
+    out = {}
     for needle, key in _PART_FIELDS:
         # The first of each; low has one more octet in front, so the LF's
         # index is the field's offset.
         at = low.find(needle)
         if at != -1:
-            out.append((key, field_at(head, at)))
-    return tuple(out)
+            out[key] = field_at(head, at)
+    return MappingProxyType(out)

@@ -28,7 +28,9 @@ class Field:
     name: str
     offset: int
     value: str
-    #: (index in value, byte offset) at the start of each physical line piece
+    #: (index in value, octets from ``offset``) at the start of each physical
+    #: line piece: relative, so that the same field found again at another
+    #: offset shares them
     pieces: list[tuple[int, int]] = field(default_factory=list)
     obsolete_space: bool = False
     #: the name in lower case, the key every check looks fields up by
@@ -37,9 +39,9 @@ class Field:
     def shifted(self, delta: int) -> Field:
         """The same field ``delta`` octets further on (read once, found again
         at another offset)."""
-        return Field(self.name, self.offset + delta, self.value,
-                     [(index, at + delta) for index, at in self.pieces], self.obsolete_space,
-                     self.key)
+        # The pieces are never changed once a field is read: shared.
+        return Field(self.name, self.offset + delta, self.value, self.pieces,
+                     self.obsolete_space, self.key)
 
     def value_start(self) -> int:
         """Byte offset of the value's first non-blank character."""
@@ -51,7 +53,7 @@ class Field:
         if i < 0:
             return self.offset
         start, off = self.pieces[i]
-        return off + (index - start)
+        return self.offset + off + (index - start)
 
 
 @dataclass(slots=True)
@@ -99,7 +101,7 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
                 problems.append(("continuation-first", pos))
             else:
                 f = fields[-1]
-                f.pieces.append((len(f.value), pos))
+                f.pieces.append((len(f.value), pos - f.offset))
                 f.value += raw[pos:content_end].decode("latin-1")
             pos = nxt
             continue
@@ -121,7 +123,7 @@ def read_section(raw: bytes, start: int, end: int, max_fields: int) -> Section:
             problems.append(("bad-name", pos))
         text = stripped.decode("latin-1")
         f = Field(text, pos, raw[colon + 1:content_end].decode("latin-1"),
-                  [(0, colon + 1)], len(stripped) != len(name), text.lower())
+                  [(0, colon + 1 - pos)], len(stripped) != len(name), text.lower())
         fields.append(f)
         pos = nxt
     return Section(fields, end, problems)
@@ -135,12 +137,13 @@ def fields_of(found: list[tuple[Any, ...]], pos: int) -> list[Field]:
         at = pos + len(name) + len(blank) + 1
         text = (value[:-1] if value[-1:] == b"\r" else value).decode("latin-1")
         key = name.decode("latin-1")
-        f = Field(key, pos, text, [(0, at)], bool(blank), key.lower())
+        start = pos
+        f = Field(key, pos, text, [(0, at - pos)], bool(blank), key.lower())
         pos = at + len(value) + 1
         if cont:
             for line in cont.split(b"\n")[:-1]:
                 piece = line[:-1] if line[-1:] == b"\r" else line
-                f.pieces.append((len(f.value), pos))
+                f.pieces.append((len(f.value), pos - start))
                 f.value += piece.decode("latin-1")
                 pos += len(line) + 1
         fields.append(f)

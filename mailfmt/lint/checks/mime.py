@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -38,12 +39,14 @@ def first_fields(sec: Section) -> dict[str, Field]:
 def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int) -> None:
     """Walk the MIME tree from the message's own fields (``first_fields``),
     iteratively."""
-    stack: list[tuple[dict[str, Field], int, int, str | None, int]] = [
-        (top, body_start, end, None, 0)]
+    # Each entity: its fields, what to add to their offsets (see plain_part),
+    # where its body starts and ends, its part path and depth.
+    stack: list[tuple[Mapping[str, Field], int, int, int, str | None, int]] = [
+        (top, 0, body_start, end, None, 0)]
     parts = 0
     first = True
     while stack:
-        h, body_start, stop, path, depth = stack.pop()
+        h, delta, body_start, stop, path, depth = stack.pop()
         parts += 1
         if parts > MAX_MIME_PARTS:
             ctx.add("too-many-parts", body_start, part=path, count=parts,
@@ -55,61 +58,80 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                     and "mime-version" not in h:
                 ctx.add("missing-mime-version", (h.get("content-type")
                                                  or h["content-transfer-encoding"]).offset)
-        ctype, params = "text/plain", _DEFAULT_PARAMS
         ctf = h.get("content-type")
-        if ctf is not None:
-            try:
-                ctype, params = parse_params_view(ctf.value)
-            except ParamError as exc:
-                ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
-                        value=ctf.value.strip()[:80], reason=str(exc))
-                ctype, params = "text/plain", _NO_PARAMS
-            if "/" not in ctype:
-                ctx.add("invalid-content-type", ctf.offset, header=ctf.name, part=path,
-                        value=ctype, reason="expected type/subtype")
-        typ, _, sub = ctype.partition("/")
         ctef = h.get("content-transfer-encoding")
-        cte = ctef.value.strip().lower() if ctef else "7bit"
+        ctype, params, bad_params, typ, sub, cte = _facts(
+            None if ctf is None else ctf.value, None if ctef is None else ctef.value)
+        # Offsets only where a finding is made: most entities have none.
+        if ctf is not None:
+            if bad_params is not None:
+                ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
+                        part=path, value=ctf.value.strip()[:80], reason=bad_params)
+            if "/" not in ctype:
+                ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
+                        part=path, value=ctype, reason="expected type/subtype")
         if ctef is not None and cte not in _KNOWN_CTE:
-            ctx.add("unknown-transfer-encoding", ctef.offset, header=ctef.name,
+            ctx.add("unknown-transfer-encoding", ctef.offset + delta, header=ctef.name,
                     part=path or "1", value=cte)
         if typ == "multipart":
+            assert ctf is not None      # the default type is text/plain
             if ctef is not None and cte in ("quoted-printable", "base64"):
-                ctx.add("encoded-multipart", ctef.offset, header=ctef.name, part=path,
-                        subtype=sub, value=cte)
+                ctx.add("encoded-multipart", ctef.offset + delta, header=ctef.name,
+                        part=path, subtype=sub, value=cte)
             if depth >= MAX_MIME_DEPTH:
                 ctx.add("mime-too-deep", body_start, part=path, depth=depth + 1,
                         limit=MAX_MIME_DEPTH)
                 continue
-            children = _split_multipart(ctx, body_start, stop, params, sub, path, ctf)
+            children = _split_multipart(ctx, body_start, stop, params, sub, path, ctf,
+                                        ctf.offset + delta)
             for i, (start, cend) in reversed(list(enumerate(children, 1))):
                 child_path = f"{path}.{i}" if path else str(i)
                 plain = plain_part(ctx.raw, start, cend)
                 if plain is None:
                     csec = read_section(ctx.raw, start, cend, MAX_HEADER_FIELDS)
                     check_section_syntax(ctx, csec, child_path)
-                    plain = first_fields(csec), csec.body_start
+                    plain = first_fields(csec), 0, csec.body_start
                 stack.append((*plain, cend, child_path, depth + 1))
             continue
-        _check_leaf(ctx, body_start, stop, cte, typ, params, path, ctf)
+        _check_leaf(ctx, body_start, stop, cte, typ, params, path,
+                    body_start if ctf is None else ctf.offset + delta)
+
+
+@functools.lru_cache(maxsize=512)
+def _facts(ct: str | None, cte: str | None) -> tuple[str, Mapping[str, str], str | None,
+                                                     str, str, str]:
+    """What an entity's Content-Type and Content-Transfer-Encoding values
+    say: (type/subtype, parameters, why the parameters do not parse or None,
+    type, subtype, transfer encoding). Kept per value pair: parts repeat
+    their fields from message to message."""
+    ctype, params, bad = "text/plain", _DEFAULT_PARAMS, None
+    if ct is not None:
+        try:
+            ctype, params = parse_params_view(ct)
+        except ParamError as exc:
+            ctype, params, bad = "text/plain", _NO_PARAMS, str(exc)
+    typ, _, sub = ctype.partition("/")
+    return ctype, params, bad, typ, sub, "7bit" if cte is None else cte.strip().lower()
 
 
 def _split_multipart(ctx: Context, body_start: int, stop: int, params: Mapping[str, str],
-                     sub: str, path: str | None, ctf: Field | None) -> list[tuple[int, int]]:
-    assert ctf is not None
+                     sub: str, path: str | None, ctf: Field,
+                     ct_at: int) -> list[tuple[int, int]]:
+    """The (start, end) of each body part; ``ct_at`` is where the entity's
+    Content-Type field ``ctf`` is."""
     boundary = params.get("boundary")
     if not boundary:
-        ctx.add("multipart-without-boundary", ctf.offset, header=ctf.name, part=path,
+        ctx.add("multipart-without-boundary", ct_at, header=ctf.name, part=path,
                 subtype=sub)
         return []
     delim = b"--" + boundary.encode("latin-1", "replace")
     opens, close = _delimiters(ctx.raw, delim, body_start, stop)
     if not opens:
-        ctx.add("boundary-not-found", ctf.offset, header=ctf.name, part=path,
+        ctx.add("boundary-not-found", ct_at, header=ctf.name, part=path,
                 kind="first", subtype=sub)
         return []
     if close is None:
-        ctx.add("boundary-not-found", ctf.offset, header=ctf.name, part=path,
+        ctx.add("boundary-not-found", ct_at, header=ctf.name, part=path,
                 kind="closing", subtype=sub)
     end_of_last = close if close is not None else stop
     out = []
@@ -150,12 +172,13 @@ def _delimiters(raw: bytes, delim: bytes, start: int,
 
 
 def _check_leaf(ctx: Context, start: int, stop: int, cte: str, typ: str,
-                params: Mapping[str, str], path: str | None, ctf: Field | None) -> None:
+                params: Mapping[str, str], path: str | None, ct_at: int) -> None:
+    """The body ``raw[start:stop]`` of a leaf; ``ct_at``: where its
+    Content-Type field is (its body's start when it has none)."""
     raw = ctx.raw
     part = path or "1"
     if typ == "text" and "charset" in params and not charset_known(params["charset"]):
-        off = ctf.offset if ctf else start
-        ctx.add("unknown-charset", off, header="Content-Type", part=part,
+        ctx.add("unknown-charset", ct_at, header="Content-Type", part=part,
                 value=params["charset"])
     if cte in ("7bit", "quoted-printable", "base64") or cte not in _KNOWN_CTE:
         m = _HIGH.search(raw, start, stop) if not raw[start:stop].isascii() else None
