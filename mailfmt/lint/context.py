@@ -109,18 +109,29 @@ class Context:
         Lines end at LF (a bare CR does not start one), as editors and
         ``grep -n`` count them.
         """
-        count_lf, rfind = self.raw.count, self.raw.rfind
+        raw = self.raw
+        count_lf, rfind = raw.count, raw.rfind
         line, line_start, prev = 1, 0, 0
         new = tuple.__new__
-        out = []
-        for offset, _, _, rule, ctx, header, part in sorted(self._found):
+        out: list[Violation] = []
+        append = out.append
+        # (before, after) of each rule's message when it only names the line,
+        # else None (see _line_only): looked up once per rule, not per finding.
+        splits: dict[str, tuple[str, str] | None] = {}
+        for offset, code, _, rule, ctx, header, part in sorted(self._found):
             if offset > prev:
                 k = count_lf(b"\n", prev, offset)
                 if k:
                     line += k
-                    line_start = rfind(b"\n", prev, offset) + 1
+                    # One LF, at the last finding (a bare LF on every line):
+                    # the line starts after it, no search needed.
+                    line_start = prev + 1 if k == 1 and raw[prev] == 0x0A \
+                        else rfind(b"\n", prev, offset) + 1
                 prev = offset
-            split = _line_only(rule.template)
+            if code in splits:
+                split = splits[code]
+            else:
+                split = splits[code] = _line_only(rule.template)
             if split is not None and not ctx:
                 message = f"{split[0]}{line}{split[1]}"
             else:
@@ -132,8 +143,8 @@ class Context:
                 except (KeyError, IndexError):  # pragma: no cover - guarded by tests
                     message = rule.what
             # tuple.__new__ skips the named tuple's keyword-handling __new__.
-            out.append(new(Violation, (rule, offset, line, offset - line_start + 1, message,
-                                       header, part)))
+            append(new(Violation, (rule, offset, line, offset - line_start + 1, message,
+                                   header, part)))
         return out
 
 

@@ -58,13 +58,18 @@ def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, 
     cfg = config or _DEFAULT
     ctx = Context(data, cfg.enabled, cfg.line_length, utf8=cfg.utf8)
     plain = plain_section(data)
+    if plain is not None and plain[2] and cfg.utf8:
+        plain = None        # UTF-8 is allowed: the full checks read it
     if plain is None:
         top = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
         check_section_syntax(ctx, top, None)
         check_message_fields(ctx, top)
-        plain = first_fields(top), top.body_start
-    # Else the header rules have nothing to find (see plain.py).
-    fields, body_start = plain
+        fields, body_start = first_fields(top), top.body_start
+    else:
+        # The header rules have nothing to find but 8-bit text (see plain.py).
+        fields, body_start, eight_bit = plain
+        for offset, name in eight_bit:
+            ctx.add("non-ascii-header", offset, header=name)
     check_entity(ctx, fields, body_start, len(data))
     # After the MIME walk, which marks the regular base64 spans it proved.
     check_lines(ctx, body_start)

@@ -6,7 +6,9 @@ words only in unstructured text. One match of ``_PLAIN_SECTION`` proves
 that, field by field, in C. When it matches, the names show no duplicate
 and From and Date present, and every encoded word decodes, the header rules
 (check_section_syntax, check_message_fields) cannot find anything, and the
-linter skips them and the Field objects they read.
+linter skips them and the Field objects they read. Unstructured text may
+hold 8-bit octets too: then what E101 reports is all they could find, and
+this module lists it.
 
 A body part's header section has only the syntax rules to pass: any
 well-formed field of printable ASCII. ``plain_part`` proves that, and
@@ -42,6 +44,9 @@ _FWS = rb"[ \t]*(?:\r?\n[ \t]+)*"
 # Printable ASCII and HTAB, folded: no octet that the non-ASCII or control
 # rules (E101, H104) report, and no CR or LF outside a fold.
 _TEXT = rb"[\t\x20-\x7e]*(?:\r?\n[ \t][\t\x20-\x7e]*)*"
+# The same with 8-bit octets, for the fields no rule but E101 reads them:
+# programs write raw UTF-8 into a Subject often enough.
+_TEXT8 = rb"[\t\x20-\x7e\x80-\xff]*(?:\r?\n[ \t][\t\x20-\x7e\x80-\xff]*)*"
 _ATEXT = rb"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~"
 # An addr-spec that headers._addr_problem passes without email-validator
 # (its _SIMPLE_ADDR, narrowed): a dot-atom local part of at most 64
@@ -87,7 +92,10 @@ _PLAIN_FIELD = (
     + rb"|(?P<ct>(?i:content-type)):(?P<ctv>" + _TEXT + rb")" + _EOL
     + rb"|(?P<cte>(?i:content-transfer-encoding)):(?P<ctev>" + _TEXT + rb")" + _EOL
     + rb"|(?P<mv>(?i:mime-version)):(?P<mvv>" + _TEXT + rb")" + _EOL
-    + rb"|(?!(?i:" + _SPECIAL + rb"):)[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL
+    # Any other field, its text unstructured to the rules. Not a MIME field
+    # whose 8-bit value failed its own branch: the walk would miss it.
+    + rb"|(?!(?i:" + _SPECIAL + rb"|content-type|content-transfer-encoding|mime-version):)"
+    + rb"[\x21-\x39\x3b-\x7e]+:" + _TEXT8 + _EOL
 )
 _PLAIN_SECTION = re.compile(rb"(?:" + _PLAIN_FIELD + rb")+" + _EOL)
 # The fields that may appear once (RFC 5322 3.6, and the MIME fields the
@@ -106,20 +114,26 @@ _NO_WORD_RULE = frozenset({"date", "resent-date", "message-id", "resent-message-
 # of printable ASCII, well formed, passes them.
 _PLAIN_PART = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL + rb")*" + _EOL)
 _CACHED_HEAD = 1024
+_HIGH = re.compile(rb"[\x80-\xff]")
 _PART_FIELDS = ((b"\ncontent-type:", "content-type"),
                 (b"\ncontent-transfer-encoding:", "content-transfer-encoding"))
 _MIME_GROUPS = (("ct", "content-type"), ("cte", "content-transfer-encoding"),
                 ("mv", "mime-version"))
 
 
-def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
-    """When the message's own header section is proved clean: its MIME
-    fields (Content-Type, Content-Transfer-Encoding, MIME-Version, the first
-    of each by lower-case name) and where its body starts. None when the full
-    checks must run.
+def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, str]]] | None:
+    """When the message's own header section is proved clean but for 8-bit
+    octets in unstructured fields: its MIME fields (Content-Type,
+    Content-Transfer-Encoding, MIME-Version, the first of each by lower-case
+    name), where its body starts, and (offset, field name) of the first
+    8-bit octet of each field that has one (what E101 reports). None when
+    the full checks must run.
 
     >>> plain_section(b"From: a@example.com\\r\\nDate: 1 Jan 2026 00:00 +0000\\r\\n\\r\\n")
-    ({}, 53)
+    ({}, 53, [])
+    >>> plain_section(b"From: a@example.com\\r\\nDate: 1 Jan 2026 00:00 +0000\\r\\n"
+    ...               b"Subject: caf\\xc3\\xa9\\r\\n\\r\\n")[2]
+    [(63, 'Subject')]
     >>> plain_section(b"From: a@example.com\\r\\n\\r\\n") is None  # no Date
     True
     """
@@ -128,8 +142,10 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
         return None
     end = m.end()
     head = b"\n" + raw[:end].lower()
-    if head.count(b"\n") > MAX_HEADER_FIELDS or (b"=?" in head and not _words_pass(raw, head,
-                                                                                end)):
+    eight_bit = not head.isascii()
+    if head.count(b"\n") > MAX_HEADER_FIELDS or (b"=?" in head and (
+            # _WORD reads 8-bit text otherwise than the full checks' str regex.
+            eight_bit or not _words_pass(raw, head, end))):
         return None
     once = _ONCE.findall(head)
     if b"from" not in once or b"date" not in once or len(set(once)) != len(once):
@@ -139,7 +155,36 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int] | None:
         at = m.start(group)
         if at != -1:
             first[key] = _mime_field(m.group(group), m.group(group + "v")).shifted(at)
-    return first, end
+    return first, end, _first_8bit(raw, head, end) if eight_bit else []
+
+
+def _first_8bit(raw: bytes, head: bytes, end: int) -> list[tuple[int, str]]:
+    """(offset, field name as written) of the first 8-bit octet of each field
+    in the section ``raw[:end]`` that has one; ``head`` as in _words_pass."""
+    out: list[tuple[int, str]] = []
+    field_end = -1
+    for m in _HIGH.finditer(raw, 0, end):
+        pos = m.start()
+        if pos < field_end:
+            continue        # reported: the first octet of this field was
+        start = _field_start(head, pos)
+        out.append((pos, raw[start:raw.index(b":", start)].decode("ascii")))
+        # The field ends at the first line break not followed by a blank.
+        field_end = pos
+        while True:
+            field_end = raw.index(b"\n", field_end) + 1
+            if raw[field_end] not in b" \t":
+                break
+    return out
+
+
+def _field_start(head: bytes, pos: int) -> int:
+    """Where the field holding ``raw[pos]`` starts; ``head`` is the section
+    lower-cased with one LF in front, so its LF's index is that offset."""
+    start = head.rfind(b"\n", 0, pos + 1)
+    while head[start + 1] in b" \t":
+        start = head.rfind(b"\n", 0, start)
+    return start
 
 
 @functools.lru_cache(maxsize=256)
@@ -161,10 +206,7 @@ def _words_pass(raw: bytes, head: bytes, end: int) -> bool:
     """
     pos = raw.find(b"=?", 0, end)
     while pos != -1:
-        # The field this octet is in: back over continuation lines.
-        start = head.rfind(b"\n", 0, pos + 1)
-        while head[start + 1] in b" \t":
-            start = head.rfind(b"\n", 0, start)
+        start = _field_start(head, pos)
         name = head[start + 1:head.index(b":", start)].decode("ascii")
         if name in ADDRESS_FIELDS:
             return False

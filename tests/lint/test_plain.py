@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mailfmt.lint import engine, lint
+from mailfmt.lint import LintConfig, engine, lint
 from mailfmt.lint.checks import mime
 from mailfmt.lint.plain import plain_part, plain_section
 
@@ -76,6 +76,9 @@ _BAD = [
     b"=?no-such-charset?q?x?=", b"=?utf-8?b?/w==?=", b"x =?utf-8?q?a?==?utf-8?q?b?=",
     b"=?utf-8?q?a?= <a@example.com>", b'"=?utf-8?q?a?=" <a@example.com>', b"a=?b@example.com",
     b"a@example.com,\r\n b=?c@example.com",
+    # 8-bit text: E101 where the field is unstructured, the full checks elsewhere
+    b"caf\xc3\xa9\r\n caf\xc3\xa9 again", b"caf\xc3\xa9 =?utf-8?q?x?=", b"text/plain; name=\xe9",
+    b"\xc3", b"1.0 \xa0",
 ]
 _NAMES = ["From", "FROM", "from", "To", "Cc", "Bcc", "Reply-To", "Sender", "Resent-To", "Date",
           "date", "Resent-Date", "Message-ID", "Message-Id", "message-id", "Content-ID",
@@ -130,7 +133,8 @@ def test_the_proof_declines_what_it_cannot_vouch_for() -> None:
     assert plain_section(base + b"Subject: =?utf-8?q?caf=C3=A9?=\r\n\r\n") is not None
     # "=?" is atext: a msg-id may hold it, and no encoded-word rule reads it there.
     assert plain_section(base + b"Message-ID: <a=?x?y?z?=@example.com>\r\n\r\n") is not None
-    for extra in (b"Subject: =?utf-8?q?x\r\n?=\r\n", b"Subject: caf\xc3\xa9\r\n",
+    for extra in (b"Subject: =?utf-8?q?x\r\n?=\r\n", b"Subject: caf\xc3\xa9 =?utf-8?q?x?=\r\n",
+                  b"Content-Type: text/plain; name=caf\xc3\xa9\r\n",
                   b"Subject: =?utf-8?x?y?=\r\n", b"To: =?utf-8?q?A?= <a@example.com>\r\n",
                   b"Cc: a=?b@example.com\r\n",
                   b"Date: Fri, 27 Nov 2026 12:33:28 +0000\r\n", b"Subject : x\r\n",
@@ -139,7 +143,20 @@ def test_the_proof_declines_what_it_cannot_vouch_for() -> None:
     assert plain_section(b"Date: Fri, 27 Nov 2026 12:33:28 +0000\r\n\r\n") is None
     # Two Received fields are fine: not a singleton.
     twice = base + b"Received: x\r\nReceived: y\r\n\r\n"
-    assert plain_section(twice) == ({}, len(twice))
+    assert plain_section(twice) == ({}, len(twice), [])
+
+
+def test_8bit_text_is_listed_once_per_field() -> None:
+    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    raw = base + (b"Subject: caf\xc3\xa9 caf\xc3\xa9\r\n\tna\xc3\xafve\r\nX-Tag: ok\r\n"
+                  b"x-note: \xff\r\n\r\nbody\r\n")
+    got = plain_section(raw)
+    assert got is not None
+    assert got[2] == [(raw.index(b"\xc3"), "Subject"), (raw.index(b"\xff"), "x-note")]
+    _same(raw)
+    # With SMTPUTF8, valid UTF-8 is allowed: the full checks judge, and agree.
+    cfg = LintConfig(utf8=True)
+    assert [v.code for v in lint(raw, cfg).violations] == ["E101"]    # only the \xff
 
 
 def test_mime_fields_come_from_the_original_bytes() -> None:
@@ -148,7 +165,7 @@ def test_mime_fields_come_from_the_original_bytes() -> None:
            b"Content-Transfer-Encoding: 7bit\r\n\r\n")
     got = plain_section(raw)
     assert got is not None
-    fields, end = got
+    fields, end, _ = got
     assert end == len(raw)
     ct = fields["content-type"]
     assert (ct.name, ct.value, ct.offset) == ("CONTENT-TYPE", " Text/Plain; charset=UTF-8",
