@@ -20,6 +20,7 @@ PER_RULE_CAP = 100
 class Context:
     __slots__ = (
         "_found",
+        "_line_run",
         "enabled",
         "line_length",
         "per_rule",
@@ -39,6 +40,9 @@ class Context:
         #: that sort by position, then code, then the order they were found
         self._found: list[tuple[int, str, int, Rule, dict[str, Any], str | None,
                                 str | None]] = []
+        #: (rule, offsets, columns): findings on lines 1, 2, 3 ... in turn
+        #: (see add_line_run), kept apart until violations() needs them
+        self._line_run: tuple[Rule, list[int], list[int]] | None = None
         self.per_rule: dict[str, int] = {}
         self.suppressed: dict[str, int] = {}
         #: (start, end, lines, crlfs): spans shown to be nothing but lines of
@@ -64,7 +68,7 @@ class Context:
     @property
     def found(self) -> bool:
         """Whether any finding was added."""
-        return bool(self._found)
+        return bool(self._found) or self._line_run is not None
 
     def wants(self, code: str) -> bool:
         return code in self.enabled
@@ -101,6 +105,20 @@ class Context:
                          count(len(found)), repeat(rule), repeat({}), repeat(None),
                          repeat(None)))
 
+    def add_line_run(self, rule_name: str, offsets: Iterable[int], columns: Iterable[int],
+                     total: int) -> None:
+        """Add ``total`` findings of one rule, the first on line 1 and each
+        next one on the next line, at the offsets and (1-based) columns
+        given: a bare LF ending every line is that. Their line numbers are
+        known, so a message with only these findings gets its violations
+        made without counting lines (see violations)."""
+        rule = get_rule(rule_name)
+        if rule.code not in self.enabled or total <= 0:
+            return
+        assert self._line_run is None, "one run of line findings per message"
+        room = self._count(rule.code, total)
+        self._line_run = (rule, list(islice(offsets, room)), list(islice(columns, room)))
+
     def violations(self) -> list[Violation]:
         """The findings as violations, by position (and code at one position).
 
@@ -109,6 +127,21 @@ class Context:
         Lines end at LF (a bare CR does not start one), as editors and
         ``grep -n`` count them.
         """
+        if self._line_run is not None:
+            rule, offsets, columns = self._line_run
+            split = _line_only(rule.template)
+            if not self._found and split is not None:
+                # Nothing else to place among them: made in C, but for the text.
+                before, after = split
+                lines = range(1, len(offsets) + 1)
+                messages = [f"{before}{n}{after}" for n in lines]
+                return list(map(tuple.__new__, repeat(Violation), zip(
+                    repeat(rule), offsets, lines, columns, messages, repeat(None),
+                    repeat(None))))
+            found = self._found
+            found.extend(zip(offsets, repeat(rule.code), count(len(found)), repeat(rule),
+                             repeat({}), repeat(None), repeat(None)))
+            self._line_run = None
         raw = self.raw
         count_lf, rfind = raw.count, raw.rfind
         line, line_start, prev = 1, 0, 0

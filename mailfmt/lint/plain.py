@@ -117,8 +117,10 @@ _CACHED_HEAD = 1024
 _HIGH = re.compile(rb"[\x80-\xff]")
 _PART_FIELDS = ((b"\ncontent-type:", "content-type"),
                 (b"\ncontent-transfer-encoding:", "content-transfer-encoding"))
-_MIME_GROUPS = (("ct", "content-type"), ("cte", "content-transfer-encoding"),
-                ("mv", "mime-version"))
+# (name group, value group, key) by group number: quicker than by name.
+_MIME_GROUPS = tuple((_PLAIN_SECTION.groupindex[g], _PLAIN_SECTION.groupindex[g + "v"], key)
+                     for g, key in (("ct", "content-type"), ("cte", "content-transfer-encoding"),
+                                    ("mv", "mime-version")))
 
 
 def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, str]]] | None:
@@ -151,10 +153,10 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, st
     if b"from" not in once or b"date" not in once or len(set(once)) != len(once):
         return None
     first: dict[str, Field] = {}
-    for group, key in _MIME_GROUPS:
-        at = m.start(group)
+    for name_group, value_group, key in _MIME_GROUPS:
+        at = m.start(name_group)
         if at != -1:
-            first[key] = _mime_field(m.group(group), m.group(group + "v")).shifted(at)
+            first[key] = _mime_field(*m.group(name_group, value_group)).shifted(at)
     return first, end, _first_8bit(raw, head, end) if eight_bit else []
 
 

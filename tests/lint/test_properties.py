@@ -194,6 +194,7 @@ def test_bare_lf_places_without_any_cr(lengths: list[int], trailing: bool) -> No
     assert [v.offset for v in lf] == expect
     assert [(v.line, v.column) for v in lf] == [
         (raw.count(b"\n", 0, i) + 1, i - raw.rfind(b"\n", 0, i)) for i in expect]
+    assert [v.message for v in lf] == [v.rule.template.format(line=v.line) for v in lf]
 
 
 def _line_oracle(raw: bytes) -> dict[str, int]:

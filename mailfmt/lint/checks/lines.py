@@ -8,8 +8,7 @@ exist. Regexes run only to find the defects the counts proved are there.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from itertools import accumulate, count
+from itertools import accumulate, count, repeat
 from operator import add
 
 from .._shared import describe_bytes, lines_over
@@ -43,8 +42,11 @@ def check_lines(ctx: Context, header_end: int) -> None:
     """The S rules. Spans the MIME checks proved regular (ctx.proven) are
     counted, not read; the rest is split once into lines."""
     raw = ctx.raw
-    n_lf = sum(lines for _, _, lines, _ in ctx.proven)
-    n_cr = n_crlf = sum(crlfs for _, _, _, crlfs in ctx.proven)
+    n_lf = n_cr = n_crlf = 0
+    for _, _, in_span, crlfs in ctx.proven:
+        n_lf += in_span
+        n_cr += crlfs
+        n_crlf += crlfs
     spans = []
     for a, b in ctx.unproven():
         lines = raw[a:b].split(b"\n")
@@ -61,13 +63,15 @@ def check_lines(ctx: Context, header_end: int) -> None:
     # give the totals, the regexes only the listed positions.
     if n_lf != n_crlf:
         if n_cr == 0 and len(spans) == 1 and not ctx.proven:
-            # Every LF is bare, and the split already has them: the LF after
-            # line i is at the lengths of lines 0..i plus i, added up in C.
+            # Every LF is bare, and the split already has them: the LF that
+            # ends line i + 1 is at the lengths of lines 0..i plus i, added
+            # up in C, and in column len(line i) + 1.
             a, lines = spans[0]
-            offsets: Iterator[int] = map(add, accumulate(map(len, lines)), count(a))
+            assert a == 0
+            ctx.add_line_run("bare-lf", map(add, accumulate(map(len, lines)), count()),
+                             map(add, map(len, lines), repeat(1)), n_lf)
         else:
-            offsets = map(_START, _BARE_LF.finditer(raw))
-        ctx.add_each("bare-lf", offsets, n_lf - n_crlf)
+            ctx.add_each("bare-lf", map(_START, _BARE_LF.finditer(raw)), n_lf - n_crlf)
     if n_cr != n_crlf:
         ctx.add_each("bare-cr", map(_START, _BARE_CR.finditer(raw)), n_cr - n_crlf)
     if has_nul:
