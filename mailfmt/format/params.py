@@ -68,6 +68,8 @@ class ParamError(ValueError):
 
 _QUOTED = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
 _PARAM = re.compile(r"\s*;\s*([!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+)\s*=\s*")
+_HEAD = re.compile(r"\s*([^;\s]+)\s*")
+_QUOTED_PAIR = re.compile(r"\\(.)")
 _SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<num>[0-9]+))?(?P<ext>\*)?$")
 
 
@@ -101,7 +103,7 @@ def _parse_params(value: str) -> tuple[str, dict[str, str]]:
     its parameters (names lower-cased, RFC 2231 continuations joined and
     decoded, RFC 2047 words in quoted values decoded as mail clients do).
     """
-    m = re.match(r"\s*([^;\s]+)\s*", value)
+    m = _HEAD.match(value)
     if not m:
         raise ParamError("empty value")
     head = m.group(1).lower()
@@ -120,7 +122,9 @@ def _parse_params(value: str) -> tuple[str, dict[str, str]]:
             qm = _QUOTED.match(value, pos)
             if not qm:
                 raise ParamError(f"unterminated quoted string at character {pos}")
-            pval = re.sub(r"\\(.)", r"\1", qm.group(1))
+            pval = qm.group(1)
+            if "\\" in pval:
+                pval = _QUOTED_PAIR.sub(r"\1", pval)
             quoted = True
             pos = qm.end()
         else:
@@ -130,7 +134,8 @@ def _parse_params(value: str) -> tuple[str, dict[str, str]]:
             pval = tm.group(0)
             quoted = False
             pos = tm.end()
-        sm = _SECTION.match(pname)
+        # RFC 2231 sections are named "name*", "name*0", "name*0*".
+        sm = _SECTION.match(pname) if "*" in pname else None
         if sm and (sm.group("num") is not None or sm.group("ext")):
             base = sm.group("name")
             num = int(sm.group("num") or 0)

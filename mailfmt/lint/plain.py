@@ -155,8 +155,12 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, st
     first: dict[str, Field] = {}
     for name_group, value_group, key in _MIME_GROUPS:
         at = m.start(name_group)
-        if at != -1:
-            first[key] = _mime_field(*m.group(name_group, value_group)).shifted(at)
+        if at == -1:
+            continue
+        name, value = m.group(name_group, value_group)
+        # A folded value is read in place: it is most often a multipart
+        # type, whose boundary no other message shares.
+        first[key] = field_at(raw, at) if b"\n" in value else _mime_field(name, value).shifted(at)
     return first, end, _first_8bit(raw, head, end) if eight_bit else []
 
 
@@ -191,12 +195,10 @@ def _field_start(head: bytes, pos: int) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _mime_field(name: bytes, value: bytes) -> Field:
-    """The field ``name: value`` read at offset 0. Messages repeat their
-    MIME fields ("MIME-Version: 1.0"), so most are read once and shifted."""
-    line = name + b":" + value + b"\n"
-    # A folded value goes to the reader; an unfolded one is built from the
-    # pieces at hand, by the same builder.
-    return field_at(line, 0) if b"\n" in value else fields_of([(name, b"", value, b"")], 0)[0]
+    """The one-line field ``name: value`` read at offset 0. Messages repeat
+    their MIME fields ("MIME-Version: 1.0"), so most are read once and
+    shifted."""
+    return fields_of([(name, b"", value, b"")], 0)[0]
 
 
 def _words_pass(raw: bytes, head: bytes, end: int) -> bool:
