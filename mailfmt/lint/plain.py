@@ -158,9 +158,15 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, st
         if at == -1:
             continue
         name, value = m.group(name_group, value_group)
-        # A folded value is read in place: it is most often a multipart
-        # type, whose boundary no other message shares.
-        first[key] = field_at(raw, at) if b"\n" in value else _mime_field(name, value).shifted(at)
+        nl = value.find(b"\n")
+        if nl == -1:
+            first[key] = _mime_field(name, value).shifted(at)
+        else:
+            # Folded: most often a multipart type, whose boundary no other
+            # message shares, so not cached. The match has the pieces: the
+            # first line (its CR is dropped by the builder) and the
+            # continuation lines, each ended by an LF.
+            first[key] = fields_of([(name, b"", value[:nl], value[nl + 1:] + b"\n")], at)[0]
     return first, end, _first_8bit(raw, head, end) if eight_bit else []
 
 

@@ -98,3 +98,16 @@ def test_the_view_is_shared_and_read_only_and_copies_are_not() -> None:
     assert parse_params(value)[1]["charset"] == "utf-8"
     with pytest.raises(ParamError):
         parse_params_view("")
+
+
+@given(st.text(alphabet='"\\ab \r\n;=', max_size=16))
+def test_quoted_string_pattern_reads_what_the_grammar_says(text: str) -> None:
+    # The unrolled pattern against the grammar written plainly: a quote,
+    # then plain characters or quoted pairs, then a quote.
+    import re
+
+    from mailfmt.format.params import _QUOTED
+
+    plain = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
+    got, want = _QUOTED.match(text), plain.match(text)
+    assert (got and got.groups()) == (want and want.groups())
