@@ -53,7 +53,7 @@ class Violation(NamedTuple):
                 "header": self.header, "part": self.part, "message": self.message}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     """What ``lint`` found in one message, sorted by position.
 
