@@ -124,7 +124,7 @@ def _decode_one(m: re.Match[str]) -> str:
     charset = m.group("charset").lower()
     try:
         codec = codecs.lookup(charset)
-    except LookupError:
+    except (LookupError, ValueError):       # ValueError: a NUL or a lone surrogate
         raise EncodedWordError(word, f"unknown charset {charset!r}") from None
     text = m.group("text").encode("ascii")
     if m.group("encoding") in "Bb":

@@ -180,6 +180,7 @@ def _join_2231(name: str, parts: list[tuple[bool, str]]) -> str:
         else:
             pieces.append(text.encode("utf-8"))
     try:
+        # ValueError: undecodable octets, or a charset name with a NUL
         return b"".join(pieces).decode(charset)
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):
         raise ParamError(f"parameter {name!r} is not valid {charset}") from None

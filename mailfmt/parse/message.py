@@ -228,11 +228,13 @@ class _Body:
             charset = params.get("charset", "us-ascii")
             ctf = h.get("content-type")
             try:
-                text = data.decode(codecs.lookup(charset).name)
-            except LookupError:
+                codec = codecs.lookup(charset).name
+            except (LookupError, ValueError):   # ValueError: a NUL or a lone surrogate
                 raise ParseError("unknown-charset", line=ctf.line if ctf else line,
                                  offset=ctf.offset if ctf else at, part=path,
                                  value=charset) from None
+            try:
+                text = data.decode(codec)
             except UnicodeDecodeError as exc:
                 raise ParseError("unknown-charset", line=line, offset=at + exc.start, part=path,
                                  value=f"{charset} (undecodable octets)") from None

@@ -70,3 +70,10 @@ def test_first_word_fits_the_room() -> None:
     words = encode_words("é" * 40, 30)
     assert len(words[0]) <= 30
     assert all(len(w) <= 75 for w in words[1:])
+
+
+def test_charset_names_no_codec_takes_are_word_errors() -> None:
+    # A lone surrogate (surrogateescape-decoded bytes) makes codecs.lookup
+    # raise UnicodeEncodeError, a ValueError, not LookupError.
+    with pytest.raises(EncodedWordError, match="unknown charset"):
+        decode_words("=?\udcff?q?x?=")

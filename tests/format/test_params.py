@@ -111,3 +111,8 @@ def test_quoted_string_pattern_reads_what_the_grammar_says(text: str) -> None:
     plain = re.compile(r'"((?:[^"\\\r\n]|\\.)*)"')
     got, want = _QUOTED.match(text), plain.match(text)
     assert (got and got.groups()) == (want and want.groups())
+
+
+def test_rfc2231_charset_with_a_nul_is_a_param_error() -> None:
+    with pytest.raises(ParamError, match="not valid"):
+        parse_params("text/plain; name*=\"a\x00b''abc\"")

@@ -266,3 +266,12 @@ def test_regular_base64_spans_count_like_reading_every_line(
     part = raw[len(_B64_MULTI):raw.rindex(b"\r\n--b--")]
     encoded_long = any(len(line) - line.endswith(b"\r") > 76 for line in part.split(b"\n"))
     assert ("E111" in counts) == encoded_long
+
+
+def test_a_charset_name_no_codec_can_look_up_is_reported_not_raised() -> None:
+    # codecs.lookup raises ValueError, not LookupError, for a name with a NUL.
+    for charset in (b'charset="us\x00ascii"', b"charset*=utf-8''us%00ascii"):
+        raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+               b"MIME-Version: 1.0\r\nContent-Type: text/plain; " + charset + b"\r\n"
+               b"\r\nhi\r\n")
+        assert "E105" in [v.code for v in lint(raw).violations], charset

@@ -164,3 +164,13 @@ def test_from_bytes_raises_only_parse_error(data: bytes) -> None:
         return
     # Whatever it accepts it can write again, and read back the same.
     assert Message.from_bytes(msg.to_bytes()) == msg.model_copy(update={"bcc": []})
+
+
+def test_a_charset_name_with_a_nul_is_an_unknown_charset() -> None:
+    # RFC 2231 percent-encoding puts a NUL in the name without a NUL octet.
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset*=utf-8''us%00ascii\r\n"
+           b"\r\nhi\r\n")
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(raw)
+    assert exc.value.code == "E105"

@@ -272,6 +272,6 @@ def charset_known(name: str) -> bool:
     """Whether Python has a codec for the charset ``name``."""
     try:
         codecs.lookup(name)
-    except LookupError:
+    except (LookupError, ValueError):    # ValueError: a NUL or a lone surrogate
         return False
     return True
