@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import compress, count, repeat
 from operator import gt
 
@@ -16,17 +15,18 @@ def describe_bytes(data: bytes) -> str:
     return "".join(_NAMES.get(b, chr(b)) for b in data)
 
 
-def lines_over(raw: bytes, pos: int, lines: list[bytes], limit: int) -> Iterator[tuple[int, int]]:
+def lines_over(raw: bytes, pos: int, lines: list[bytes], limit: int) -> list[tuple[int, int]]:
     """(start, length) of each line longer than ``limit`` octets, the CR of
     its CRLF not counted. ``lines`` is a split on LF whose first line starts
     at ``raw[pos]``.
     """
     if max(map(len, lines)) <= limit:
-        return      # one more octet may be a CR: the loop below tells
+        return []   # the usual answer, asked per message: no generator to make
     # The candidates are found in C (compress); a candidate's start is the
     # last one's plus the lengths between, summed in C, so the work is linear
-    # whatever the number of candidates.
+    # whatever the number of candidates. One more octet may be a CR.
     lens = list(map(len, lines))
+    out = []
     start, at = pos, 0
     for i in compress(count(), map(gt, lens, repeat(limit))):
         start += sum(lens[at:i]) + i - at
@@ -34,4 +34,5 @@ def lines_over(raw: bytes, pos: int, lines: list[bytes], limit: int) -> Iterator
         n = lens[i]
         length = n - 1 if raw[start + n - 1] == 0x0D else n
         if length > limit:
-            yield start, length
+            out.append((start, length))
+    return out
