@@ -83,7 +83,7 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
     body = data[sec.body_start:end]
     field_bytes = [_fix_field(data, f, sec.fields, i, sec.body_start, notes)
                    for i, f in enumerate(sec.fields)]
-    sep = data[_header_end(sec.fields, data, sec.body_start):sec.body_start]
+    sep = data[_header_end(sec.fields, data, start, sec.body_start):sec.body_start]
     if ctype.startswith("multipart/"):
         new_body = _fix_multipart(data, sec.body_start, end, params, notes)
         return b"".join(field_bytes) + sep + new_body
@@ -114,10 +114,13 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
     return b"".join(fields) + extra + sep + encoded
 
 
-def _header_end(fields: list[Field], data: bytes, body_start: int) -> int:
-    """Offset just after the last field's bytes (where the blank line starts)."""
+def _header_end(fields: list[Field], data: bytes, start: int, body_start: int) -> int:
+    """Offset just after the last field's bytes (where the blank line starts)
+    in the entity that begins at ``start``."""
     if not fields:
-        return body_start - 2 if data[body_start - 2:body_start] == b"\r\n" else body_start
+        # No field: all before the body is the blank line, if any (an empty
+        # part has none; the CRLF before it ends its delimiter line).
+        return start
     last = fields[-1]
     nl = data.find(b"\r\n", last.offset + last.pieces[-1][1])
     while nl != -1 and data[nl + 2:nl + 3] in (b" ", b"\t"):
@@ -131,10 +134,12 @@ def _needs_reencoding(body: bytes) -> bool:
 
 def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: int,
                notes: list[str]) -> bytes:
-    end = fields[i + 1].offset if i + 1 < len(fields) else _header_end(fields, data, body_start)
+    end = fields[i + 1].offset if i + 1 < len(fields) \
+        else _header_end(fields, data, fields[0].offset, body_start)
     raw = data[f.offset:end]
     lines = raw[:-2].split(b"\r\n") if raw.endswith(b"\r\n") else raw.split(b"\r\n")
-    long = max(map(len, lines)) > 78
+    longest = max(map(len, lines))
+    long = longest > 78
     non_ascii = not raw.isascii()
     if not long and not non_ascii:
         return raw
@@ -160,10 +165,17 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
     except Exception:  # an unbreakable token over 998 octets
         notes.append(f"{name}: a token too long to fold: left as it is")
         return raw
-    # Refolding must not change the unfolded value (a leading space aside).
-    if not non_ascii and out.split(b":", 1)[1].replace(b"\r\n", b"").strip() != \
-            value.encode("utf-8").strip():
-        return raw
+    if not non_ascii:
+        # Refolding must not change the unfolded value (a leading space
+        # aside), and is worth it only if the longest line gets shorter: a
+        # field folded before where this fold may not break (inside what
+        # reads as a comment or a quoted string) is left as it is, so that
+        # fixing twice gives what fixing once gave.
+        if out.split(b":", 1)[1].replace(b"\r\n", b"").strip() != \
+                value.encode("utf-8").strip():
+            return raw
+        if max(map(len, out.split(b"\r\n"))) >= longest:
+            return raw
     return out
 
 
@@ -197,7 +209,11 @@ def _fix_multipart(data: bytes, start: int, end: int, params: dict[str, str],
     out = [data[start:opens[0][0]]]
     for i, (dstart, body_start) in enumerate(opens):
         stop = opens[i + 1][0] if i + 1 < len(opens) else close
-        cend = stop - 2 if data[stop - 2:stop] == b"\r\n" else stop
+        # The CRLF before a delimiter is the delimiter's (RFC 2046 5.1.1), but
+        # not the one that ends this part's own opening delimiter line: an
+        # empty part has none.
+        cend = stop - 2 if stop - 2 >= body_start and data[stop - 2:stop] == b"\r\n" \
+            else stop
         part = _fix_entity(data, body_start, cend, notes, top=False)
         if re.search(rb"(?m)^" + re.escape(delim), part):
             notes.append("a re-encoded part would contain the boundary: left as it is")

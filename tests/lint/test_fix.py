@@ -118,3 +118,38 @@ def test_cli_unfixable_exits_1_with_report(tmp_path: Path) -> None:
     res = run(str(f))
     assert res.returncode == 1
     assert b"A106 invalid-address-list" in res.stderr
+
+
+def test_an_empty_part_stays_empty() -> None:
+    # The CRLF before the closing delimiter ends the part's own opening
+    # delimiter line: it is not a blank line of the part, nor its body.
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\n--b\r\n\r\nhi\r\n--b--\r\n")
+    assert fix(raw).data == raw
+    assert fix(raw.replace(b"\r\n", b"\n")).data == raw
+
+
+def test_a_refold_that_would_not_shorten_the_longest_line_is_left() -> None:
+    # Found by fuzzing: the first pass encodes the 8-bit text and folds at
+    # every blank; the second reads "(..." as a comment it may not break,
+    # and used to undo a fold there.
+    raw = (b"X-Note:  caf\xc3\xa9 (" + b"x" * 100 + b"Content-Transfer-Encoding: 8bit\r\n"
+           b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\nhi\r\n")
+    once = fix(raw).data
+    assert once != raw
+    assert fix(once).data == once
+
+
+_PIECES = st.sampled_from([
+    b"From: a@example.com\r\n", b"Content-Type: multipart/mixed; boundary=b\r\n",
+    b"--b\r\n", b"--b--\r\n", b"\r\n", b"\n", b"\r", b"\x00", b"caf\xc3\xa9", b"\xff",
+    b"Content-Transfer-Encoding: 8bit\r\n", b"Subject: ", b" ", b"\t", b":", b'"', b"(",
+    b")", b"x" * 100, b"=?utf-8?q?=0A?=", b"X-A: ",
+])
+
+
+@given(st.lists(_PIECES, max_size=40).map(b"".join))
+def test_fix_is_idempotent_on_mail_shaped_bytes(data: bytes) -> None:
+    once = fix(data).data
+    assert fix(once).data == once
