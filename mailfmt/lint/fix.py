@@ -13,9 +13,11 @@ What it changes, and why each change keeps what the message says:
   NUL are re-encoded (quoted-printable for text, base64 otherwise): the
   decoded octets are the same.
 
-It never guesses: a charset it does not know, a binary part, an address
-field with non-ASCII, an unbreakable token over 998 octets are left as they
-are, and the lint findings that remain are reported.
+It never guesses: a charset it does not know, a binary part, non-ASCII in
+an address field or any other structured one (a date, a msg-id), text with
+a control character, an unbreakable token over 998 octets are left as they
+are, and the lint findings that remain are reported. It reads the MIME
+fields the linter reads: the first of each name.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ from .violation import Violation
 __all__ = ["FixResult", "fix"]
 
 _NEWLINES = re.compile(rb"\r\n|\r|\n")
+# Structured fields of RFC 5322 3.6 whose grammar has no place for an encoded
+# word (RFC 2047 5): a date or a msg-id with one is no longer valid.
+_NO_WORDS = frozenset({"date", "resent-date", "message-id", "resent-message-id",
+                       "in-reply-to", "references"})
+# C0 controls but HTAB, and DEL (what H104 reports in a header)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+|\s+')
 
 
@@ -72,7 +80,10 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
     if sec.problems:
         notes.append("the header section has lines that are not fields: left as it is")
         return data[start:end]
-    h = {f.key: f for f in sec.fields}
+    h: dict[str, Field] = {}
+    for f in sec.fields:
+        # The first of each name, as the linter's MIME walk reads them.
+        h.setdefault(f.key, f)
     ctype, params = "text/plain", {"charset": "us-ascii"}
     if "content-type" in h:
         try:
@@ -150,9 +161,13 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
         return raw
     name = f.name
     key = name.lower()
-    if non_ascii and (key in ADDRESS_FIELDS or is_raw_header(key)
+    if non_ascii and (key in ADDRESS_FIELDS or key in _NO_WORDS or is_raw_header(key)
                       or key.startswith("content-")):
         notes.append(f"{name}: non-ASCII in a structured field: left as it is")
+        return raw
+    if non_ascii and _CONTROL.search(value):
+        # An encoded word would hide the control character, not remove it.
+        notes.append(f"{name}: a control character in the text: left as it is")
         return raw
     stripped = value.strip(" \t")
     if non_ascii:

@@ -153,3 +153,52 @@ _PIECES = st.sampled_from([
 def test_fix_is_idempotent_on_mail_shaped_bytes(data: bytes) -> None:
     once = fix(data).data
     assert fix(once).data == once
+
+
+_HEAD = b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+
+
+def _new_errors(raw: bytes) -> set[str]:
+    before = {v.code for v in lint(raw).violations if v.severity.value == "error"}
+    return {v.code for v in fix(raw).remaining} - before
+
+
+def test_non_ascii_in_a_date_or_msg_id_is_left() -> None:
+    # RFC 2047 5: no encoded word in a date-time or a msg-id.
+    for field in (b"Date: Fri\xc3\xa9, 21 Nov 1997 09:55:06 -0600\r\n",
+                  b"References: <a\xc3\xa9@example.com>\r\n"):
+        raw = b"From: a@example.com\r\n" + field + b"\r\nhi\r\n"
+        result = fix(raw)
+        assert field in result.data
+        assert not _new_errors(raw)
+
+
+def test_a_control_character_is_not_hidden_in_an_encoded_word() -> None:
+    raw = _HEAD + b"X-Note: caf\xc3\xa9 \x01 x\r\n\r\nhi\r\n"
+    assert b"X-Note: caf\xc3\xa9 \x01 x\r\n" in fix(raw).data
+    assert not _new_errors(raw)
+
+
+def test_the_first_content_type_counts_as_for_the_linter() -> None:
+    # The linter's MIME walk reads the first field of a name; so does fmt,
+    # which used to re-encode this body by the second one, as a text part.
+    raw = (b"Content-Type: multipart/mixed; boundary=b\r\n" + _HEAD +
+           b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\ncaf\xc3\xa9\r\n")
+    assert not _new_errors(raw)
+
+
+_CLEAN_PIECES = st.sampled_from([
+    b"From: a@example.com\r\n", b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n",
+    b"Content-Type: multipart/mixed; boundary=b\r\n", b"Content-Type: text/plain\r\n",
+    b"Content-Transfer-Encoding: 8bit\r\n", b"Content-Transfer-Encoding: base64\r\n",
+    b"--b\r\n", b"--b--\r\n", b"\r\n", b"\x00", b"\x01", b"caf\xc3\xa9", b"\xff",
+    b"Subject: ", b"X-A: ", b"Message-ID: ", b"<a@b>", b" ", b"\t", b":", b'"', b"(",
+    b"x" * 100, b"=?utf-8?q?=0A?=", b"=ZZ",
+])
+
+
+@given(st.lists(_CLEAN_PIECES, max_size=40).map(b"".join))
+def test_fix_adds_no_error_to_a_message_with_crlf_lines(data: bytes) -> None:
+    # With every line ended by CRLF, fix keeps the lines the linter reads:
+    # whatever it changes must not bring an error that was not there.
+    assert not _new_errors(data)
