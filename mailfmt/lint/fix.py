@@ -15,8 +15,10 @@ What it changes, and why each change keeps what the message says:
 
 It never guesses: a charset it does not know, a binary part, non-ASCII in
 an address field or any other structured one (a date, a msg-id), text with
-a control character, an unbreakable token over 998 octets are left as they
-are, and the lint findings that remain are reported. It reads the MIME
+a control character or with encoded words already in it, a section with a
+field written "Name :" (which readers disagree on), an unbreakable token
+over 998 octets are left as they are, and the lint findings that remain are
+reported. It reads the MIME
 fields the linter reads: the first of each name.
 """
 
@@ -79,6 +81,12 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
     sec = read_section(data, start, end, MAX_HEADER_FIELDS)
     if sec.problems:
         notes.append("the header section has lines that are not fields: left as it is")
+        return data[start:end]
+    if any(f.obsolete_space for f in sec.fields):
+        # RFC 5322 4.5 allows "Name :", but readers disagree (the stdlib
+        # takes such a line for the start of the body): rewriting around it
+        # could change what one of them reads.
+        notes.append("a field with blanks before its colon: left as it is")
         return data[start:end]
     h: dict[str, Field] = {}
     for f in sec.fields:
@@ -168,6 +176,11 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
     if non_ascii and _CONTROL.search(value):
         # An encoded word would hide the control character, not remove it.
         notes.append(f"{name}: a control character in the text: left as it is")
+        return raw
+    if non_ascii and "=?" in value:
+        # Encoded words next to raw 8-bit text: encoding the whole would
+        # turn them into literal text for a reader that decoded them.
+        notes.append(f"{name}: encoded words and 8-bit text together: left as it is")
         return raw
     stripped = value.strip(" \t")
     if non_ascii:

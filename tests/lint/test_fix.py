@@ -202,3 +202,31 @@ def test_fix_adds_no_error_to_a_message_with_crlf_lines(data: bytes) -> None:
     # With every line ended by CRLF, fix keeps the lines the linter reads:
     # whatever it changes must not bring an error that was not there.
     assert not _new_errors(data)
+
+
+def test_a_field_with_blanks_before_its_colon_leaves_the_section_alone() -> None:
+    # The stdlib takes "Name :" for the start of the body; a rewrite around
+    # it (folding, adding MIME fields) would change what it reads.
+    raw = (b"X-Odd :" + b" word" * 20 + b"\r\n" + _HEAD + b"\r\ncaf\xc3\xa9\r\n")
+    result = fix(raw)
+    assert result.data == raw
+    assert meaning(result.data) == meaning(raw)
+
+
+def test_encoded_words_next_to_8bit_text_are_not_encoded_again() -> None:
+    # Encoding the whole value would make "=?utf-8?q?x?=" literal text for
+    # a reader that decoded it before.
+    raw = _HEAD + b"Subject: caf\xc3\xa9 =?utf-8?q?x?=\r\n\r\nhi\r\n"
+    result = fix(raw)
+    assert b"Subject: caf\xc3\xa9 =?utf-8?q?x?=\r\n" in result.data
+    assert meaning(result.data) == meaning(raw)
+
+
+@given(st.lists(_CLEAN_PIECES, max_size=40).map(b"".join))
+def test_fix_keeps_what_the_stdlib_reads_in_a_message_with_crlf_lines(data: bytes) -> None:
+    out = fix(data).data
+    try:
+        before = meaning(data)
+    except Exception:  # the oracle cannot read every byte string
+        return
+    assert meaning(out) == before
