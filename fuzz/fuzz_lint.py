@@ -3,9 +3,10 @@
     pip install atheris
     python fuzz/fuzz_lint.py -max_total_time=600 fuzz/corpus tests/lint/fixtures
 
-Oracles: lint and fix never raise; fix is idempotent; Message.from_bytes
-raises nothing but ParseError, and what it accepts it writes and reads back
-equal.
+Oracles: lint and fix never raise; fix is idempotent, and on a message whose
+lines all end in CRLF it brings no error the linter did not report before;
+Message.from_bytes raises nothing but ParseError, and what it accepts it
+writes and reads back equal.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def test_one_input(data: bytes) -> None:
         assert 0 <= v.offset <= len(data)
     once = fix(data)
     assert fix(once.data).data == once.data, "fix is not idempotent"
+    if not any(v.code in ("S102", "S103") for v in report.violations):
+        # With every line ended by CRLF, fix keeps the lines the linter reads:
+        # it must not bring an error that was not there.
+        before = {v.code for v in report.violations if v.severity.value == "error"}
+        new = {v.code for v in once.remaining} - before
+        assert not new, f"fix brought new errors: {sorted(new)}"
     try:
         msg = Message.from_bytes(data)
     except ParseError:
