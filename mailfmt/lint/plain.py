@@ -31,7 +31,7 @@ from types import MappingProxyType
 from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
 from ..models.header import is_raw_header
-from .checks.headers import ADDRESS_FIELDS, SINGLETONS, word_problems
+from .checks.headers import ADDRESS_FIELDS, MIME_SINGLETONS, SINGLETONS, word_problems
 from .source import Field, field_at, fields_of
 
 __all__ = ["plain_part", "plain_section"]
@@ -101,8 +101,7 @@ _PLAIN_SECTION = re.compile(rb"(?:" + _PLAIN_FIELD + rb")+" + _EOL)
 # The fields that may appear once (RFC 5322 3.6, and the MIME fields the
 # walk reads), found after a line break in the lower-cased section: a
 # literal first octet lets the engine skip ahead in C.
-_ONCE = re.compile(rb"\n(" + "|".join(sorted(SINGLETONS)).encode()
-                   + rb"|content-type|content-transfer-encoding|mime-version):")
+_ONCE = re.compile(rb"\n(" + "|".join(sorted(SINGLETONS)).encode() + rb"):")
 # headers._EW_CANDIDATE on bytes: anything shaped like an encoded word. It
 # has no whitespace, so it never spans a fold, and reading it from the raw
 # bytes finds what the full checks find in the unfolded value.
@@ -118,6 +117,7 @@ _HIGH = re.compile(rb"[\x80-\xff]")
 _PART_FIELDS = ((b"\ncontent-type:", "content-type"),
                 (b"\ncontent-transfer-encoding:", "content-transfer-encoding"))
 # (name group, value group, key) by group number: quicker than by name.
+_PART_ONCE = tuple(b"\n" + name.encode() + b":" for name in sorted(MIME_SINGLETONS))
 _MIME_GROUPS = tuple((_PLAIN_SECTION.groupindex[g], _PLAIN_SECTION.groupindex[g + "v"], key)
                      for g, key in (("ct", "content-type"), ("cte", "content-transfer-encoding"),
                                     ("mv", "mime-version")))
@@ -271,6 +271,8 @@ def _part_head(head: bytes) -> Mapping[str, Field] | None:
     if head.count(b"\n") > MAX_HEADER_FIELDS or _PLAIN_PART.fullmatch(head) is None:
         return None
     low = b"\n" + head.lower()
+    if any(low.count(needle) > 1 for needle in _PART_ONCE):
+        return None     # the reader reports the second one
     out = {}
     for needle, key in _PART_FIELDS:
         # The first of each; low has one more octet in front, so the LF's

@@ -34,6 +34,7 @@ __all__ = ["RawField", "parse_message", "split_header"]
 _SINGLETONS = {"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
                "message-id", "in-reply-to", "references", "mime-version", "content-type",
                "content-transfer-encoding", "content-disposition", "content-id"}
+_MIME_ONCE = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n|\x00")
@@ -136,7 +137,16 @@ class _Body:
         self.parts += 1
         if self.parts > MAX_MIME_PARTS:
             raise ParseError("too-many-parts", offset=at, count=self.parts, limit=MAX_MIME_PARTS)
-        h = {f.name.lower(): f for f in fields}
+        h: dict[str, RawField] = {}
+        for f in fields:
+            key = f.name.lower()
+            if key in h and key in _MIME_ONCE:
+                # Two would leave the choice to the reader (the top level
+                # checked all its singletons already).
+                count = sum(1 for g in fields if g.name.lower() == key)
+                raise ParseError("duplicate-header", line=f.line, offset=f.offset, part=path,
+                                 name=f.name, count=count)
+            h.setdefault(key, f)
         ctf = h.get("content-type")
         ctype, params = "text/plain", {"charset": "us-ascii"}
         if ctf is not None:

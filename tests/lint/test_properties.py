@@ -275,3 +275,16 @@ def test_a_charset_name_no_codec_can_look_up_is_reported_not_raised() -> None:
                b"MIME-Version: 1.0\r\nContent-Type: text/plain; " + charset + b"\r\n"
                b"\r\nhi\r\n")
         assert "E105" in [v.code for v in lint(raw).violations], charset
+
+
+def test_duplicate_mime_fields_are_reported_where_they_are() -> None:
+    # H203 names MIME-Version, Content-Type and Content-Transfer-Encoding
+    # among the fields that may occur once: at the top and in a body part.
+    head = b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\nMIME-Version: 1.0\r\n"
+    top = head + b"Content-Type: text/plain\r\nContent-Type: text/html\r\n\r\nhi\r\n"
+    found = [(v.code, v.header, v.part, v.offset) for v in lint(top).violations]
+    assert found == [("H203", "Content-Type", None, top.index(b"Content-Type: text/html"))]
+    part = head + (b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                   b"Content-Type: text/plain\r\ncontent-type: text/html\r\n\r\nhi\r\n--b--\r\n")
+    found = [(v.code, v.header, v.part, v.offset) for v in lint(part).violations]
+    assert found == [("H203", "content-type", "1", part.index(b"content-type: text/html"))]

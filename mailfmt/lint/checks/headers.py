@@ -23,10 +23,14 @@ from ...parse.address import (
 from ..context import Context
 from ..source import Field, Section
 
-__all__ = ["check_message_fields", "check_section_syntax", "word_problems"]
+__all__ = ["check_duplicates", "check_message_fields", "check_section_syntax", "word_problems"]
 
+#: the MIME fields a body part may have once (RFC 2045 4, 5, 6): two give
+#: readers a choice, and they choose differently
+MIME_SINGLETONS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
+#: the fields a message may have once (RFC 5322 3.6, and the MIME ones)
 SINGLETONS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
-                        "message-id", "in-reply-to", "references"})
+                        "message-id", "in-reply-to", "references"}) | MIME_SINGLETONS
 ADDRESS_FIELDS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
                             "resent-sender", "resent-to", "resent-cc", "resent-bcc"})
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -83,21 +87,31 @@ def check_section_syntax(ctx: Context, sec: Section, part: str | None) -> None:
                     char=f"U+{ord(m.group()):04X}", index=m.start())
 
 
-def check_message_fields(ctx: Context, sec: Section) -> None:
-    """Rules for the message's own (top-level) header fields."""
+def check_duplicates(ctx: Context, fields: list[Field], once: frozenset[str],
+                     part: str | None = None) -> dict[str, Field]:
+    """H203 for each field after the first of a name in ``once``; returns
+    the first of each of those names."""
     seen: dict[str, Field] = {}
     counts: Counter[str] | None = None
-    n_from = 0
-    for f in sec.fields:
+    for f in fields:
         key = f.key
-        if key in SINGLETONS:
+        if key in once:
             if key not in seen:
                 seen[key] = f
             else:
                 if counts is None:  # counted once, not once per duplicate
-                    counts = Counter(g.key for g in sec.fields)
-                ctx.add("duplicate-header", f.offset, header=f.name, name=f.name,
+                    counts = Counter(g.key for g in fields)
+                ctx.add("duplicate-header", f.offset, header=f.name, part=part, name=f.name,
                         count=counts[key])
+    return seen
+
+
+def check_message_fields(ctx: Context, sec: Section) -> None:
+    """Rules for the message's own (top-level) header fields."""
+    seen = check_duplicates(ctx, sec.fields, SINGLETONS)
+    n_from = 0
+    for f in sec.fields:
+        key = f.key
         if key in ADDRESS_FIELDS:
             n = _check_addresses(ctx, f)
             if key == "from" and f is seen["from"]:

@@ -13,7 +13,7 @@ from .._shared import lines_over
 from ..context import Context
 from ..plain import plain_part
 from ..source import Field, Section, read_section
-from .headers import charset_known, check_section_syntax
+from .headers import MIME_SINGLETONS, charset_known, check_duplicates, check_section_syntax
 
 __all__ = ["check_entity", "first_fields"]
 
@@ -90,6 +90,7 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                 if plain is None:
                     csec = read_section(ctx.raw, start, cend, MAX_HEADER_FIELDS)
                     check_section_syntax(ctx, csec, child_path)
+                    check_duplicates(ctx, csec.fields, MIME_SINGLETONS, child_path)
                     plain = first_fields(csec), 0, csec.body_start
                 stack.append((*plain, cend, child_path, depth + 1))
             continue
