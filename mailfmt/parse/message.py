@@ -79,9 +79,13 @@ def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[li
             if not colon:
                 raise ParseError("header-line-without-colon", line=_line_of(whole, at), offset=at)
             sname = bname.decode("latin-1")
-            if not FIELD_NAME.fullmatch(sname):
+            # RFC 5322 4.5 obs-optional: blanks before the colon belong to no
+            # name, and a receiver must accept them (RFC 5322 4).
+            name = sname.rstrip(" \t")
+            if not FIELD_NAME.fullmatch(name):
                 raise ParseError("header-name-invalid", line=_line_of(whole, at), offset=at,
                                  value=sname, reason="not printable ASCII without ':'")
+            sname = name
             fields.append((sname, [bvalue], at))
         pos += len(line) + 2
     out: list[RawField] = []

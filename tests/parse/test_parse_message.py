@@ -171,3 +171,14 @@ def test_from_bytes_raises_only_parse_error(data: bytes) -> None:
     # Whatever it accepts it can write again, and read back the same.
     assert Message.from_bytes(msg.to_bytes()) == msg.model_copy(update={"bcc": []})
 
+
+
+def test_blanks_before_the_colon_are_read_as_rfc_5322_4_5_says() -> None:
+    # obs-optional: a receiver must accept "Name :"; the name has no blanks.
+    msg = Message.from_bytes(b"From : a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+                             b"Subject\t: hi\r\nX-Odd  : v\r\n\r\nbody\r\n")
+    assert (str(msg.from_[0]), msg.subject) == ("a@example.com", "hi")
+    assert [(h.name, h.value) for h in msg.headers] == [("X-Odd", "v")]
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(base(b"X Odd: v\r\n"))
+    assert exc.value.code == "H101"
