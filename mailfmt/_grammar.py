@@ -11,6 +11,7 @@ import re
 __all__ = [
     "ATEXT",
     "BCHARS",
+    "COMMENT",
     "DATE_TIME",
     "DOT_ATOM",
     "ENCODED_WORD",
@@ -20,6 +21,7 @@ __all__ = [
     "LINE_BREAKS",
     "MIME_TOKEN",
     "MSG_ID",
+    "OBS_DATE_TIME",
     "PHRASE_ATOMS",
     "PHRASE_ATOMS_UTF8",
     "QP_SAFE_IN_PHRASE",
@@ -112,3 +114,17 @@ DATE_TIME = re.compile(
     r"(?P<year>\d{4})\s+(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s+"
     r"(?P<zone>[+-]\d{4}|UT|GMT)\s*(?:\([^()\\]*\)\s*)?"
 )
+
+# RFC 5322 4.3 obs-date-time, read after its comments are blanked out
+# (COMMENT): blanks around every part, names in any case, a year of two or
+# more digits, and the obsolete zones (obs-zone: UT, GMT, the US zones, and
+# the military letters, J excepted). Nothing else may follow the zone.
+OBS_DATE_TIME = re.compile(
+    r"\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s*,)?\s*\d{1,2}\s*"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s*\d{2,}\s*"
+    r"\d{2}\s*:\s*\d{2}(?:\s*:\s*\d{2})?\s*"
+    r"(?:[+-]\d{4}|UT|GMT|[ECMP][SD]T|[A-IK-Z])\s*",
+    re.IGNORECASE,
+)
+# RFC 5322 3.2.2 comment without nesting (nested ones are not blanked out)
+COMMENT = re.compile(r"\((?:[^()\\]|\\.)*\)")

@@ -3,6 +3,7 @@ reported with the right rule at the right place."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -288,3 +289,23 @@ def test_duplicate_mime_fields_are_reported_where_they_are() -> None:
                    b"Content-Type: text/plain\r\ncontent-type: text/html\r\n\r\nhi\r\n--b--\r\n")
     found = [(v.code, v.header, v.part, v.offset) for v in lint(part).violations]
     assert found == [("H203", "content-type", "1", part.index(b"content-type: text/html"))]
+
+
+@pytest.mark.parametrize(("date", "code", "says"), [
+    (b"Fri, 21 Nov 1997 09:55:06 -0600 (CST)", None, ""),
+    (b"Fri, 21 Nov 97 09:55:06 EST", "H110", "obsolete form"),        # RFC 5322 4.3
+    (b"21 Nov 1997 09:55 (c) GMT", "H110", "obsolete form"),
+    (b"fri , 21 nov 1997 09 : 55 : 06 z", "H110", "obsolete form"),
+    (b"Fri, 21 Nov 1997 09:55:06", "H206", "no time zone"),
+    # Found by comparing lint with the parser: a lenient reader takes the
+    # date and drops what follows; no grammar, obsolete or not, allows it.
+    (b"Fri, 21 Nov 1997 09:55:06 -0600\tContent-Type: text/plain", "H206", "not an RFC"),
+    (b"Fri, 21 Nov 1997 9:55:06 -0600", "H206", "not an RFC"),
+    (b"Fri, 21 Nov 1997 09:55:06 J", "H206", "not an RFC"),       # no military J
+])
+def test_dates_are_valid_obsolete_or_invalid_by_the_grammar(date: bytes, code: str | None,
+                                                            says: str) -> None:
+    raw = b"From: a@example.com\r\nDate: " + date + b"\r\n\r\nhi\r\n"
+    found = [(v.code, v.message) for v in lint(raw).violations]
+    assert [c for c, _ in found] == ([code] if code else [])
+    assert all(says in message for _, message in found)

@@ -6,12 +6,11 @@ import codecs
 import functools
 import re
 from collections import Counter
-from email.utils import parsedate_tz
 from typing import Any
 
 import email_validator
 
-from ..._grammar import DATE_TIME, ENCODED_WORD, MSG_ID
+from ..._grammar import COMMENT, DATE_TIME, ENCODED_WORD, MSG_ID, OBS_DATE_TIME
 from ...format.encoded_word import EncodedWordError, decode_words
 from ...models.header import is_raw_header
 from ...parse.address import (
@@ -248,17 +247,17 @@ def _check_date(ctx: Context, f: Field) -> None:
     value = f.value
     if DATE_TIME.fullmatch(value):
         return
-    parsed = parsedate_tz(value.strip())
-    if parsed is None:
-        reason = f"{_clip(value.strip(), 60)!r} is not an RFC 5322 date-time"
-    elif parsed[9] is None:
-        reason = "it has no time zone"
-    else:
+    text = COMMENT.sub(" ", value)
+    if OBS_DATE_TIME.fullmatch(text):
         # Readable, but only by the obsolete grammar (RFC 5322 4.3): two-digit
-        # years, named zones, missing or extra parts.
+        # years, named zones, blanks or comments between the parts.
         ctx.add("obsolete-syntax", f.offset_of(0), header=f.name,
                 what="a date-time in obsolete form")
         return
+    if OBS_DATE_TIME.fullmatch(text + " +0000"):
+        reason = "it has no time zone"
+    else:
+        reason = f"{_clip(value.strip(), 60)!r} is not an RFC 5322 date-time"
     ctx.add("invalid-date", f.value_start(), header=f.name, reason=reason)
 
 
