@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .._grammar import FORBIDDEN_IN_VALUE
 from .._limits import MAX_HEADER_FIELDS
 from ..format.fold import Chunk, fold, unstructured_chunks
 from ..format.params import ParamError, parse_params
@@ -45,8 +46,7 @@ _NEWLINES = re.compile(rb"\r\n|\r|\n")
 # word (RFC 2047 5): a date or a msg-id with one is no longer valid.
 _NO_WORDS = frozenset({"date", "resent-date", "message-id", "resent-message-id",
                        "in-reply-to", "references"})
-# C0 controls but HTAB, and DEL (what H104 reports in a header)
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+|\s+')
 
 
@@ -173,8 +173,9 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
                       or key.startswith("content-")):
         notes.append(f"{name}: non-ASCII in a structured field: left as it is")
         return raw
-    if non_ascii and _CONTROL.search(value):
-        # An encoded word would hide the control character, not remove it.
+    if FORBIDDEN_IN_VALUE.search(value):
+        # A control character or a Unicode line break: an encoded word would
+        # hide it, not remove it, and a fold may take it for a blank.
         notes.append(f"{name}: a control character in the text: left as it is")
         return raw
     if non_ascii and "=?" in value:

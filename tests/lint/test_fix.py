@@ -177,6 +177,19 @@ def test_a_control_character_is_not_hidden_in_an_encoded_word() -> None:
     raw = _HEAD + b"X-Note: caf\xc3\xa9 \x01 x\r\n\r\nhi\r\n"
     assert b"X-Note: caf\xc3\xa9 \x01 x\r\n" in fix(raw).data
     assert not _new_errors(raw)
+    # U+2028 is a line break to some converters (see FORBIDDEN_IN_VALUE).
+    raw = _HEAD + "Subject: caf\u00e9 \u2028 x\r\n\r\nhi\r\n".encode()
+    assert fix(raw).data == raw
+
+
+def test_a_control_character_is_no_place_to_fold() -> None:
+    # Found by fuzzing: Python counts U+001E as whitespace, so the refold
+    # broke the line there, and the next line, starting with it, ended the
+    # header section.
+    raw = _HEAD + (b"MIME-Version: 1.0\r\nContent-Type: text/plain;" + b"\x1e" * 49
+                   + b" charset=us-ascii\r\n\r\nHello.\r\n")
+    assert fix(raw).data == raw
+    assert not _new_errors(raw)
 
 
 def test_the_first_content_type_counts_as_for_the_linter() -> None:
@@ -191,7 +204,7 @@ _CLEAN_PIECES = st.sampled_from([
     b"From: a@example.com\r\n", b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n",
     b"Content-Type: multipart/mixed; boundary=b\r\n", b"Content-Type: text/plain\r\n",
     b"Content-Transfer-Encoding: 8bit\r\n", b"Content-Transfer-Encoding: base64\r\n",
-    b"--b\r\n", b"--b--\r\n", b"\r\n", b"\x00", b"\x01", b"caf\xc3\xa9", b"\xff",
+    b"--b\r\n", b"--b--\r\n", b"\r\n", b"\x00", b"\x01", b"\x1e", b"caf\xc3\xa9", b"\xff",
     b"Subject: ", b"X-A: ", b"Message-ID: ", b"<a@b>", b" ", b"\t", b":", b'"', b"(",
     b"x" * 100, b"=?utf-8?q?=0A?=", b"=ZZ",
 ])
