@@ -18,8 +18,7 @@ an address field or any other structured one (a date, a msg-id), text with
 a control character or with encoded words already in it, a section with a
 field written "Name :" (which readers disagree on), an unbreakable token
 over 998 octets are left as they are, and the lint findings that remain are
-reported. It reads the MIME
-fields the linter reads: the first of each name.
+reported. It reads the MIME fields the linter reads: the first of each name.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from ..format.params import ParamError, parse_params
 from ..format.transfer import b64_lines, encode_qp, max_line_length
 from ..models.header import is_raw_header
 from .checks.headers import ADDRESS_FIELDS
-from .checks.mime import _delimiters
+from .checks.mime import _delimiters, first_fields
 from .engine import LintConfig, lint
 from .source import Field, read_section
 from .violation import Violation
@@ -88,10 +87,7 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
         # could change what one of them reads.
         notes.append("a field with blanks before its colon: left as it is")
         return data[start:end]
-    h: dict[str, Field] = {}
-    for f in sec.fields:
-        # The first of each name, as the linter's MIME walk reads them.
-        h.setdefault(f.key, f)
+    h = first_fields(sec)       # the fields the linter's MIME walk reads
     ctype, params = "text/plain", {"charset": "us-ascii"}
     if "content-type" in h:
         try:

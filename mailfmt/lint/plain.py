@@ -30,8 +30,8 @@ from types import MappingProxyType
 
 from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
-from ..models.header import is_raw_header
-from .checks.headers import ADDRESS_FIELDS, MIME_SINGLETONS, SINGLETONS, word_problems
+from ..models.header import MIME_SINGLETONS, is_raw_header
+from .checks.headers import ADDRESS_FIELDS, SINGLETONS, word_problems
 from .source import Field, field_at, fields_of
 
 __all__ = ["plain_part", "plain_section"]

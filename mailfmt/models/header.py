@@ -13,7 +13,7 @@ from .._limits import MAX_HEADER_NAME, MAX_HEADER_VALUE
 from ..rules import rule_error
 from ._checks import check_text
 
-__all__ = ["Header", "HeaderName", "HeaderText", "is_raw_header"]
+__all__ = ["MIME_SINGLETONS", "Header", "HeaderName", "HeaderText", "is_raw_header"]
 
 
 def _check_name(v: str) -> str:
@@ -73,6 +73,10 @@ class Header(BaseModel):
             return {"anyOf": [pair, schema]}
         return schema
 
+
+#: the MIME fields an entity (the message or a body part) may have once
+#: (RFC 2045 4, 5, 6): two give readers a choice, and they choose differently
+MIME_SINGLETONS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
 
 _RAW_NAMES = frozenset({"received", "return-path", "authentication-results",
                         "content-location", "auto-submitted", "mime-version"})

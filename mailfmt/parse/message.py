@@ -22,7 +22,7 @@ from ..format.encoded_word import EncodedWordError, decode_words
 from ..format.params import ParamError, parse_params
 from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
-from ..models.header import is_raw_header
+from ..models.header import MIME_SINGLETONS, is_raw_header
 from ..policy import Policy
 from ..rules import get_rule
 
@@ -32,9 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["RawField", "parse_message", "split_header"]
 
 _SINGLETONS = {"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
-               "message-id", "in-reply-to", "references", "mime-version", "content-type",
-               "content-transfer-encoding", "content-disposition", "content-id"}
-_MIME_ONCE = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
+               "message-id", "in-reply-to", "references", "content-disposition",
+               "content-id"} | MIME_SINGLETONS
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n|\x00")
@@ -144,7 +143,7 @@ class _Body:
         h: dict[str, RawField] = {}
         for f in fields:
             key = f.name.lower()
-            if key in h and key in _MIME_ONCE:
+            if key in h and key in MIME_SINGLETONS:
                 # Two would leave the choice to the reader (the top level
                 # checked all its singletons already).
                 count = sum(1 for g in fields if g.name.lower() == key)

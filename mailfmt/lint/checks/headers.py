@@ -12,7 +12,7 @@ import email_validator
 
 from ..._grammar import COMMENT, DATE_TIME, ENCODED_WORD, MSG_ID, OBS_DATE_TIME
 from ...format.encoded_word import EncodedWordError, decode_words
-from ...models.header import is_raw_header
+from ...models.header import MIME_SINGLETONS, is_raw_header
 from ...parse.address import (
     AddressSyntaxError,
     ParsedGroup,
@@ -24,9 +24,6 @@ from ..source import Field, Section
 
 __all__ = ["check_duplicates", "check_message_fields", "check_section_syntax", "word_problems"]
 
-#: the MIME fields a body part may have once (RFC 2045 4, 5, 6): two give
-#: readers a choice, and they choose differently
-MIME_SINGLETONS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
 #: the fields a message may have once (RFC 5322 3.6, and the MIME ones)
 SINGLETONS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
                         "message-id", "in-reply-to", "references"}) | MIME_SINGLETONS

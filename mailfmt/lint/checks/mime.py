@@ -9,11 +9,12 @@ from types import MappingProxyType
 
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, parse_params_view
+from ...models.header import MIME_SINGLETONS
 from .._shared import lines_over
 from ..context import Context
 from ..plain import plain_part
 from ..source import Field, Section, read_section
-from .headers import MIME_SINGLETONS, charset_known, check_duplicates, check_section_syntax
+from .headers import charset_known, check_duplicates, check_section_syntax
 
 __all__ = ["check_entity", "first_fields"]
 
