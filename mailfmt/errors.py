@@ -71,9 +71,27 @@ __all__ = [
 class MailfmtError(Exception):
     """Base class of every exception mailfmt raises on purpose.
 
+    Every one can be pickled and copied with its attributes, so an error
+    raised in a worker process (multiprocessing, concurrent.futures, dask)
+    reaches the parent as it was.
+
     >>> issubclass(ParseError, MailfmtError) and issubclass(TransportError, MailfmtError)
     True
     """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default rebuilds with cls(*self.args), but these take keyword
+        # arguments (a rule, a reply) that args does not hold: the exception
+        # is rebuilt without __init__, then given back its attributes.
+        return _restore, (type(self), self.args), self.__dict__
+
+
+def _restore(cls: type[MailfmtError], args: tuple[Any, ...]) -> MailfmtError:
+    exc = cls.__new__(cls, *args)
+    # OSError.__new__ leaves args to __init__ when a subclass defines one
+    # (ConnectError, ConnectionLost, SMTPTimeout).
+    exc.args = args
+    return exc
 
 
 class RuleError(MailfmtError, ValueError):
