@@ -209,7 +209,7 @@ def _fmt(args: argparse.Namespace) -> int:
             continue
         result = fix(raw)
         for note in result.notes:
-            print(f"{name}: left as it is: {note}", file=sys.stderr)
+            print(f"{name}: {note}", file=sys.stderr)   # each note says what was left
         if result.remaining:
             unfixed += 1
             sys.stderr.write(render_text([Report(tuple(result.remaining), path=name)]))

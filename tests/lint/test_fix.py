@@ -120,6 +120,15 @@ def test_cli_unfixable_exits_1_with_report(tmp_path: Path) -> None:
     assert b"A106 invalid-address-list" in res.stderr
 
 
+def test_cli_says_once_what_it_left(tmp_path: Path) -> None:
+    f = tmp_path / "m.eml"
+    f.write_bytes(b"From: a@example.com\r\nnot a field\r\n\r\nhi\r\n")
+    res = run(str(f), "--check")
+    notes = [ln for ln in res.stderr.decode().splitlines() if "left as it is" in ln]
+    assert notes == [f"{f}: the header section has lines that are not fields: "
+                     "left as it is"]
+
+
 def test_an_empty_part_stays_empty() -> None:
     # The CRLF before the closing delimiter ends the part's own opening
     # delimiter line: it is not a blank line of the part, nor its body.
