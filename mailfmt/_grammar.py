@@ -120,10 +120,10 @@ DATE_TIME = re.compile(
 # more digits, and the obsolete zones (obs-zone: UT, GMT, the US zones, and
 # the military letters, J excepted). Nothing else may follow the zone.
 OBS_DATE_TIME = re.compile(
-    r"\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s*,)?\s*\d{1,2}\s*"
-    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s*\d{2,}\s*"
-    r"\d{2}\s*:\s*\d{2}(?:\s*:\s*\d{2})?\s*"
-    r"(?:[+-]\d{4}|UT|GMT|[ECMP][SD]T|[A-IK-Z])\s*",
+    r"\s*(?:(?P<dow>Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s*,)?\s*(?P<day>\d{1,2})\s*"
+    r"(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s*(?P<year>\d{2,})\s*"
+    r"(?P<hour>\d{2})\s*:\s*(?P<minute>\d{2})(?:\s*:\s*(?P<second>\d{2}))?\s*"
+    r"(?P<zone>[+-]\d{4}|UT|GMT|[ECMP][SD]T|[A-IK-Z])\s*",
     re.IGNORECASE,
 )
 # RFC 5322 3.2.2 comment without nesting (nested ones are not blanked out)

@@ -183,7 +183,9 @@ RULES: tuple[Rule, ...] = (
        "Use the form <unique@domain>, or let mailfmt generate one."),
     _r("H206", "invalid-date", E, "RFC 5322 3.3",
        "{field} is not a valid date-time: {reason}",
-       "The Date value is not a valid RFC 5322 date-time, or has no time zone.",
+       "The Date value is not a valid RFC 5322 date-time, or has no time zone, or names "
+       "a day, time or zone that cannot be: 30 February, 24:00, a Saturday that is a "
+       "Friday, a year before 1900, a zone past 9959.",
        "A naive time is read in the receiver's zone; an unparseable date sorts mail wrongly "
        "and scores as spam.",
        "Date: yesterday",

@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from .._date import read_date
 from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
 from ..models.header import MIME_SINGLETONS, is_raw_header
@@ -66,10 +67,14 @@ _MAILBOX_LIST = _FWS + _MAILBOX + rb"(?:" + _FWS + rb"," + _FWS + _MAILBOX + rb"
 # bytes the same way).
 _MSG_ID = MSG_ID.pattern.encode("ascii")
 # RFC 5322 3.3 date-time on one line: what _grammar.DATE_TIME matches with
-# blanks for its \s.
-_DATE = (rb"[ \t]*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[ \t]*,)?[ \t]*"
+# blanks for its \s, narrowed to the values 3.3 allows: a year from 1900, a
+# time of day up to 23:59:60, a zone up to 9959. The day part (day of week,
+# day, month, year) is captured: whether that day exists and is that day of
+# the week is read once per day (_day_ok), since mail of one day shares it.
+_DATE = (rb"(?P<day>[ \t]*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[ \t]*,)?[ \t]*"
          rb"[0-9]{1,2}[ \t]+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t]+"
-         rb"[0-9]{4}[ \t]+[0-9]{2}:[0-9]{2}(?::[0-9]{2})?[ \t]+(?:[+-][0-9]{4}|UT|GMT)[ \t]*"
+         rb"(?:19|[2-9][0-9])[0-9]{2})[ \t]+(?:[01][0-9]|2[0-3]):[0-5][0-9](?::(?:[0-5][0-9]|60))?"
+         rb"[ \t]+(?:[+-](?:[0-8][0-9]{3}|9[0-8][0-9]{2}|99[0-5][0-9])|UT|GMT)[ \t]*"
          rb"(?:\([\x20-\x27\x2a-\x5b\x5d-\x7e]*\)[ \t]*)?")
 _EOL = rb"\r?\n"
 # The names the full checks read with a grammar of their own; any other
@@ -118,6 +123,7 @@ _PART_FIELDS = ((b"\ncontent-type:", "content-type"),
                 (b"\ncontent-transfer-encoding:", "content-transfer-encoding"))
 # (name group, value group, key) by group number: quicker than by name.
 _PART_ONCE = tuple(b"\n" + name.encode() + b":" for name in sorted(MIME_SINGLETONS))
+_DAY_GROUP = _PLAIN_SECTION.groupindex["day"]
 _MIME_GROUPS = tuple((_PLAIN_SECTION.groupindex[g], _PLAIN_SECTION.groupindex[g + "v"], key)
                      for g, key in (("ct", "content-type"), ("cte", "content-transfer-encoding"),
                                     ("mv", "mime-version")))
@@ -152,6 +158,8 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, st
     once = _ONCE.findall(head)
     if b"from" not in once or b"date" not in once or len(set(once)) != len(once):
         return None
+    if not _day_ok(m.group(_DAY_GROUP)):
+        return None     # the full checks say what is wrong with the date
     first: dict[str, Field] = {}
     for name_group, value_group, key in _MIME_GROUPS:
         at = m.start(name_group)
@@ -168,6 +176,14 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, st
             # continuation lines, each ended by an LF.
             first[key] = fields_of([(name, b"", value[:nl], value[nl + 1:] + b"\n")], at)[0]
     return first, end, _first_8bit(raw, head, end) if eight_bit else []
+
+
+@functools.lru_cache(maxsize=64)
+def _day_ok(day: bytes) -> bool:
+    """Whether the day part of a Date the section's regex matched names a day
+    that exists, of that day of the week (RFC 5322 3.3); the time and zone
+    given here are ones the regex proved fine."""
+    return read_date(day.decode("ascii") + " 00:00 +0000").problem is None
 
 
 def _first_8bit(raw: bytes, head: bytes, end: int) -> list[tuple[int, str]]:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .._grammar import DATE_TIME, FIELD_NAME
+from .._date import read_date
+from .._grammar import FIELD_NAME
 from .._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_PARSE_INPUT
 from ..errors import ParseError
 from ..format.encoded_word import EncodedWordError, decode_words
@@ -34,8 +35,6 @@ __all__ = ["RawField", "parse_message", "split_header"]
 _SINGLETONS = {"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
                "message-id", "in-reply-to", "references", "content-disposition",
                "content-id"} | MIME_SINGLETONS
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 _BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n|\x00")
 
 
@@ -103,23 +102,20 @@ def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[li
 
 
 def _parse_date(f: RawField) -> datetime:
-    m = DATE_TIME.fullmatch(f.value)
-    if not m:
+    # RFC 5322 4: the obsolete grammar is read too (receivers MUST accept it).
+    reading = read_date(f.value)
+    if reading.fields is None or reading.problem is not None:
         raise ParseError("invalid-date", line=f.line, offset=f.offset, field="Date",
-                         reason=f"{f.value!r} is not an RFC 5322 date-time")
-    zone = m.group("zone")
-    if zone in ("UT", "GMT"):
-        offset = timedelta(0)
-    else:
-        sign = -1 if zone[0] == "-" else 1
-        offset = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
-    try:
-        return datetime(int(m.group("year")), _MONTHS[m.group("month")], int(m.group("day")),
-                        int(m.group("hour")), int(m.group("minute")),
-                        int(m.group("second") or 0), tzinfo=timezone(offset))
-    except ValueError as exc:
+                         reason=reading.problem)
+    year, month, day, hour, minute, second, zone = reading.fields
+    # Valid dates a datetime cannot hold: refused rather than changed.
+    if year > 9999 or second == 60 or abs(zone) >= 24 * 60:
+        what = (f"the year {year}" if year > 9999 else "a leap second" if second == 60
+                else "a zone of 24 hours or more")
         raise ParseError("invalid-date", line=f.line, offset=f.offset, field="Date",
-                         reason=str(exc)) from None
+                         reason=f"{what} cannot be held by the model's datetime")
+    return datetime(year, month, day, hour, minute, second,
+                    tzinfo=timezone(timedelta(minutes=zone)))
 
 
 def _decode(f: RawField) -> str:

@@ -302,6 +302,19 @@ def test_duplicate_mime_fields_are_reported_where_they_are() -> None:
     (b"Fri, 21 Nov 1997 09:55:06 -0600\tContent-Type: text/plain", "H206", "not an RFC"),
     (b"Fri, 21 Nov 1997 9:55:06 -0600", "H206", "not an RFC"),
     (b"Fri, 21 Nov 1997 09:55:06 J", "H206", "not an RFC"),       # no military J
+    # RFC 5322 3.3 rules on the values, in the modern and obsolete forms
+    (b"Sat, 21 Nov 1997 09:55:06 -0600", "H206", "is a Friday, not a Saturday"),
+    (b"sat, 21 nov 97 09:55:06 EST", "H206", "is a Friday, not a Saturday"),
+    (b"Thu, 29 Feb 2024 09:55:06 +0000", None, ""),
+    (b"29 Feb 2100 09:55:06 +0000", "H206", "day 29 is not in February 2100"),
+    (b"31 Apr 2024 09:55:06 +0000", "H206", "day 31 is not in April 2024"),
+    (b"0 Apr 2024 09:55:06 +0000", "H206", "day 0 is not in April 2024"),
+    (b"1 Jan 2024 24:00:00 +0000", "H206", "not a time of day"),
+    (b"1 Jan 2024 23:60 +0000", "H206", "not a time of day"),
+    (b"1 Jan 2024 23:59:60 +0000", None, ""),                      # a leap second
+    (b"1 Jan 1899 23:59 +0000", "H206", "before 1900"),
+    (b"1 Jan 2024 23:59 +9959", None, ""),
+    (b"1 Jan 2024 23:59 -9960", "H206", "outside -9959 through +9959"),
 ])
 def test_dates_are_valid_obsolete_or_invalid_by_the_grammar(date: bytes, code: str | None,
                                                             says: str) -> None:

@@ -123,6 +123,31 @@ def test_invalid_date_and_obs_zone() -> None:
     assert msg.date.utcoffset() == timedelta(0)
 
 
+@pytest.mark.parametrize(("date", "read"), [
+    # RFC 5322 4: the obsolete syntax MUST be accepted; 4.3 says how to read it.
+    (b"21 Nov 97 09:55:06 GMT", datetime(1997, 11, 21, 9, 55, 6, tzinfo=timezone.utc)),
+    (b"Fri, 21 Nov 1997 09:55 EST", datetime(1997, 11, 21, 9, 55,
+                                             tzinfo=timezone(timedelta(hours=-5)))),
+    (b"1 Jan 49 00:00 PDT", datetime(2049, 1, 1, tzinfo=timezone(timedelta(hours=-7)))),
+    (b"1 Jan 101 00:00 (noon) Z", datetime(2001, 1, 1, tzinfo=timezone.utc)),
+])
+def test_obsolete_dates_are_read(date: bytes, read: datetime) -> None:
+    msg = Message.from_bytes(base().replace(b"Fri, 21 Nov 1997 09:55:06 -0600", date))
+    assert msg.date == read and msg.date.utcoffset() == read.utcoffset()
+
+
+@pytest.mark.parametrize(("date", "says"), [
+    (b"Sat, 21 Nov 1997 09:55:06 -0600", "is a Friday, not a Saturday"),
+    (b"30 Feb 2024 09:55:06 -0600", "day 30 is not in February 2024"),
+    (b"1 Jan 2024 23:59:60 +0000", "a leap second cannot be held"),
+    (b"1 Jan 2024 23:59 +2400", "a zone of 24 hours or more cannot be held"),
+])
+def test_dates_that_break_rfc_5322_3_3_or_the_model_are_refused(date: bytes, says: str) -> None:
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(base().replace(b"Fri, 21 Nov 1997 09:55:06 -0600", date))
+    assert exc.value.code == "H206" and says in str(exc.value)
+
+
 def nested(depth: int) -> bytes:
     body = b"Content-Type: text/plain\r\n\r\nleaf"
     for i in range(depth):

@@ -10,7 +10,8 @@ from typing import Any
 
 import email_validator
 
-from ..._grammar import COMMENT, DATE_TIME, ENCODED_WORD, MSG_ID, OBS_DATE_TIME
+from ..._date import read_date
+from ..._grammar import ENCODED_WORD, MSG_ID
 from ...format.encoded_word import EncodedWordError, decode_words
 from ...models.header import MIME_SINGLETONS, is_raw_header
 from ...parse.address import (
@@ -241,21 +242,14 @@ def _as_text(spec: str) -> str:
 
 
 def _check_date(ctx: Context, f: Field) -> None:
-    value = f.value
-    if DATE_TIME.fullmatch(value):
-        return
-    text = COMMENT.sub(" ", value)
-    if OBS_DATE_TIME.fullmatch(text):
+    reading = read_date(f.value)
+    if reading.problem is not None:
+        ctx.add("invalid-date", f.value_start(), header=f.name, reason=reading.problem)
+    elif reading.obsolete:
         # Readable, but only by the obsolete grammar (RFC 5322 4.3): two-digit
         # years, named zones, blanks or comments between the parts.
         ctx.add("obsolete-syntax", f.offset_of(0), header=f.name,
                 what="a date-time in obsolete form")
-        return
-    if OBS_DATE_TIME.fullmatch(text + " +0000"):
-        reason = "it has no time zone"
-    else:
-        reason = f"{_clip(value.strip(), 60)!r} is not an RFC 5322 date-time"
-    ctx.add("invalid-date", f.value_start(), header=f.name, reason=reason)
 
 
 def _check_ids(ctx: Context, f: Field, *, single: bool) -> None:
