@@ -322,3 +322,17 @@ def test_dates_are_valid_obsolete_or_invalid_by_the_grammar(date: bytes, code: s
     found = [(v.code, v.message) for v in lint(raw).violations]
     assert [c for c, _ in found] == ([code] if code else [])
     assert all(says in message for _, message in found)
+
+
+@pytest.mark.parametrize(("ctype", "bad"), [
+    (b"text/plain", False), (b"Text/Plain; charset=us-ascii", False),
+    (b"application/vnd.ms-excel", False),
+    # RFC 2045 5.1: type and subtype are tokens; found by comparing lint with the
+    # parser, which refused "multi@part/mixed" while the linter passed it
+    (b"multi@part/mixed; boundary=b", True), (b"text/(c)plain", True),
+    (b"text", True), (b"text/", True), (b"/plain", True),
+])
+def test_content_type_is_type_and_subtype_tokens(ctype: bytes, bad: bool) -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: " + ctype + b"\r\n\r\nhi\r\n")
+    assert [v.code for v in lint(raw).violations] == (["M103"] if bad else [])

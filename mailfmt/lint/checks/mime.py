@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from ..._grammar import MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, parse_params_view
 from ...models.header import MIME_SINGLETONS
@@ -61,16 +62,17 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                                                  or h["content-transfer-encoding"]).offset)
         ctf = h.get("content-type")
         ctef = h.get("content-transfer-encoding")
-        ctype, params, bad_params, typ, sub, cte = _facts(
+        ctype, params, bad_params, typ, sub, cte, type_ok = _facts(
             None if ctf is None else ctf.value, None if ctef is None else ctef.value)
         # Offsets only where a finding is made: most entities have none.
         if ctf is not None:
             if bad_params is not None:
                 ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
                         part=path, value=ctf.value.strip()[:80], reason=bad_params)
-            if "/" not in ctype:
+            if not type_ok:
                 ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
-                        part=path, value=ctype, reason="expected type/subtype")
+                        part=path, value=ctype,
+                        reason="expected type/subtype made of MIME tokens")
         if ctef is not None and cte not in _KNOWN_CTE:
             ctx.add("unknown-transfer-encoding", ctef.offset + delta, header=ctef.name,
                     part=path or "1", value=cte)
@@ -101,19 +103,23 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
 
 @functools.lru_cache(maxsize=512)
 def _facts(ct: str | None, cte: str | None) -> tuple[str, Mapping[str, str], str | None,
-                                                     str, str, str]:
+                                                     str, str, str, bool]:
     """What an entity's Content-Type and Content-Transfer-Encoding values
     say: (type/subtype, parameters, why the parameters do not parse or None,
-    type, subtype, transfer encoding). Kept per value pair: parts repeat
-    their fields from message to message."""
+    type, subtype, transfer encoding, whether type and subtype are MIME
+    tokens). Kept per value pair: parts repeat their fields from message to
+    message."""
     ctype, params, bad = "text/plain", _DEFAULT_PARAMS, None
     if ct is not None:
         try:
             ctype, params = parse_params_view(ct)
         except ParamError as exc:
             ctype, params, bad = "text/plain", _NO_PARAMS, str(exc)
-    typ, _, sub = ctype.partition("/")
-    return ctype, params, bad, typ, sub, "7bit" if cte is None else cte.strip().lower()
+    typ, slash, sub = ctype.partition("/")
+    # RFC 2045 5.1: type "/" subtype, each a token (no tspecials, blanks or controls)
+    type_ok = bool(slash and MIME_TOKEN.fullmatch(typ) and MIME_TOKEN.fullmatch(sub))
+    return (ctype, params, bad, typ, sub, "7bit" if cte is None else cte.strip().lower(),
+            type_ok)
 
 
 def _split_multipart(ctx: Context, body_start: int, stop: int, params: Mapping[str, str],
