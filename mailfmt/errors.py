@@ -122,15 +122,30 @@ class RuleError(MailfmtError, ValueError):
             self.message = self.rule.format(**ctx)
         except (KeyError, IndexError, ValueError):
             self.message = self.rule.what
+        self._set_args()
+
+    @classmethod
+    def from_violation(cls, violation: Any) -> RuleError:
+        """The error for a linter finding (a ``mailfmt.lint.Violation``), with
+        its rule, place and sentence."""
+        err = cls(violation.rule, line=violation.line, offset=violation.offset,
+                  field=violation.header)
+        if violation.part is not None:
+            err.ctx["part"] = violation.part
+        err.message = violation.message
+        err._set_args()
+        return err
+
+    def _set_args(self) -> None:
         where = []
-        if field is not None:
-            where.append(f"field {field}")
-        if line is not None:
-            where.append(f"line {line}")
-        if offset is not None:
-            where.append(f"offset {offset}")
+        if self.field is not None:
+            where.append(f"field {self.field}")
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.offset is not None:
+            where.append(f"offset {self.offset}")
         suffix = f" ({', '.join(where)})" if where else ""
-        super().__init__(f"{self.rule.code} {self.rule.name}: {self.message}{suffix}")
+        self.args = (f"{self.rule.code} {self.rule.name}: {self.message}{suffix}",)
 
     @property
     def code(self) -> str:

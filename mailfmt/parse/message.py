@@ -2,7 +2,9 @@
 
 Strict means: what the models could not have written is refused with a
 :class:`~mailfmt.errors.ParseError` naming the rule, the line and the offset,
-rather than guessed at. (The linter reads anything; this reads mail.)
+rather than guessed at. (The linter reads anything; this reads mail.) Last,
+the linter reads the bytes too: a message it finds an error in is refused
+with that finding, so whatever this accepts lints without an error.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from ..errors import ParseError
 from ..format.encoded_word import EncodedWordError, decode_words
 from ..format.params import ParamError, parse_params
 from ..format.transfer import DecodeError, decode_base64, decode_qp
+from ..lint.engine import LintConfig, lint
 from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
 from ..models.header import MIME_SINGLETONS, is_raw_header
 from ..policy import Policy
-from ..rules import get_rule
+from ..rules import Severity, get_rule
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -369,6 +372,20 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
     tree = _Body(raw, policy).entity(fields, raw[body_at:], body_at, "1", 0)
     data.update(_shortcuts(tree))
     try:
-        return Message.model_validate(data, context={"policy": policy})
+        msg = Message.model_validate(data, context={"policy": policy})
     except ValidationError as exc:
         raise _from_validation(exc, None, None, lines) from None
+    _refuse_lint_errors(raw, policy)
+    return msg
+
+
+def _refuse_lint_errors(raw: bytes, policy: Policy) -> None:
+    """What the reading above lets through but the linter calls an error (a
+    line over 998 octets, an encoded word over 75 characters or inside a
+    quoted string, base64 lines over 76, MIME fields without MIME-Version, ...)
+    is not what the models could have written: refused as the linter
+    reports it, so that whatever this accepts lints without an error."""
+    report = lint(raw, LintConfig(utf8=True) if policy.utf8 else None)
+    for v in report.violations:
+        if v.severity is Severity.ERROR:
+            raise ParseError.from_violation(v)

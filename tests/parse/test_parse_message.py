@@ -157,10 +157,11 @@ def nested(depth: int) -> bytes:
 
 
 def test_nested_depth_cap() -> None:
-    ok = Message.from_bytes(base().split(b"\r\n\r\n")[0] + b"\r\n" + nested(32))
+    head = base(b"MIME-Version: 1.0\r\n").split(b"\r\n\r\n")[0] + b"\r\n"
+    ok = Message.from_bytes(head + nested(32))
     assert ok.body is not None
     with pytest.raises(ParseError) as exc:
-        Message.from_bytes(base().split(b"\r\n\r\n")[0] + b"\r\n" + nested(40))
+        Message.from_bytes(head + nested(40))
     assert exc.value.code == "M101"
 
 
