@@ -31,7 +31,7 @@ from .._limits import MAX_HEADER_FIELDS
 from ..format.fold import Chunk, fold, unstructured_chunks
 from ..format.params import ParamError, parse_params
 from ..format.transfer import b64_lines, encode_qp, max_line_length
-from ..models.header import is_raw_header
+from ..models.header import MIME_STRUCTURED, is_raw_header
 from .checks.headers import ADDRESS_FIELDS
 from .checks.mime import _delimiters, first_fields
 from .engine import LintConfig, lint
@@ -166,7 +166,7 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
     name = f.name
     key = name.lower()
     if non_ascii and (key in ADDRESS_FIELDS or key in _NO_WORDS or is_raw_header(key)
-                      or key.startswith("content-")):
+                      or key in MIME_STRUCTURED):
         notes.append(f"{name}: non-ASCII in a structured field: left as it is")
         return raw
     if FORBIDDEN_IN_VALUE.search(value):

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from .._date import read_date
 from .._grammar import MSG_ID
 from .._limits import MAX_HEADER_FIELDS
-from ..models.header import MIME_SINGLETONS, is_raw_header
+from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from .checks.headers import ADDRESS_FIELDS, SINGLETONS, word_problems
 from .source import Field, field_at, fields_of
 
@@ -237,7 +237,7 @@ def _words_pass(raw: bytes, head: bytes, end: int) -> bool:
         if name in ADDRESS_FIELDS:
             return False
         m = _WORD.match(raw, pos, end)
-        unstructured = not (name in _NO_WORD_RULE or name.startswith("content-")
+        unstructured = not (name in _NO_WORD_RULE or name in MIME_STRUCTURED
                             or is_raw_header(name))
         if m is not None and unstructured and word_problems(m.group().decode("ascii")):
             return False

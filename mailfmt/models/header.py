@@ -13,7 +13,8 @@ from .._limits import MAX_HEADER_NAME, MAX_HEADER_VALUE
 from ..rules import rule_error
 from ._checks import check_text
 
-__all__ = ["MIME_SINGLETONS", "Header", "HeaderName", "HeaderText", "is_raw_header"]
+__all__ = ["MIME_SINGLETONS", "MIME_STRUCTURED", "Header", "HeaderName", "HeaderText",
+           "is_raw_header"]
 
 
 def _check_name(v: str) -> str:
@@ -86,3 +87,9 @@ def is_raw_header(name: str) -> bool:
     """Structured fields that must not get encoded words (RFC 2047 section 5)."""
     n = name.lower()
     return (n in _RAW_NAMES or n.endswith("-signature") or n.startswith(("arc-", "list-")))
+
+
+#: MIME fields with a grammar of their own (RFC 2045, 2183, 2392), read as such
+#: and never as text. Other Content- fields are text: Content-Description is
+#: *text (RFC 2045 8), and an unknown one is an extension field (RFC 2047 5).
+MIME_STRUCTURED = MIME_SINGLETONS | {"content-disposition", "content-id"}

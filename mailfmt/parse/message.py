@@ -26,7 +26,7 @@ from ..format.params import ParamError, parse_params
 from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..lint.engine import LintConfig, lint
 from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
-from ..models.header import MIME_SINGLETONS, is_raw_header
+from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ..policy import Policy
 from ..rules import Severity, get_rule
 
@@ -36,8 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["RawField", "parse_message", "split_header"]
 
 _SINGLETONS = {"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
-               "message-id", "in-reply-to", "references", "content-disposition",
-               "content-id"} | MIME_SINGLETONS
+               "message-id", "in-reply-to", "references"} | MIME_STRUCTURED
 _BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n|\x00")
 
 

@@ -336,3 +336,18 @@ def test_content_type_is_type_and_subtype_tokens(ctype: bytes, bad: bool) -> Non
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: " + ctype + b"\r\n\r\nhi\r\n")
     assert [v.code for v in lint(raw).violations] == (["M103"] if bad else [])
+
+
+@pytest.mark.parametrize(("field", "found"), [
+    # RFC 2045 8: Content-Description is *text; an unknown Content- field is an
+    # extension field (RFC 2047 5): both may hold encoded words, which must be
+    # well formed. The parser decodes them; the linter used to skip every
+    # Content- field.
+    (b"Content-Description", ["E107"]), (b"Content-Foo", ["E107"]),
+    # structured MIME fields have their own grammar: no encoded-word rule
+    (b"Content-ID", ["H205"]),
+])
+def test_encoded_words_in_content_fields(field: bytes, found: list[str]) -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + field
+           + b": =?utf-8?q?caf=ZZ?=\r\n\r\nhi\r\n")
+    assert [v.code for v in lint(raw).violations] == found

@@ -13,7 +13,7 @@ import email_validator
 from ..._date import read_date
 from ..._grammar import ENCODED_WORD, MSG_ID
 from ...format.encoded_word import EncodedWordError, decode_words
-from ...models.header import MIME_SINGLETONS, is_raw_header
+from ...models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ...parse.address import (
     AddressSyntaxError,
     ParsedGroup,
@@ -119,7 +119,7 @@ def check_message_fields(ctx: Context, sec: Section) -> None:
             _check_ids(ctx, f, single=True)
         elif key in ("in-reply-to", "references"):
             _check_ids(ctx, f, single=False)
-        elif "=?" in f.value and not key.startswith("content-") and not is_raw_header(key):
+        elif "=?" in f.value and key not in MIME_STRUCTURED and not is_raw_header(key):
             _check_unstructured(ctx, f)
     if "from" not in seen:
         ctx.add("missing-from", 0)
