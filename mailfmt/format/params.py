@@ -14,7 +14,8 @@ from .._grammar import MIME_TOKEN
 from .encoded_word import EncodedWordError, decode_words
 from .fold import Chunk
 
-__all__ = ["ParamError", "param_chunks", "parse_params", "parse_params_view"]
+__all__ = ["ParamError", "blank_comments", "param_chunks", "parse_params",
+           "parse_params_view", "token_value"]
 
 # RFC 2231 section 7: attribute-char := <any (US-ASCII) CHAR except SPACE,
 # CTLs, "*", "'", "%", or tspecials>. Everything else is %-encoded.
@@ -76,6 +77,54 @@ _QUOTED_PAIR = re.compile(r"\\(.)")
 _SECTION = re.compile(r"^(?P<name>[^*]+)(?:\*(?P<num>[0-9]+))?(?P<ext>\*)?$")
 
 
+def blank_comments(value: str) -> str:
+    """``value`` with each comment outside a quoted string turned into as many
+    blanks (so positions in it still hold). RFC 2045 5.1 allows comments in
+    MIME's structured fields as RFC 822 does; its own example is
+    ``text/plain; charset=us-ascii (Plain text)``. Comments nest and take
+    quoted pairs (RFC 5322 3.2.2); an unclosed one is left for the grammar
+    to refuse.
+
+    >>> blank_comments('text/plain (a "b" (c)); x="(not one)"')
+    'text/plain            ; x="(not one)"'
+    """
+    if "(" not in value:
+        return value
+    out = list(value)
+    depth = 0
+    quoted = escaped = False
+    start = 0
+    for i, c in enumerate(value):
+        if escaped:
+            escaped = False
+        elif c == "\\" and (quoted or depth):
+            escaped = True
+        elif quoted:
+            quoted = c != '"'
+        elif c == "(":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif depth:
+            if c == ")":
+                depth -= 1
+                if depth == 0:
+                    out[start:i + 1] = " " * (i + 1 - start)
+        elif c == '"':
+            quoted = True
+    return "".join(out)
+
+
+def token_value(value: str) -> str:
+    """A MIME field whose value is one token (Content-Transfer-Encoding):
+    comments blanked, blanks stripped, lower-cased.
+
+    >>> token_value(" 7BIT (plain)")
+    '7bit'
+    """
+    return blank_comments(value).strip().lower()
+
+
 @functools.lru_cache(maxsize=1024)
 def _parse_cached(value: str) -> tuple[str, Mapping[str, str]] | ParamError:
     try:
@@ -106,6 +155,7 @@ def _parse_params(value: str) -> tuple[str, dict[str, str]]:
     its parameters (names lower-cased, RFC 2231 continuations joined and
     decoded, RFC 2047 words in quoted values decoded as mail clients do).
     """
+    value = blank_comments(value)
     m = _HEAD.match(value)
     if not m:
         raise ParamError("empty value")

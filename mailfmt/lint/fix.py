@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from .._grammar import FORBIDDEN_IN_VALUE
 from .._limits import MAX_HEADER_FIELDS
 from ..format.fold import Chunk, fold, unstructured_chunks
-from ..format.params import ParamError, parse_params
+from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import b64_lines, encode_qp, max_line_length
 from ..models.header import MIME_STRUCTURED, is_raw_header
 from .checks.headers import ADDRESS_FIELDS
@@ -103,7 +103,7 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
         new_body = _fix_multipart(data, sec.body_start, end, params, notes)
         return b"".join(field_bytes) + sep + new_body
     cte_f = h.get("content-transfer-encoding")
-    cte = cte_f.value.strip().lower() if cte_f else "7bit"
+    cte = token_value(cte_f.value) if cte_f else "7bit"
     if cte not in ("7bit", "8bit") or not _needs_reencoding(body):
         return b"".join(field_bytes) + sep + body
     # Re-encode; the transfer encoding field is replaced or added.

@@ -22,7 +22,7 @@ from .._grammar import FIELD_NAME
 from .._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_PARSE_INPUT
 from ..errors import ParseError
 from ..format.encoded_word import EncodedWordError, decode_words
-from ..format.params import ParamError, parse_params
+from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..lint.engine import LintConfig, lint
 from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
@@ -201,7 +201,7 @@ class _Body:
     def leaf(self, h: dict[str, RawField], typ: str, sub: str, params: dict[str, str],
              body: bytes, at: int, path: str) -> Part:
         ctef = h.get("content-transfer-encoding")
-        cte = ctef.value.lower() if ctef else "7bit"
+        cte = token_value(ctef.value) if ctef else "7bit"
         line = _line_of(self.whole, at)
         if cte in ("7bit", "8bit", "binary"):
             if cte == "7bit" and not body.isascii():

@@ -351,3 +351,20 @@ def test_encoded_words_in_content_fields(field: bytes, found: list[str]) -> None
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + field
            + b": =?utf-8?q?caf=ZZ?=\r\n\r\nhi\r\n")
     assert [v.code for v in lint(raw).violations] == found
+
+
+@pytest.mark.parametrize("fields", [
+    # RFC 2045 5.1 and 4 allow comments in MIME's structured fields; these are
+    # its own examples, which lint used to call errors (M103, E104).
+    b"MIME-Version: 1.0 (produced by MetaSend Vx.x)\r\n"
+    b"Content-type: text/plain; charset=us-ascii (Plain text)\r\n",
+    b"MIME-Version: 1.0\r\nContent-Type: (x) text/plain (y) ; (z) charset (w) = us-ascii (u)"
+    b"\r\nContent-Transfer-Encoding: 7bit (plain (nested) text)\r\n",
+])
+def test_comments_in_mime_fields_are_read_as_blanks(fields: bytes) -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + fields
+           + b"\r\nhi\r\n")
+    assert lint(raw).violations == ()
+    quoted = raw.replace(b"us-ascii (u)", b'"us-ascii (u)"')
+    if quoted != raw:      # inside a quoted string it is no comment: a charset name
+        assert [v.code for v in lint(quoted).violations] == ["E105"]

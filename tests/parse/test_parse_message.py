@@ -208,3 +208,12 @@ def test_blanks_before_the_colon_are_read_as_rfc_5322_4_5_says() -> None:
     with pytest.raises(ParseError) as exc:
         Message.from_bytes(base(b"X Odd: v\r\n"))
     assert exc.value.code == "H101"
+
+
+def test_comments_in_mime_fields() -> None:
+    # RFC 2045 5.1's own example, and a comment after a transfer encoding
+    raw = base(b"MIME-Version: 1.0\r\nContent-type: text/plain; charset=us-ascii (Plain text)"
+               b"\r\nContent-Transfer-Encoding: quoted-printable (soft breaks)\r\n",
+               body=b"cafe is not=\r\n one line\r\n")
+    msg = Message.from_bytes(raw)
+    assert msg.text == "cafe is not one line\r\n"     # the soft break is decoded

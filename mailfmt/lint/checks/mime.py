@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from ..._grammar import MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
-from ...format.params import ParamError, parse_params_view
+from ...format.params import ParamError, parse_params_view, token_value
 from ...models.header import MIME_SINGLETONS
 from .._shared import lines_over
 from ..context import Context
@@ -118,7 +118,7 @@ def _facts(ct: str | None, cte: str | None) -> tuple[str, Mapping[str, str], str
     typ, slash, sub = ctype.partition("/")
     # RFC 2045 5.1: type "/" subtype, each a token (no tspecials, blanks or controls)
     type_ok = bool(slash and MIME_TOKEN.fullmatch(typ) and MIME_TOKEN.fullmatch(sub))
-    return (ctype, params, bad, typ, sub, "7bit" if cte is None else cte.strip().lower(),
+    return (ctype, params, bad, typ, sub, "7bit" if cte is None else token_value(cte),
             type_ok)
 
 
