@@ -392,6 +392,14 @@ RULES: tuple[Rule, ...] = (
        "Multiparts are never encoded as a whole; readers ignore or misapply the encoding.",
        "Content-Type: multipart/mixed; ...\\r\\nContent-Transfer-Encoding: base64",
        "Encode the leaf parts instead and drop the field from the multipart."),
+    _r("M113", "invalid-mime-version", E, "RFC 2045 4",
+       "{field}: '{value}' is not MIME-Version 1.0",
+       "The message's MIME-Version field says something other than 1.0 (comments and "
+       "blanks aside, as RFC 2045 4 allows).",
+       "RFC 2045 makes '1.0' the assertion that the message follows MIME; readers treat "
+       "any other value as an unknown format, or ignore the MIME fields.",
+       "MIME-Version: 2.0",
+       "Write 'MIME-Version: 1.0'."),
     # ---- S: lines and octets on the wire ----------------------------------
     _r("S101", "line-too-long", E, "RFC 5322 2.1.1",
        "{where} line is {length} octets long (max {limit})",
@@ -446,7 +454,7 @@ RULES: tuple[Rule, ...] = (
 # The rules `mailfmt lint` reports; the others apply to building messages only.
 _LINT = frozenset({
     "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
-    "H107", "A101", "A106", "M101", "M102", "M103", "M109", "M110", "M111", "M112",
+    "H107", "A101", "A106", "M101", "M102", "M103", "M109", "M110", "M111", "M112", "M113",
     "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",
     "S101", "S102", "S103", "S104", "S105", "S106", "S107",
 })

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from ..._grammar import MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
-from ...format.params import ParamError, parse_params_view, token_value
+from ...format.params import ParamError, blank_comments, parse_params_view, token_value
 from ...models.header import MIME_SINGLETONS
 from .._shared import lines_over
 from ..context import Context
@@ -24,6 +24,7 @@ _QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*\r?\n|[ \t]*$)")
 _B64_BAD = re.compile(rb"[^A-Za-z0-9+/=\r\n]")
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _HIGH = re.compile(rb"[\x80-\xff]")
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
 # RFC 2045 5.2: no Content-Type means text/plain; charset=us-ascii.
 _DEFAULT_PARAMS: Mapping[str, str] = MappingProxyType({"charset": "us-ascii"})
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
@@ -56,10 +57,14 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
             return
         if first:
             first = False
-            if ("content-type" in h or "content-transfer-encoding" in h) \
-                    and "mime-version" not in h:
-                ctx.add("missing-mime-version", (h.get("content-type")
-                                                 or h["content-transfer-encoding"]).offset)
+            mv = h.get("mime-version")
+            if mv is None:
+                if "content-type" in h or "content-transfer-encoding" in h:
+                    ctx.add("missing-mime-version", (h.get("content-type")
+                                                     or h["content-transfer-encoding"]).offset)
+            elif mv.value.strip() != "1.0" and not _version_1_0(mv.value):
+                ctx.add("invalid-mime-version", mv.value_start(), header=mv.name,
+                        value=mv.value.strip()[:40])
         ctf = h.get("content-type")
         ctef = h.get("content-transfer-encoding")
         ctype, params, bad_params, typ, sub, cte, type_ok = _facts(
@@ -99,6 +104,14 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
             continue
         _check_leaf(ctx, body_start, stop, cte, typ, params, path,
                     body_start if ctf is None else ctf.offset + delta)
+
+
+def _version_1_0(value: str) -> bool:
+    """RFC 2045 4: version := "MIME-Version" ":" 1*DIGIT "." 1*DIGIT, with
+    comments and blanks anywhere ("1.(produced by MetaSend Vx.x)0" is its own
+    example); 1.0 is the version it defines."""
+    m = _VERSION.fullmatch("".join(blank_comments(value).split()))
+    return m is not None and int(m.group(1)) == 1 and int(m.group(2)) == 0
 
 
 @functools.lru_cache(maxsize=512)
