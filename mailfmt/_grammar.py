@@ -18,6 +18,7 @@ __all__ = [
     "ENCODED_WORD_LIKE",
     "FIELD_NAME",
     "FORBIDDEN_IN_VALUE",
+    "HIGH_OCTET",
     "LINE_BREAKS",
     "MIME_TOKEN",
     "MSG_ID",
@@ -62,6 +63,10 @@ MSG_ID = re.compile(rf"<{DOT_ATOM.pattern}@(?:{DOT_ATOM.pattern}|\[[\x21-\x5a\x5
 # paragraph separators that some converters turn into line breaks
 # (Jakarta Mail CVE-2025-7962).
 FORBIDDEN_IN_VALUE = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+# RFC 5322 2.1 and RFC 2045 2.7: a message is US-ASCII, and 7bit data has no
+# octet above 127; one that has is 8-bit (in bytes).
+HIGH_OCTET = re.compile(rb"[\x80-\xff]")
 
 # The subset of FORBIDDEN_IN_VALUE that acts as a line break somewhere:
 # CR, LF, VT, FF, NEL, LS, PS (what str.splitlines() splits on, bar the

@@ -5,10 +5,10 @@ and strict decoding.
 from __future__ import annotations
 
 import binascii
-import codecs
 import re
 from collections.abc import Iterator
 
+from .._charset import codec_for
 from .._grammar import ENCODED_WORD, FORBIDDEN_IN_VALUE, QP_SAFE_IN_PHRASE
 from .._limits import MAX_ENCODED_WORD
 from .transfer import decode_base64
@@ -122,10 +122,9 @@ _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 def _decode_one(m: re.Match[str]) -> str:
     word = m.group(0)
     charset = m.group("charset").lower()
-    try:
-        codec = codecs.lookup(charset)
-    except (LookupError, ValueError):       # ValueError: a NUL or a lone surrogate
-        raise EncodedWordError(word, f"unknown charset {charset!r}") from None
+    codec = codec_for(charset)
+    if codec is None:
+        raise EncodedWordError(word, f"unknown charset {charset!r}")
     text = m.group("text").encode("ascii")
     if m.group("encoding") in "Bb":
         try:

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from .._date import read_date
-from .._grammar import MSG_ID
+from .._grammar import HIGH_OCTET, MSG_ID
 from .._limits import MAX_HEADER_FIELDS
 from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from .checks.headers import ADDRESS_FIELDS, SINGLETONS, word_problems
@@ -118,7 +118,6 @@ _NO_WORD_RULE = frozenset({"date", "resent-date", "message-id", "resent-message-
 # of printable ASCII, well formed, passes them.
 _PLAIN_PART = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL + rb")*" + _EOL)
 _CACHED_HEAD = 1024
-_HIGH = re.compile(rb"[\x80-\xff]")
 _PART_FIELDS = ((b"\ncontent-type:", "content-type"),
                 (b"\ncontent-transfer-encoding:", "content-transfer-encoding"))
 # (name group, value group, key) by group number: quicker than by name.
@@ -191,7 +190,7 @@ def _first_8bit(raw: bytes, head: bytes, end: int) -> list[tuple[int, str]]:
     in the section ``raw[:end]`` that has one; ``head`` as in _words_pass."""
     out: list[tuple[int, str]] = []
     field_end = -1
-    for m in _HIGH.finditer(raw, 0, end):
+    for m in HIGH_OCTET.finditer(raw, 0, end):
         pos = m.start()
         if pos < field_end:
             continue        # reported: the first octet of this field was

@@ -9,7 +9,6 @@ with that finding, so whatever this accepts lints without an error.
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .._charset import codec_for
 from .._date import read_date
 from .._grammar import FIELD_NAME
 from .._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_PARSE_INPUT
@@ -238,12 +238,12 @@ class _Body:
         if typ == "text" and disp != "attachment" and filename is None:
             charset = params.get("charset", "us-ascii")
             ctf = h.get("content-type")
-            try:
-                codec = codecs.lookup(charset).name
-            except (LookupError, ValueError):   # ValueError: a NUL or a lone surrogate
+            info = codec_for(charset)
+            if info is None:
                 raise ParseError("unknown-charset", line=ctf.line if ctf else line,
                                  offset=ctf.offset if ctf else at, part=path,
-                                 value=charset) from None
+                                 value=charset)
+            codec = info.name
             try:
                 text = data.decode(codec)
             except UnicodeDecodeError as exc:

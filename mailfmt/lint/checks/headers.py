@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import functools
 import re
 from collections import Counter
@@ -10,6 +9,7 @@ from typing import Any
 
 import email_validator
 
+from ..._charset import codec_for
 from ..._date import read_date
 from ..._grammar import ENCODED_WORD, MSG_ID
 from ...format.encoded_word import EncodedWordError, decode_words
@@ -271,11 +271,6 @@ def _clip(text: str, n: int = 120) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
-@functools.lru_cache(maxsize=256)
 def charset_known(name: str) -> bool:
     """Whether Python has a codec for the charset ``name``."""
-    try:
-        codecs.lookup(name)
-    except (LookupError, ValueError):    # ValueError: a NUL or a lone surrogate
-        return False
-    return True
+    return codec_for(name) is not None

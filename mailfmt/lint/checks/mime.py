@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ..._grammar import MIME_TOKEN
+from ..._grammar import HIGH_OCTET, MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, blank_comments, parse_params_view, token_value
 from ...models.header import MIME_SINGLETONS
@@ -23,7 +23,6 @@ _KNOWN_CTE = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64"})
 _QP_BAD_ESCAPE = re.compile(rb"=(?![0-9A-Fa-f]{2}|[ \t]*\r?\n|[ \t]*$)")
 _B64_BAD = re.compile(rb"[^A-Za-z0-9+/=\r\n]")
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_HIGH = re.compile(rb"[\x80-\xff]")
 _VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
 # RFC 2045 5.2: no Content-Type means text/plain; charset=us-ascii.
 _DEFAULT_PARAMS: Mapping[str, str] = MappingProxyType({"charset": "us-ascii"})
@@ -202,7 +201,7 @@ def _check_leaf(ctx: Context, start: int, stop: int, cte: str, typ: str,
         ctx.add("unknown-charset", ct_at, header="Content-Type", part=part,
                 value=params["charset"])
     if cte in ("7bit", "quoted-printable", "base64") or cte not in _KNOWN_CTE:
-        m = _HIGH.search(raw, start, stop) if not raw[start:stop].isascii() else None
+        m = HIGH_OCTET.search(raw, start, stop) if not raw[start:stop].isascii() else None
         if m:
             ctx.add("8bit-without-declaration", m.start(), part=part, encoding=cte)
     if cte == "quoted-printable":
