@@ -145,6 +145,7 @@ class AsyncSMTPClient(ClientBase):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._stream = stream
         self._conn = ClientConnection()
+        self._failed = None
         try:
             await self._run(open_session(self._conn, self._opts, tls_active=implicit))
         except BaseException:
@@ -230,6 +231,7 @@ class AsyncSMTPClient(ClientBase):
                 try:
                     result = await self._do(req)
                 except TransportError as exc:
+                    self._failure(exc)
                     req = flow.throw(exc)
                     continue
                 req = flow.send(result)
@@ -243,6 +245,7 @@ class AsyncSMTPClient(ClientBase):
             raise
 
     async def _do(self, req: Any) -> Reply | None:
+        self._refuse(req.phase)
         if isinstance(req, Write):
             await self._write(req)
             return None

@@ -164,6 +164,9 @@ class ClientBase:
         self._tls_hostname = tls_hostname or host
         self._conn: ClientConnection | None = None
         self._logged = 0
+        #: the I/O failure (timeout, lost connection, TLS or protocol error)
+        #: after which this connection carries nothing more
+        self._failed: TransportError | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.host!r}, {self.port}, tls={self._opts.tls!r})"
@@ -172,6 +175,22 @@ class ClientBase:
     def transcript(self) -> list[str]:
         """The session so far, one line per command or reply, secrets redacted."""
         return list(self._conn.transcript) if self._conn else []
+
+    def _failure(self, exc: TransportError) -> None:
+        """Note an I/O failure: the session may no longer be in step (a reply
+        still owed could arrive late and be read as the next command's), so
+        no byte more goes out or is read on this connection. The session
+        flow decides what the failure means for its message; anything after
+        it fails at its first read or write (_refuse)."""
+        if self._failed is None:
+            self._failed = exc
+
+    def _refuse(self, phase: str) -> None:
+        """Raise ConnectionLost for any I/O after a failure (see _failure)."""
+        failed = self._failed
+        if failed is not None:
+            raise ConnectionLost(f"the connection cannot be used after the failure in phase "
+                                 f"{failed.phase}: {failed}", phase=phase)
 
     def _poll(self, req: ReadReply) -> Reply | None:
         """The next reply if the core has one complete; errors get the phase."""

@@ -87,6 +87,7 @@ class ReadReply(NamedTuple):
 
 class UpgradeTLS(NamedTuple):
     timeout: float
+    phase: str = "starttls"
 
 
 Request = Write | ReadReply | UpgradeTLS

@@ -91,6 +91,7 @@ class SMTPClient(ClientBase):
             sock.settimeout(None)
             self._kernel_timeouts, self._sock_timeout = True, None
         self._conn = ClientConnection()
+        self._failed = None
         try:
             if self._opts.tls == "implicit":
                 self._upgrade(self._opts.t("starttls"), implicit=True)
@@ -188,6 +189,7 @@ class SMTPClient(ClientBase):
                 try:
                     result = self._do(req)
                 except TransportError as exc:
+                    self._failure(exc)
                     req = flow.throw(exc)
                     continue
                 req = flow.send(result)
@@ -201,6 +203,7 @@ class SMTPClient(ClientBase):
             raise
 
     def _do(self, req: Any) -> Reply | None:
+        self._refuse(req.phase)
         if isinstance(req, Write):
             self._write(req)
             return None

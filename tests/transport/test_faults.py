@@ -329,6 +329,56 @@ def test_t22_reset_after_final_250_is_still_success(driver: str, scripted: Any) 
     assert run(driver, s.port, ONE).ok
 
 
+def _two_sends(driver: str, port: int, many: bool) -> list[object]:
+    """Two messages over one connection: one send() each, or one send_many()."""
+    def outcome(fn: Any) -> object:
+        try:
+            return fn()
+        except SMTPReplyError as exc:
+            return exc
+        except ConnectionLost as exc:
+            return exc
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", port, tls="none", timeout=1) as c:
+            if many:
+                return list(c.send_many([ONE, ONE]))
+            return [outcome(lambda: c.send(ONE)), outcome(lambda: c.send(ONE))]
+
+    async def main() -> list[object]:
+        async with AsyncSMTPClient("127.0.0.1", port, tls="none", timeout=1) as c:
+            if many:
+                return list(await c.send_many([ONE, ONE]))
+            out: list[object] = []
+            for _ in range(2):
+                try:
+                    out.append(await c.send(ONE))
+                except (SMTPReplyError, ConnectionLost) as exc:
+                    out.append(exc)
+            return out
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["send", "send_many"])
+def test_a_timed_out_rset_ends_the_session(driver: str, scripted: Any, many: bool) -> None:
+    # The refusal stands for its message; but the RSET after it went
+    # unanswered, so the next reply could be that RSET's: nothing more may be
+    # sent, or a late "250" would be read as the next MAIL's reply.
+    def script(p: Peer) -> None:
+        p.hello()
+        assert p.line().startswith(b"MAIL")
+        p.send(b"550 5.7.1 sender rejected\r\n")
+        assert p.line() == b"RSET"
+        time.sleep(1.5)
+        p.send(b"250 2.0.0 reset, late\r\n")
+        p.drain(1.0)
+    s = scripted(script)
+    first, second = _two_sends(driver, s.port, many)
+    assert isinstance(first, SenderRefused)
+    assert isinstance(second, ConnectionLost) and not isinstance(second, DeliveryStatusUnknown)
+    assert "rset" in str(second)
+    assert bytes(s.received).endswith(b"RSET\r\n"), "nothing may follow the unanswered RSET"
+
+
 @pytest.mark.parametrize("garbage", [b"HTTP/1.1 400 Bad Request\r\n", b"2500 ok\r\n",
                                      b"250-a\r\n550 b\r\n", b"250 ok\n"])
 def test_t24_garbage_replies(driver: str, scripted: Any, garbage: bytes) -> None:
