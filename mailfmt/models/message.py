@@ -176,7 +176,9 @@ class Message(BaseModel):
         elif isinstance(v, (Address, Group, dict)):
             v = [v]
         if isinstance(v, list):
-            return [_under_policy(item, policy) for item in v]
+            # Each item's error names the field and the item ("To, item 2").
+            return [_under_policy(item, policy, f"{label}, item {i}" if len(v) > 1 else label)
+                    for i, item in enumerate(v, 1)]
         return v
 
     @field_validator(*_ADDRESS_FIELDS)
@@ -373,7 +375,7 @@ _HEAD_FIELDS = tuple(k for k in Message.model_fields
                      if k not in ("text", "html", "attachments", "body"))
 
 
-def _under_policy(item: Any, policy: Policy) -> Any:
+def _under_policy(item: Any, policy: Policy, field: str | None = None) -> Any:
     if not isinstance(item, (str, dict)):
         return item
     model = Group if _mailbox_or_group(item) == "group" else Address
@@ -382,6 +384,8 @@ def _under_policy(item: Any, policy: Policy) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         ctx = {k: v for k, v in (err.get("ctx") or {}).items() if k != "code"}
+        if field is not None and "field" in ctx:
+            ctx["field"] = field
         try:
             raise rule_error(err["type"], **ctx) from None
         except KeyError:

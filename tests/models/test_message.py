@@ -220,3 +220,16 @@ def test_json_schema_validates_real_payloads() -> None:
     assert msg.attachments[0].content == b"hello"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"from": "a@example.com", "to": 5}, schema)
+
+
+def test_an_address_list_item_error_names_the_field_and_the_item() -> None:
+    def first(**kwargs: object) -> tuple[str, str]:
+        with pytest.raises(ValidationError) as exc:
+            Message(**kwargs)
+        e = exc.value.errors()[0]
+        return e["type"], e["msg"]
+    kind, msg = first(from_="a@example.com", to=["b@example.org", "c@@example.org"])
+    assert kind == "invalid-address-list"
+    assert msg.startswith("To, item 2: expected a domain after '@'")
+    kind, msg = first(from_="a@example.com", cc=[{"addr_spec": "x@@example.org"}])
+    assert kind == "invalid-address" and msg.startswith("Cc: 'x@@example.org'")
