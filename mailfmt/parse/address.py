@@ -6,12 +6,14 @@ one of these raises :class:`AddressSyntaxError` with the character index, so
 that no two readers can extract different recipients from it
 (CVE-2023-27043). Strict mode (for building messages) refuses comments and the
 obsolete forms; lenient mode (for the linter) skips comments, which are valid
-CFWS, and reads routes and empty list elements, noting where they were. The
-addr-spec itself is validated by the caller (email-validator).
+CFWS, and reads routes, empty list elements and blanks or comments inside an
+addr-spec, noting where they were. The addr-spec itself is validated by the
+caller (email-validator).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -165,15 +167,33 @@ class _Parser:
 
     def addr_spec(self, words: list[tuple[str, str, int]], start: int) -> str:
         """local-part '@' domain, with the local part already read into ``words``."""
-        if len(words) != 1:
+        local = self._dotted(words)
+        if local is None:
             raise AddressSyntaxError("expected one local part before '@'", start)
         self.expect("@", "'@'")
         domain = self.words()
-        if len(domain) != 1 or domain[0][0] != "atom":
+        dom = self._dotted(domain) if all(k == "atom" for k, _, _ in domain) else None
+        if dom is None:
             raise AddressSyntaxError("expected a domain after '@'", self.pos())
         if self.at("@"):
             raise AddressSyntaxError("more than one '@'", self.pos())
-        return words[0][1] + "@" + domain[0][1]
+        return local + "@" + dom
+
+    def _dotted(self, words: list[tuple[str, str, int]]) -> str | None:
+        """The words of a local part or domain as one string, or None. One
+        word in strict mode; in lenient mode also RFC 5322 4.4's obs-local-part
+        and obs-domain, whose words and dots may have blanks or comments
+        between them ("john . q . public", "machine(comment).  example"):
+        read joined, and noted."""
+        if len(words) == 1:
+            return words[0][1]
+        if not self.lenient or not words:
+            return None
+        for (_, left, _), (_, right, _) in itertools.pairwise(words):
+            if not (left.endswith(".") or right.startswith(".")):
+                return None     # two words with nothing but a blank between
+        self.obsolete.append(("blanks or comments inside an addr-spec", words[0][2]))
+        return "".join(text for _, text, _ in words)
 
     def mailbox(self, words: list[tuple[str, str, int]], start: int) -> ParsedMailbox:
         if self.at("<"):

@@ -217,3 +217,21 @@ def test_comments_in_mime_fields() -> None:
                body=b"cafe is not=\r\n one line\r\n")
     msg = Message.from_bytes(raw)
     assert msg.text == "cafe is not one line\r\n"     # the soft break is decoded
+
+
+def test_a_6_2_obsolete_dates() -> None:
+    msg = Message.from_bytes(vector("A.6.2-obsolete-dates.eml"))
+    assert msg.date == datetime(1997, 11, 21, 9, 55, 6, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    # Reading these means dropping a route or comments, which may say who the
+    # mailbox is ("john@example.com (John Doe)"): the reader names the form it
+    # does not take instead of guessing. The linter calls them obsolete (info).
+    ("A.6.1-obsolete-addressing.eml", "source routes are not supported"),
+    ("A.6.3-obsolete-whitespace.eml", "comments are not supported in addresses"),
+])
+def test_obsolete_addressing_is_refused_by_name(name: str, says: str) -> None:
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(vector(name), policy=TEST_DOMAINS)
+    assert exc.value.code == "A106" and says in str(exc.value)

@@ -13,6 +13,7 @@ from ..._charset import codec_for
 from ..._date import read_date
 from ..._grammar import ENCODED_WORD, MSG_ID
 from ...format.encoded_word import EncodedWordError, decode_words
+from ...format.params import blank_comments
 from ...models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ...parse.address import (
     AddressSyntaxError,
@@ -36,6 +37,8 @@ _NON_ASCII = re.compile(r"[\x80-\xff]")
 # Anything shaped like an encoded word, valid or not (checked one by one).
 _EW_CANDIDATE = re.compile(r"=\?[^?\s]*\?[^?\s]*\?[^\s]*?\?=")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_ANGLED = re.compile(r"<[^<>]*>")
+_OBS_ID_BLANK = re.compile(r"(?<=[.@<])[ \t]+|[ \t]+(?=[.@>])")
 _MSG_IDS = re.compile(rf"(?:\s|\([^()]*\))*(?:{MSG_ID.pattern}(?:\s|\([^()]*\))*)+")
 
 
@@ -252,11 +255,29 @@ def _check_date(ctx: Context, f: Field) -> None:
                 what="a date-time in obsolete form")
 
 
+def _ids_ok(value: str, single: bool) -> tuple[bool, list[str]]:
+    ids = MSG_ID.findall(value) if value.strip() else []
+    return bool(_MSG_IDS.fullmatch(value)) and (len(ids) == 1 if single else bool(ids)), ids
+
+
+def _join_obs_id(m: re.Match[str]) -> str:
+    """``<...>`` without the blanks that obs-id allows: next to a dot, the
+    "@" or an angle bracket. A blank between two words stays (and fails)."""
+    return _OBS_ID_BLANK.sub("", m.group())
+
+
 def _check_ids(ctx: Context, f: Field, *, single: bool) -> None:
     value = f.value.strip()
-    ids = MSG_ID.findall(value) if value else []
-    ok = bool(_MSG_IDS.fullmatch(f.value)) and (len(ids) == 1 if single else bool(ids))
+    ok, ids = _ids_ok(f.value, single)
     if not ok:
+        # RFC 5322 4.5.4: obs-id-left and obs-id-right are a local-part and a
+        # domain, which may have blanks and comments between their parts
+        # ("<1234   @   local(blah)  .machine .example>", A.6.3).
+        joined = _ANGLED.sub(_join_obs_id, blank_comments(f.value))
+        if joined != f.value and _ids_ok(joined, single)[0]:
+            ctx.add("obsolete-syntax", f.value_start(), header=f.name,
+                    what="blanks or comments inside a msg-id")
+            return
         if not single and ids:
             # obs-in-reply-to / obs-references allow phrases between ids
             ctx.add("obsolete-syntax", f.value_start(), header=f.name,
