@@ -374,6 +374,14 @@ def test_comments_in_mime_fields_are_read_as_blanks(fields: bytes) -> None:
 
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "rfc5322"
+RFC2047 = Path(__file__).parent.parent / "vectors" / "rfc2047"
+
+
+@pytest.mark.parametrize("path", sorted(RFC2047.glob("*.eml")), ids=lambda p: p.stem)
+def test_rfc_2047_examples_lint_clean(path: Path) -> None:
+    # RFC 2047 8, with a Date added: encoded words in phrases, in comments, in
+    # unstructured text, adjacent and folded
+    assert lint(path.read_bytes()).violations == ()
 
 
 @pytest.mark.parametrize("path", sorted(VECTORS.glob("*.eml")), ids=lambda p: p.stem)
