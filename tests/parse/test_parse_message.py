@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailfmt import Group, Message, ParseError, Policy
+from mailfmt.lint import lint
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "rfc5322"
 TEST_DOMAINS = Policy(test_environment=True)
@@ -235,3 +236,15 @@ def test_obsolete_addressing_is_refused_by_name(name: str, says: str) -> None:
     with pytest.raises(ParseError) as exc:
         Message.from_bytes(vector(name), policy=TEST_DOMAINS)
     assert exc.value.code == "A106" and says in str(exc.value)
+
+
+def test_rfc_2046_5_1_1_example() -> None:
+    # a space in the boundary, a part with no header, a preamble and epilogue,
+    # and a comment after the Date's zone
+    raw = (VECTORS.parent / "rfc2046" / "5.1.1-simple-boundary.eml").read_bytes()
+    assert lint(raw).violations == ()
+    msg = Message.from_bytes(raw)
+    assert msg.body is not None and msg.body.subtype == "mixed"
+    assert [p.content for p in msg.body.parts] == [  # type: ignore[union-attr]
+        "This is implicitly typed plain US-ASCII text.\r\nIt does NOT end with a linebreak.",
+        "This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n"]
