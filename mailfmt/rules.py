@@ -315,8 +315,10 @@ RULES: tuple[Rule, ...] = (
        "Re-encode the content."),
     _r("E103", "invalid-quoted-printable", E, "RFC 2045 6.7",
        "part {part}: the quoted-printable content is invalid: {reason}",
-       "Quoted-printable content has '=' not followed by two hex digits or a line break.",
-       "Decoders differ on invalid escapes.",
+       "Quoted-printable content has '=' not followed by two hex digits or a line break, "
+       "or a line that ends in a blank.",
+       "Decoders differ on invalid escapes; a blank at the end of a line must be deleted "
+       "when decoding (RFC 2045 6.7 (3)), since transports add and strip them.",
        "=ZZ",
        "Re-encode the content."),
     _r("E104", "unknown-transfer-encoding", E, "RFC 2045 6.1",

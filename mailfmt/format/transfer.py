@@ -23,6 +23,7 @@ __all__ = [
     "encode_qp",
     "max_line_length",
     "normalize_newlines",
+    "qp_trailing_blank",
 ]
 
 TransferEncoding = Literal["7bit", "8bit", "quoted-printable", "base64"]
@@ -152,9 +153,34 @@ class DecodeError(ValueError):
         self.offset = offset
 
 
+def qp_trailing_blank(data: bytes, start: int = 0, stop: int | None = None) -> int:
+    """Where the first run of blanks that ends a line of ``data[start:stop]``
+    starts, or -1. RFC 2045 6.7 (3): a blank on an encoded line must be
+    followed by a printable character on that line. Found with C searches for
+    a blank before a line break (text has a blank every few octets, at which
+    a regex would stop)."""
+    stop = len(data) if stop is None else stop
+    hits = [i for i in (data.find(b" \n", start, stop), data.find(b"\t\n", start, stop),
+                        data.find(b" \r\n", start, stop), data.find(b"\t\r\n", start, stop))
+            if i != -1]
+    if stop > start and data[stop - 1] in b" \t":
+        hits.append(stop - 1)       # the last line, with no line break after it
+    if not hits:
+        return -1
+    at = min(hits)
+    while at > start and data[at - 1] in b" \t":
+        at -= 1
+    return at
+
+
 def decode_qp(data: bytes) -> bytes:
-    """Strict quoted-printable: every '=' starts a hex escape or a soft break."""
+    """Strict quoted-printable: every '=' starts a hex escape or a soft break,
+    and no line ends in a blank (which a transport may have added or
+    stripped, so readers delete it: RFC 2045 6.7 (3))."""
     m = _QP_BAD_ESCAPE.search(data)
     if m:
         raise DecodeError("'=' not followed by two hex digits or a line break", m.start())
+    blank = qp_trailing_blank(data)
+    if blank != -1:
+        raise DecodeError("a line ends in a blank", blank)
     return binascii.a2b_qp(data)

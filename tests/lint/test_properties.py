@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailfmt import Message
+from mailfmt import Message, ParseError
 from mailfmt.lint import lint
 
 from ..strategies import messages
@@ -395,3 +395,23 @@ def test_rfc_5322_examples_have_no_error_or_warning(path: Path) -> None:
     if path.name.startswith("A.6.3"):
         assert ("H110", "blanks or comments inside an addr-spec") in found
         assert ("H110", "blanks or comments inside a msg-id") in found
+
+
+@pytest.mark.parametrize(("body", "column"), [
+    (b"hello \r\nworld\r\n", 6), (b"tab\t\r\n", 4), (b"two  \t\r\n", 4),
+    (b"soft= \r\nnext\r\n", 6),      # a soft break with a blank after its '='
+    (b"last line ", 10),             # no line break after it
+    (b"hello=20\r\nmid \t x\r\n", None),
+])
+def test_quoted_printable_line_ending_in_a_blank(body: bytes, column: int | None) -> None:
+    # RFC 2045 6.7 (3): a blank on an encoded line must be followed by a
+    # printable character on that line; readers delete trailing blanks.
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + body)
+    found = [(v.code, v.line, v.column) for v in lint(raw).violations]
+    assert found == ([] if column is None else [("E103", 7, column)])
+    if column is not None:
+        with pytest.raises(ParseError) as exc:
+            Message.from_bytes(raw)
+        assert exc.value.code == "E103" and "ends in a blank" in str(exc.value)

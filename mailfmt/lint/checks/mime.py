@@ -10,6 +10,7 @@ from types import MappingProxyType
 from ..._grammar import HIGH_OCTET, MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, blank_comments, parse_params_view, token_value
+from ...format.transfer import qp_trailing_blank
 from ...models.header import MIME_SINGLETONS
 from .._shared import lines_over
 from ..context import Context
@@ -209,6 +210,10 @@ def _check_leaf(ctx: Context, start: int, stop: int, cte: str, typ: str,
         if m:
             ctx.add("invalid-quoted-printable", m.start(), part=part,
                     reason="'=' not followed by two hex digits or a line break")
+        blank = qp_trailing_blank(raw, start, stop)
+        if blank != -1:
+            ctx.add("invalid-quoted-printable", blank, part=part,
+                    reason="a line ends in a blank (RFC 2045 6.7 (3): encode it as =20 or =09)")
         _encoded_lines(ctx, start, stop, part, cte)
     elif cte == "base64":
         rest = _check_base64(ctx, start, stop, part)
