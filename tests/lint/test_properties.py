@@ -415,3 +415,18 @@ def test_quoted_printable_line_ending_in_a_blank(body: bytes, column: int | None
         with pytest.raises(ParseError) as exc:
             Message.from_bytes(raw)
         assert exc.value.code == "E103" and "ends in a blank" in str(exc.value)
+
+
+@pytest.mark.parametrize(("boundary", "bad"), [
+    (b"simple", False), (b"x" * 70, False), (b"with space", False),
+    (b"'()+_,-./:=?", False),
+    # RFC 2046 5.1.1: boundary := 0*69<bchars> bcharsnospace
+    (b"x" * 71, True), (b"ends ", True), (b"a@b", True), (b"semi;colon", True),
+])
+def test_boundary_grammar(boundary: bytes, bad: bool) -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary="' + boundary
+           + b'"\r\n\r\n--' + boundary + b"\r\n\r\nhi\r\n--" + boundary + b"--\r\n")
+    # (a 70-octet boundary makes lines over 78: S106, a warning)
+    found = [v.code for v in lint(raw).violations if v.code != "S106"]
+    assert found == (["M103"] if bad else [])

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ..._grammar import HIGH_OCTET, MIME_TOKEN
+from ..._grammar import BCHARS, HIGH_OCTET, MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ...format.params import ParamError, blank_comments, parse_params_view, token_value
 from ...format.transfer import qp_trailing_blank
@@ -145,6 +145,12 @@ def _split_multipart(ctx: Context, body_start: int, stop: int, params: Mapping[s
         ctx.add("multipart-without-boundary", ct_at, header=ctf.name, part=path,
                 subtype=sub)
         return []
+    if not BCHARS.fullmatch(boundary):
+        # RFC 2046 5.1.1: boundary := 0*69<bchars> bcharsnospace
+        ctx.add("invalid-content-type", ct_at, header=ctf.name, part=path,
+                value=ctf.value.strip()[:80],
+                reason=f"the boundary {boundary[:75]!r} is not 1 to 70 of RFC 2046's "
+                       "boundary characters, the last not a blank")
     delim = b"--" + boundary.encode("latin-1", "replace")
     opens, close = _delimiters(ctx.raw, delim, body_start, stop)
     if not opens:
