@@ -88,8 +88,10 @@ _SPECIAL = (rb"from|sender|reply-to|to|cc|bcc|resent-from|resent-sender|resent-t
 # Resent- fields, fail the generic branch's look-ahead and go to the full
 # checks.
 _PLAIN_FIELD = (
-    rb"From:" + _FWS + _MAILBOX + _FWS + _EOL
-    + rb"|(?:To|Cc|Bcc|Reply-To|Sender):" + _MAILBOX_LIST + _EOL
+    # RFC 5322 3.6.2: from = mailbox-list (one here: several need a Sender,
+    # which the full checks ask for); sender = mailbox
+    rb"(?:From|Sender):" + _FWS + _MAILBOX + _FWS + _EOL
+    + rb"|(?:To|Cc|Bcc|Reply-To):" + _MAILBOX_LIST + _EOL
     + rb"|Date:" + _DATE + _EOL
     + rb"|(?:Message-I[Dd]|Content-I[Dd]):" + _FWS + _MSG_ID + _FWS + _EOL
     + rb"|(?:In-Reply-To|References):" + _FWS + rb"(?:" + _MSG_ID + _FWS + rb")+" + _EOL

@@ -169,7 +169,11 @@ class Message(BaseModel):
         # (test domains, non-ASCII local parts) see it.
         policy: Policy = info.data.get("policy") or Policy()
         if info.field_name == "sender":
-            return None if v is None else _under_policy(v, policy)
+            if v is not None and _mailbox_or_group(v) == "group":
+                # RFC 5322 3.6.2: sender = mailbox
+                raise rule_error("invalid-address-list", field="Sender", value=str(v)[:120],
+                                 reason="Sender takes one mailbox, not a group", index=0)
+            return None if v is None else _under_policy(v, policy, "Sender")
         label = _FIELD_LABEL[info.field_name or ""]
         if isinstance(v, str):
             v = parse_addresses(v, label)

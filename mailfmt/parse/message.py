@@ -22,7 +22,7 @@ from .._grammar import FIELD_NAME
 from .._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_PARSE_INPUT
 from ..errors import ParseError
 from ..format.encoded_word import EncodedWordError, decode_words
-from ..format.params import ParamError, parse_params, token_value
+from ..format.params import ParamError, blank_comments, parse_params, token_value
 from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..lint.engine import LintConfig, lint
 from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
@@ -351,7 +351,9 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
     for f in fields:
         key = f.name.lower()
         if key in _ADDRESS_KEYS:
-            data[_ADDRESS_KEYS[key]] = f.value
+            # RFC 5322 3.6.3: bcc = "Bcc:" [address-list / CFWS]
+            empty = key == "bcc" and not blank_comments(f.value).strip()
+            data[_ADDRESS_KEYS[key]] = [] if empty else f.value
             lines[_ADDRESS_KEYS[key]] = f
         elif key == "subject":
             data["subject"] = _decode(f)

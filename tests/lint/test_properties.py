@@ -430,3 +430,25 @@ def test_boundary_grammar(boundary: bytes, bad: bool) -> None:
     # (a 70-octet boundary makes lines over 78: S106, a warning)
     found = [v.code for v in lint(raw).violations if v.code != "S106"]
     assert found == (["M103"] if bad else [])
+
+
+@pytest.mark.parametrize(("fields", "found"), [
+    # RFC 5322 3.6.2 and 3.6.3: from = mailbox-list, sender = mailbox,
+    # bcc = [address-list / CFWS], to and cc = address-list
+    (b"Sender: s@example.com, t@example.com", ["A106"]),
+    (b"Sender: G: s@example.com;", ["A106"]),
+    (b"Resent-Sender: G: s@example.com;", ["A106"]),
+    (b"Cc: G: ;", []),
+    (b"Bcc:", []), (b"Bcc: (undisclosed)", []),
+    (b"To:", ["A106"]), (b"Cc: ,", ["A106", "H110"]), (b"Bcc: ,", ["H110"]),
+])
+def test_address_fields_hold_what_their_grammar_allows(fields: bytes, found: list[str]) -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + fields
+           + b"\r\n\r\nhi\r\n")
+    assert [v.code for v in lint(raw).violations] == found
+
+
+def test_from_takes_no_group() -> None:
+    raw = (b"From: Team: a@example.com;\r\nSender: a@example.com\r\n"
+           b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\nhi\r\n")
+    assert [(v.code, v.column) for v in lint(raw).violations] == [("A106", 7)]

@@ -233,3 +233,11 @@ def test_an_address_list_item_error_names_the_field_and_the_item() -> None:
     assert msg.startswith("To, item 2: expected a domain after '@'")
     kind, msg = first(from_="a@example.com", cc=[{"addr_spec": "x@@example.org"}])
     assert kind == "invalid-address" and msg.startswith("Cc: 'x@@example.org'")
+
+
+def test_sender_group_is_refused_by_rule() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", sender="Team: s@example.com;")
+    err = exc.value.errors()[0]
+    assert err["type"] == "invalid-address-list"
+    assert err["msg"].startswith("Sender: Sender takes one mailbox, not a group")

@@ -248,3 +248,10 @@ def test_rfc_2046_5_1_1_example() -> None:
     assert [p.content for p in msg.body.parts] == [  # type: ignore[union-attr]
         "This is implicitly typed plain US-ASCII text.\r\nIt does NOT end with a linebreak.",
         "This is explicitly typed plain US-ASCII text.\r\nIt DOES end with a linebreak.\r\n"]
+
+
+@pytest.mark.parametrize("bcc", [b"Bcc:", b"Bcc:  ", b"Bcc: (undisclosed recipients)"])
+def test_an_empty_bcc_is_read(bcc: bytes) -> None:
+    # RFC 5322 3.6.3: bcc = "Bcc:" [address-list / CFWS]
+    msg = Message.from_bytes(base(bcc + b"\r\n"))
+    assert msg.bcc == []

@@ -189,9 +189,13 @@ def _addr_problem(spec: str) -> str | None:
 def _check_addresses(ctx: Context, f: Field) -> int:
     """Check an address field; returns the number of mailboxes (groups expanded)."""
     text = f.value
+    key = f.key
+    # RFC 5322 3.6.3: bcc = "Bcc:" [address-list / CFWS]; the others need an address
+    may_be_empty = key in ("bcc", "resent-bcc")
     if not text.strip():
-        ctx.add("invalid-address-list", f.offset_of(0), header=f.name, value="",
-                reason="the field is empty", index=0)
+        if not may_be_empty:
+            ctx.add("invalid-address-list", f.offset_of(0), header=f.name, value="",
+                    reason="the field is empty", index=0)
         return 0
     parsed = _parse_addresses(text)
     if isinstance(parsed, AddressSyntaxError):
@@ -201,6 +205,11 @@ def _check_addresses(ctx: Context, f: Field) -> int:
     items, obsolete = parsed
     for what, index in obsolete:
         ctx.add("obsolete-syntax", f.offset_of(index), header=f.name, what=what)
+    shape = _shape_problem(key, items, may_be_empty)
+    if shape is not None:
+        reason, index = shape
+        ctx.add("invalid-address-list", f.offset_of(index), header=f.name,
+                value=_clip(text.strip()), reason=reason, index=index)
     mailboxes: list[ParsedMailbox] = []
     for item in items:
         mailboxes.extend(item.members if isinstance(item, ParsedGroup) else [item])
@@ -221,6 +230,27 @@ def _check_addresses(ctx: Context, f: Field) -> int:
             elif not any(m.group() in mb.addr_spec for mb in mailboxes):
                 _check_word(ctx, f, m.group(), m.start())
     return len(mailboxes)
+
+
+def _shape_problem(key: str, items: list[ParsedMailbox | ParsedGroup],
+                   may_be_empty: bool) -> tuple[str, int] | None:
+    """What the field's grammar (RFC 5322 3.6.2, 3.6.3, 3.6.6) says against
+    the addresses it holds: (reason, index), or None."""
+    if not items:
+        # obs-addr-list and obs-mbox-list allow empty elements, not an empty list
+        return None if may_be_empty else ("the field has no address", 0)
+    if key in ("from", "resent-from", "sender", "resent-sender"):
+        # from = mailbox-list; sender = mailbox: no groups
+        group = next((i for i in items if isinstance(i, ParsedGroup)), None)
+        if group is not None:
+            return f"{_NAMES[key]} takes mailboxes, not groups", group.index
+        if key in ("sender", "resent-sender") and len(items) > 1:
+            return f"{_NAMES[key]} takes exactly one mailbox, not {len(items)}", items[1].index
+    return None
+
+
+_NAMES = {"from": "From", "resent-from": "Resent-From", "sender": "Sender",
+          "resent-sender": "Resent-Sender"}
 
 
 @functools.lru_cache(maxsize=4096)
