@@ -388,10 +388,12 @@ RULES: tuple[Rule, ...] = (
        "Without MIME-Version readers may treat the body as plain RFC 822 text.",
        "Content-Type: multipart/mixed; boundary=x (no MIME-Version)",
        "Add 'MIME-Version: 1.0'."),
-    _r("M112", "encoded-multipart", E, "RFC 2045 6.4",
-       "multipart/{subtype} declares Content-Transfer-Encoding {value}",
-       "A multipart entity declares an encoding other than 7bit, 8bit or binary.",
-       "Multiparts are never encoded as a whole; readers ignore or misapply the encoding.",
+    _r("M112", "encoded-multipart", E, "RFC 2045 6.4; RFC 2046 5.2",
+       "{type}/{subtype} declares Content-Transfer-Encoding {value}",
+       "A multipart or message entity (message/rfc822, ...) declares an encoding other "
+       "than 7bit, 8bit or binary.",
+       "Composite entities are never encoded as a whole; readers ignore or misapply the "
+       "encoding.",
        "Content-Type: multipart/mixed; ...\\r\\nContent-Transfer-Encoding: base64",
        "Encode the leaf parts instead and drop the field from the multipart."),
     _r("M113", "invalid-mime-version", E, "RFC 2045 4",

@@ -452,3 +452,16 @@ def test_from_takes_no_group() -> None:
     raw = (b"From: Team: a@example.com;\r\nSender: a@example.com\r\n"
            b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\nhi\r\n")
     assert [(v.code, v.column) for v in lint(raw).violations] == [("A106", 7)]
+
+
+@pytest.mark.parametrize(("cte", "found"), [(b"base64", ["M112"]),
+                                            (b"quoted-printable", ["M112"]),
+                                            (b"7bit", []), (b"8bit", [])])
+def test_message_rfc822_is_not_encoded_whole(cte: bytes, found: list[str]) -> None:
+    # RFC 2046 5.2.1: only 7bit, 8bit or binary for a message/rfc822 body
+    inner = b"From: b@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\ninner\r\n"
+    body = inner if cte in (b"7bit", b"8bit") else b"RnJvbTogYkBleGFtcGxlLmNvbQ0K\r\n"
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n"
+           b"Content-Transfer-Encoding: " + cte + b"\r\n\r\n" + body)
+    assert [v.code for v in lint(raw).violations] == found

@@ -81,11 +81,13 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
         if ctef is not None and cte not in _KNOWN_CTE:
             ctx.add("unknown-transfer-encoding", ctef.offset + delta, header=ctef.name,
                     part=path or "1", value=cte)
+        if ctef is not None and cte in ("quoted-printable", "base64") and \
+                typ in ("multipart", "message"):
+            # RFC 2045 6.4, RFC 2046 5.2: composite types are never encoded whole
+            ctx.add("encoded-multipart", ctef.offset + delta, header=ctef.name,
+                    part=path, type=typ, subtype=sub, value=cte)
         if typ == "multipart":
             assert ctf is not None      # the default type is text/plain
-            if ctef is not None and cte in ("quoted-printable", "base64"):
-                ctx.add("encoded-multipart", ctef.offset + delta, header=ctef.name,
-                        part=path, subtype=sub, value=cte)
             if depth >= MAX_MIME_DEPTH:
                 ctx.add("mime-too-deep", body_start, part=path, depth=depth + 1,
                         limit=MAX_MIME_DEPTH)
