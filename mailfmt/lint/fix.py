@@ -206,19 +206,20 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
 
 def _structured_chunks(value: str) -> list[Chunk]:
     """Chunks that fold only before existing whitespace outside quotes/comments."""
-    chunks: list[Chunk] = []
+    # (whitespace before, the tokens that follow it with none between): each
+    # chunk's text is joined once, not grown token by token (quadratic).
+    runs: list[tuple[str, list[str]]] = []
     ws = ""
     for tok in _TOKENS.findall(value):
         if tok.isspace():
             ws += tok
             continue
-        if chunks and not ws:
-            last = chunks[-1]
-            chunks[-1] = Chunk(last.ws, last.text + tok)
+        if runs and not ws:
+            runs[-1][1].append(tok)
         else:
-            chunks.append(Chunk(ws, tok))
+            runs.append((ws, [tok]))
         ws = ""
-    return chunks
+    return [Chunk(w, "".join(toks)) for w, toks in runs]
 
 
 def _fix_multipart(data: bytes, start: int, end: int, params: dict[str, str],

@@ -141,11 +141,17 @@ def fields_of(found: list[tuple[Any, ...]], pos: int) -> list[Field]:
         f = Field(key, pos, text, [(0, at - pos)], bool(blank), key.lower())
         pos = at + len(value) + 1
         if cont:
+            # The value is joined once: adding to it line by line would copy
+            # it again for every continuation line (quadratic).
+            parts = [text]
+            length = len(text)
             for line in cont.split(b"\n")[:-1]:
-                piece = line[:-1] if line[-1:] == b"\r" else line
-                f.pieces.append((len(f.value), pos - start))
-                f.value += piece.decode("latin-1")
+                piece = (line[:-1] if line[-1:] == b"\r" else line).decode("latin-1")
+                f.pieces.append((length, pos - start))
+                parts.append(piece)
+                length += len(piece)
                 pos += len(line) + 1
+            f.value = "".join(parts)
         fields.append(f)
     return fields
 

@@ -66,9 +66,12 @@ def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[li
         head, body_at = raw[:-2] if raw.endswith(b"\r\n") else raw, len(raw)
     else:
         head, body_at = raw[:end], end + 4
-    fields: list[tuple[str, list[bytes], int]] = []
+    fields: list[tuple[str, list[bytes], int, int]] = []
     pos = 0
-    for line in head.split(b"\r\n") if head else []:
+    # Line numbers counted once for the section, then one per line: counting
+    # from the start for every field would be quadratic in the field count.
+    first_line = _line_of(whole, base)
+    for i, line in enumerate(head.split(b"\r\n") if head else []):
         at = base + pos
         if line[:1] in (b" ", b"\t"):
             if not fields:
@@ -86,10 +89,10 @@ def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[li
                 raise ParseError("header-name-invalid", line=_line_of(whole, at), offset=at,
                                  value=sname, reason="not printable ASCII without ':'")
             sname = name
-            fields.append((sname, [bvalue], at))
+            fields.append((sname, [bvalue], at, first_line + i))
         pos += len(line) + 2
     out: list[RawField] = []
-    for name, pieces, at in fields:
+    for name, pieces, at, line_no in fields:
         # Unfolding is removing the CRLFs (RFC 5322 2.2.3).
         value = b"".join(pieces)
         if not value.isascii() and not utf8:
@@ -99,7 +102,7 @@ def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[li
         except UnicodeDecodeError:
             raise ParseError("non-ascii-header", line=_line_of(whole, at), offset=at,
                              field=name) from None
-        out.append(RawField(name, text.strip(" \t"), _line_of(whole, at), at))
+        out.append(RawField(name, text.strip(" \t"), line_no, at))
     return out, body_at
 
 

@@ -38,7 +38,7 @@ _NON_ASCII = re.compile(r"[\x80-\xff]")
 _EW_CANDIDATE = re.compile(r"=\?[^?\s]*\?[^?\s]*\?[^\s]*?\?=")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _ANGLED = re.compile(r"<[^<>]*>")
-_OBS_ID_BLANK = re.compile(r"(?<=[.@<])[ \t]+|[ \t]+(?=[.@>])")
+_BLANKS = re.compile(r"[ \t]+")
 _MSG_IDS = re.compile(rf"(?:\s|\([^()]*\))*(?:{MSG_ID.pattern}(?:\s|\([^()]*\))*)+")
 
 
@@ -292,8 +292,16 @@ def _ids_ok(value: str, single: bool) -> tuple[bool, list[str]]:
 
 def _join_obs_id(m: re.Match[str]) -> str:
     """``<...>`` without the blanks that obs-id allows: next to a dot, the
-    "@" or an angle bracket. A blank between two words stays (and fails)."""
-    return _OBS_ID_BLANK.sub("", m.group())
+    "@" or an angle bracket. A blank between two words stays (and fails).
+    Each run of blanks is matched once and judged by its neighbours: a
+    look-ahead after a run would make a long run quadratic."""
+    text = m.group()
+
+    def blank(b: re.Match[str]) -> str:
+        before = text[b.start() - 1] if b.start() else ""
+        after = text[b.end()] if b.end() < len(text) else ""
+        return "" if before in (".", "@", "<") or after in (".", "@", ">") else b.group()
+    return _BLANKS.sub(blank, text)
 
 
 def _check_ids(ctx: Context, f: Field, *, single: bool) -> None:
