@@ -55,6 +55,16 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
         + b"--b\r\n\r\n" * (n // 7) + b"--b--\r\n",
     "date with blanks": lambda n: MIME.replace(b"Fri, 21", b"Fri," + b" " * n + b"21"),
     "dots after line breaks": lambda n: HEAD + b"\r\n" + b".\n" * (n // 2),
+    "encoded words, one a line": lambda n: HEAD + b"Subject: "
+        + b"\r\n ".join([b"=?utf-8?q?a?="] * (n // 16)) + b"\r\n\r\n",
+    "encoded words on one line": lambda n: HEAD + b"Subject: " + b"=?utf-8?q?a?= " * (n // 14)
+        + b"\r\n\r\n",
+    "8-bit Subject": lambda n: HEAD + b"Subject: " + b"\xc3\xa9" * (n // 2) + b"\r\n\r\n",
+    "many recipients": lambda n: HEAD + b"To: "
+        + b", ".join(b"u%d@example.com" % i for i in range(n // 16)) + b"\r\n\r\n",
+    "nested multiparts": lambda n: MIME + b"Content-Type: multipart/mixed; boundary=a\r\n\r\n"
+        + b"--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n" * (n // 50)
+        + b"--a--\r\n",
 }
 
 

@@ -201,13 +201,18 @@ def _first_8bit(raw: bytes, head: bytes, end: int) -> list[tuple[int, str]]:
             continue        # reported: the first octet of this field was
         start = _field_start(head, pos)
         out.append((pos, raw[start:raw.index(b":", start)].decode("ascii")))
-        # The field ends at the first line break not followed by a blank.
-        field_end = pos
-        while True:
-            field_end = raw.index(b"\n", field_end) + 1
-            if raw[field_end] not in b" \t":
-                break
+        field_end = _field_end(raw, pos)
     return out
+
+
+def _field_end(raw: bytes, pos: int) -> int:
+    """Where the next field starts after ``raw[pos]``, in a header section
+    that ends with an empty line: after the first line break that a blank
+    does not follow."""
+    while True:
+        pos = raw.index(b"\n", pos) + 1
+        if raw[pos] not in b" \t":
+            return pos
 
 
 def _field_start(head: bytes, pos: int) -> int:
@@ -235,14 +240,20 @@ def _words_pass(raw: bytes, head: bytes, end: int) -> bool:
     no rule on them. ``head`` is the section lower-cased, one LF in front.
     """
     pos = raw.find(b"=?", 0, end)
+    field_end = -1
+    unstructured = False
     while pos != -1:
-        start = _field_start(head, pos)
-        name = head[start + 1:head.index(b":", start)].decode("ascii")
-        if name in ADDRESS_FIELDS:
-            return False
+        if pos >= field_end:
+            # A field is found once, not once per "=?" in it: walking back
+            # over a field folded on many lines for each would be quadratic.
+            start = _field_start(head, pos)
+            name = head[start + 1:head.index(b":", start)].decode("ascii")
+            if name in ADDRESS_FIELDS:
+                return False
+            unstructured = not (name in _NO_WORD_RULE or name in MIME_STRUCTURED
+                                or is_raw_header(name))
+            field_end = _field_end(raw, pos)
         m = _WORD.match(raw, pos, end)
-        unstructured = not (name in _NO_WORD_RULE or name in MIME_STRUCTURED
-                            or is_raw_header(name))
         if m is not None and unstructured and word_problems(m.group().decode("ascii")):
             return False
         pos = raw.find(b"=?", m.end() if m is not None else pos + 2, end)
