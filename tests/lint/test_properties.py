@@ -465,3 +465,24 @@ def test_message_rfc822_is_not_encoded_whole(cte: bytes, found: list[str]) -> No
            b"MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n"
            b"Content-Transfer-Encoding: " + cte + b"\r\n\r\n" + body)
     assert [v.code for v in lint(raw).violations] == found
+
+
+@pytest.mark.parametrize(("disposition", "found"), [
+    (b'attachment; filename="a.pdf"', []),
+    (b"attachment; filename*=utf-8''caf%C3%A9.pdf", []),
+    (b"inline (shown in the body)", []),
+    # RFC 2183 2; the parser refused these and the linter did not read the field
+    (b'attachment; filename="=?utf-8?q?caf=ZZ?="', ["M103"]),
+    (b"att@chment", ["M103"]),
+    (b"attachment; filename", ["M103"]),
+])
+@pytest.mark.parametrize("where", ["top", "part"])
+def test_content_disposition_is_read(disposition: bytes, found: list[str], where: str) -> None:
+    head = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+            b"MIME-Version: 1.0\r\n")
+    entity = (b"Content-Type: application/octet-stream\r\nContent-Disposition: "
+              + disposition + b"\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n")
+    raw = (head + entity if where == "top" else
+           head + b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + entity
+           + b"--b--\r\n")
+    assert [v.code for v in lint(raw).violations] == found

@@ -78,6 +78,10 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                 ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
                         part=path, value=ctype,
                         reason="expected type/subtype made of MIME tokens")
+        cdf = h.get("content-disposition")
+        if cdf is not None and (bad_cd := _disposition_problem(cdf.value)) is not None:
+            ctx.add("invalid-content-type", cdf.offset + delta, header=cdf.name, part=path,
+                    value=cdf.value.strip()[:80], reason=bad_cd)
         if ctef is not None and cte not in _KNOWN_CTE:
             ctx.add("unknown-transfer-encoding", ctef.offset + delta, header=ctef.name,
                     part=path or "1", value=cte)
@@ -114,6 +118,21 @@ def _version_1_0(value: str) -> bool:
     example); 1.0 is the version it defines."""
     m = _VERSION.fullmatch("".join(blank_comments(value).split()))
     return m is not None and int(m.group(1)) == 1 and int(m.group(2)) == 0
+
+
+@functools.lru_cache(maxsize=256)
+def _disposition_problem(value: str) -> str | None:
+    """What is wrong with a Content-Disposition value (RFC 2183 2: a token,
+    then parameters as Content-Type's), or None. The parser reads its
+    filename, RFC 2231 and RFC 2047 forms included, and refuses what this
+    refuses."""
+    try:
+        disposition, _ = parse_params_view(value)
+    except ParamError as exc:
+        return str(exc)
+    if not MIME_TOKEN.fullmatch(disposition):
+        return f"the disposition {disposition[:40]!r} is not a token"
+    return None
 
 
 @functools.lru_cache(maxsize=512)
