@@ -126,7 +126,8 @@ _PLAIN_PART = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:" + _TEXT + _EOL + rb")*" +
 _CACHED_HEAD = 1024
 _PART_FIELDS = ((b"\ncontent-type:", "content-type"),
                 (b"\ncontent-transfer-encoding:", "content-transfer-encoding"),
-                (b"\ncontent-disposition:", "content-disposition"))
+                (b"\ncontent-disposition:", "content-disposition"),
+                (b"\ncontent-id:", "content-id"))
 # (name group, value group, key) by group number: quicker than by name.
 _PART_ONCE = tuple(b"\n" + name.encode() + b":" for name in sorted(MIME_SINGLETONS))
 _MIME_GROUPS = tuple((_PLAIN_SECTION.groupindex[g], _PLAIN_SECTION.groupindex[g + "v"], key)

@@ -20,6 +20,7 @@ from .._charset import codec_for
 from .._date import read_date
 from .._grammar import FIELD_NAME
 from .._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_PARSE_INPUT
+from .._msgid import unfold_ids
 from ..errors import ParseError
 from ..format.encoded_word import EncodedWordError, decode_words
 from ..format.params import ParamError, blank_comments, parse_params, token_value
@@ -263,7 +264,7 @@ class _Body:
             return Attachment(
                 filename=filename, content=data, content_type=f"{typ}/{sub}",
                 disposition="inline" if disp == "inline" else "attachment",
-                content_id=cid.value if cid else None,
+                content_id=unfold_ids(cid.value) if cid else None,
             )
         except ValidationError as exc:
             raise _from_validation(exc, line, at) from None
@@ -365,7 +366,10 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
             data["date"] = _parse_date(f)
         elif key in ("message-id", "in-reply-to", "references"):
             k = key.replace("-", "_")
-            data[k] = f.value if key == "message-id" else f.value.split()
+            # RFC 5322 3.6.4 and 4.5.4: comments around an id, and blanks inside
+            # one next to its dots and "@", are not part of it
+            ids = unfold_ids(f.value)
+            data[k] = ids if key == "message-id" else ids.split()
             lines[k] = f
         elif key in _SINGLETONS:
             continue  # MIME fields: read below with the body

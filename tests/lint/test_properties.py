@@ -486,3 +486,17 @@ def test_content_disposition_is_read(disposition: bytes, found: list[str], where
            head + b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + entity
            + b"--b--\r\n")
     assert [v.code for v in lint(raw).violations] == found
+
+
+@pytest.mark.parametrize(("cid", "found"), [
+    (b"<a@b.example>", []), (b"< a @ b.example >", ["H110"]), (b"not-an-id", ["H205"]),
+])
+def test_a_parts_content_id_is_read(cid: bytes, found: list[str]) -> None:
+    # the parser reads a part's Content-ID; the linter read only the message's
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: image/png\r\n"
+           b"Content-ID: " + cid + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           b"QUJD\r\n--b--\r\n")
+    got = [(v.code, v.part, v.line) for v in lint(raw).violations]
+    assert got == [(code, "2", 12) for code in found]

@@ -255,3 +255,16 @@ def test_an_empty_bcc_is_read(bcc: bytes) -> None:
     # RFC 5322 3.6.3: bcc = "Bcc:" [address-list / CFWS]
     msg = Message.from_bytes(base(bcc + b"\r\n"))
     assert msg.bcc == []
+
+
+@pytest.mark.parametrize(("field", "read"), [
+    # RFC 5322 3.6.4: CFWS around an id; 4.5.4: blanks or comments inside one,
+    # next to its dots and "@" (obsolete, which readers must accept)
+    (b"Message-ID: <a@b.example> (sent by x)", "<a@b.example>"),
+    (b"Message-ID: <1234   @   local(blah)  .machine .example>", "<1234@local.machine.example>"),
+])
+def test_msg_ids_are_read_without_their_cfws(field: bytes, read: str) -> None:
+    refs = b"References: <x@y.example> (c) < z @ w.example >\r\n"
+    msg = Message.from_bytes(base(field + b"\r\n" + refs))
+    assert msg.message_id == read
+    assert msg.references == ["<x@y.example>", "<z@w.example>"]

@@ -12,8 +12,8 @@ import email_validator
 from ..._charset import codec_for
 from ..._date import read_date
 from ..._grammar import ENCODED_WORD, MSG_ID
+from ..._msgid import unfold_ids
 from ...format.encoded_word import EncodedWordError, decode_words
-from ...format.params import blank_comments
 from ...models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ...parse.address import (
     AddressSyntaxError,
@@ -24,7 +24,8 @@ from ...parse.address import (
 from ..context import Context
 from ..source import Field, Section
 
-__all__ = ["check_duplicates", "check_message_fields", "check_section_syntax", "word_problems"]
+__all__ = ["check_duplicates", "check_ids", "check_message_fields", "check_section_syntax",
+           "word_problems"]
 
 #: the fields a message may have once (RFC 5322 3.6, and the MIME ones)
 SINGLETONS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
@@ -37,8 +38,6 @@ _NON_ASCII = re.compile(r"[\x80-\xff]")
 # Anything shaped like an encoded word, valid or not (checked one by one).
 _EW_CANDIDATE = re.compile(r"=\?[^?\s]*\?[^?\s]*\?[^\s]*?\?=")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_ANGLED = re.compile(r"<[^<>]*>")
-_BLANKS = re.compile(r"[ \t]+")
 _MSG_IDS = re.compile(rf"(?:\s|\([^()]*\))*(?:{MSG_ID.pattern}(?:\s|\([^()]*\))*)+")
 
 
@@ -119,9 +118,9 @@ def check_message_fields(ctx: Context, sec: Section) -> None:
         elif key in ("date", "resent-date"):
             _check_date(ctx, f)
         elif key in ("message-id", "resent-message-id", "content-id"):
-            _check_ids(ctx, f, single=True)
+            check_ids(ctx, f, single=True)
         elif key in ("in-reply-to", "references"):
-            _check_ids(ctx, f, single=False)
+            check_ids(ctx, f, single=False)
         elif "=?" in f.value and key not in MIME_STRUCTURED and not is_raw_header(key):
             _check_unstructured(ctx, f)
     if "from" not in seen:
@@ -290,38 +289,27 @@ def _ids_ok(value: str, single: bool) -> tuple[bool, list[str]]:
     return bool(_MSG_IDS.fullmatch(value)) and (len(ids) == 1 if single else bool(ids)), ids
 
 
-def _join_obs_id(m: re.Match[str]) -> str:
-    """``<...>`` without the blanks that obs-id allows: next to a dot, the
-    "@" or an angle bracket. A blank between two words stays (and fails).
-    Each run of blanks is matched once and judged by its neighbours: a
-    look-ahead after a run would make a long run quadratic."""
-    text = m.group()
-
-    def blank(b: re.Match[str]) -> str:
-        before = text[b.start() - 1] if b.start() else ""
-        after = text[b.end()] if b.end() < len(text) else ""
-        return "" if before in (".", "@", "<") or after in (".", "@", ">") else b.group()
-    return _BLANKS.sub(blank, text)
-
-
-def _check_ids(ctx: Context, f: Field, *, single: bool) -> None:
+def check_ids(ctx: Context, f: Field, *, single: bool, part: str | None = None) -> None:
+    """msg-id syntax (RFC 5322 3.6.4): one id in Message-ID and Content-ID
+    (``single``), one or more in In-Reply-To and References."""
     value = f.value.strip()
     ok, ids = _ids_ok(f.value, single)
     if not ok:
         # RFC 5322 4.5.4: obs-id-left and obs-id-right are a local-part and a
         # domain, which may have blanks and comments between their parts
         # ("<1234   @   local(blah)  .machine .example>", A.6.3).
-        joined = _ANGLED.sub(_join_obs_id, blank_comments(f.value))
-        if joined != f.value and _ids_ok(joined, single)[0]:
-            ctx.add("obsolete-syntax", f.value_start(), header=f.name,
+        joined = unfold_ids(f.value)
+        if joined != f.value.strip(" \t") and _ids_ok(joined, single)[0]:
+            ctx.add("obsolete-syntax", f.value_start(), header=f.name, part=part,
                     what="blanks or comments inside a msg-id")
             return
         if not single and ids:
             # obs-in-reply-to / obs-references allow phrases between ids
-            ctx.add("obsolete-syntax", f.value_start(), header=f.name,
+            ctx.add("obsolete-syntax", f.value_start(), header=f.name, part=part,
                     what="words between message ids")
             return
-        ctx.add("invalid-message-id", f.value_start(), header=f.name, value=_clip(value, 60),
+        ctx.add("invalid-message-id", f.value_start(), header=f.name, part=part,
+                value=_clip(value, 60),
                 reason="expected " + ("one <id-left@id-right>" if single
                                       else "one or more <id-left@id-right>"))
 

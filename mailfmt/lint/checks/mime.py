@@ -16,7 +16,7 @@ from .._shared import lines_over
 from ..context import Context
 from ..plain import plain_part
 from ..source import Field, Section, read_section
-from .headers import charset_known, check_duplicates, check_section_syntax
+from .headers import charset_known, check_duplicates, check_ids, check_section_syntax
 
 __all__ = ["check_entity", "first_fields"]
 
@@ -78,6 +78,10 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                 ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
                         part=path, value=ctype,
                         reason="expected type/subtype made of MIME tokens")
+        if path is not None and (cid := h.get("content-id")) is not None:
+            # A part's Content-ID (RFC 2045 7); the message's own is read with
+            # its other header fields.
+            check_ids(ctx, cid.shifted(delta), single=True, part=path)
         cdf = h.get("content-disposition")
         if cdf is not None and (bad_cd := _disposition_problem(cdf.value)) is not None:
             ctx.add("invalid-content-type", cdf.offset + delta, header=cdf.name, part=path,
