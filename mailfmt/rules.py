@@ -176,7 +176,8 @@ RULES: tuple[Rule, ...] = (
        "Add sender=... naming one mailbox."),
     _r("H205", "invalid-message-id", E, "RFC 5322 3.6.4",
        "{field} value '{value}' is not a valid msg-id: {reason}",
-       "A Message-ID, In-Reply-To or References value is not '<id-left@id-right>'.",
+       "A Message-ID, In-Reply-To, References or Content-ID value (a body part's "
+       "Content-ID too) is not '<id-left@id-right>'.",
        "Threading and deduplication depend on well-formed ids; an id longer than a line "
        "cannot be folded and would break the 998-octet limit.",
        "Message-ID: 1234",
@@ -231,7 +232,9 @@ RULES: tuple[Rule, ...] = (
        "Shorten the name."),
     _r("A106", "invalid-address-list", E, "RFC 5322 3.4",
        "{field}: {reason} at character {index} of '{value}'",
-       "Address text does not parse as RFC 5322 mailbox / group syntax.",
+       "Address text does not parse as RFC 5322 mailbox / group syntax, or breaks its "
+       "field's own grammar: a group or several mailboxes in Sender, a group in From, no "
+       "address at all in a field other than Bcc.",
        "Lenient address parsing is how one string turns into a different recipient.",
        'Alice <alice@example.com',
        "Fix the syntax, or pass Address objects."),
@@ -251,7 +254,8 @@ RULES: tuple[Rule, ...] = (
     _r("M103", "invalid-content-type", E, "RFC 2045 5.1",
        "{field}: '{value}' is not a valid media type: {reason}",
        "A content type is not 'type/subtype' made of MIME tokens, or names a type "
-       "the part cannot have.",
+       "the part cannot have; or its boundary breaks RFC 2046 5.1.1's grammar; or a "
+       "Content-Disposition is not a token followed by parameters that parse.",
        "Receivers fall back to text/plain or application/octet-stream, or misparse the "
        "parameters that follow.",
        'content_type="pdf"',
@@ -377,7 +381,7 @@ RULES: tuple[Rule, ...] = (
        "{field}: obsolete syntax ({what})",
        "A field uses syntax RFC 5322 section 4 lets readers accept but forbids writers "
        "to generate: whitespace before the colon, two-digit years, named time zones, "
-       "routes, empty list elements.",
+       "routes, empty list elements, blanks or comments inside an addr-spec or a msg-id.",
        "Readers must accept it, but tools disagree on the details.",
        "Date: 21 Nov 97 09:55:06 GMT",
        "Regenerate the field in current syntax."),
