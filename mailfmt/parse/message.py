@@ -39,6 +39,8 @@ __all__ = ["RawField", "parse_message", "split_header"]
 _SINGLETONS = {"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
                "message-id", "in-reply-to", "references"} | MIME_STRUCTURED
 _BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n|\x00")
+# The linter's settings for a message read with Policy(utf8=True): made once.
+_LINT_UTF8 = LintConfig(utf8=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +395,7 @@ def _refuse_lint_errors(raw: bytes, policy: Policy) -> None:
     quoted string, base64 lines over 76, MIME fields without MIME-Version, ...)
     is not what the models could have written: refused as the linter
     reports it, so that whatever this accepts lints without an error."""
-    report = lint(raw, LintConfig(utf8=True) if policy.utf8 else None)
+    report = lint(raw, _LINT_UTF8 if policy.utf8 else None)
     for v in report.violations:
         if v.severity is Severity.ERROR:
             raise ParseError.from_violation(v)
