@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailfmt import Group, Message, ParseError, Policy
+from mailfmt import Attachment, Group, Message, Multipart, ParseError, Policy
 from mailfmt.lint import lint
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "rfc5322"
@@ -268,3 +268,13 @@ def test_msg_ids_are_read_without_their_cfws(field: bytes, read: str) -> None:
     msg = Message.from_bytes(base(field + b"\r\n" + refs))
     assert msg.message_id == read
     assert msg.references == ["<x@y.example>", "<z@w.example>"]
+
+
+def test_a_parts_content_id_is_read_without_its_cfws() -> None:
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+                    b"Content-Type: image/png\r\nContent-ID: <logo@b.example> (the logo)\r\n"
+                    b"Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b--\r\n")
+    msg = Message.from_bytes(raw)
+    assert isinstance(msg.body, Multipart) and isinstance(msg.body.parts[1], Attachment)
+    assert msg.body.parts[1].content_id == "<logo@b.example>"
