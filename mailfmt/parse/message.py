@@ -9,6 +9,7 @@ with that finding, so whatever this accepts lints without an error.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -386,6 +387,14 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
     except ValidationError as exc:
         raise _from_validation(exc, None, None, lines) from None
     _refuse_lint_errors(raw, policy)
+    if "message_id" not in data:
+        # The model makes a random id for a message that has none (RFC 5322
+        # 3.6.4 says it SHOULD have one); a message read twice gets the same
+        # one, made from its bytes, on the domain the model chose.
+        assert msg.message_id is not None
+        domain = msg.message_id.rsplit("@", 1)[1].rstrip(">")
+        msg = msg.model_copy(update={
+            "message_id": f"<{hashlib.sha256(raw).hexdigest()[:32]}@{domain}>"})
     return msg
 
 

@@ -278,3 +278,15 @@ def test_a_parts_content_id_is_read_without_its_cfws() -> None:
     msg = Message.from_bytes(raw)
     assert isinstance(msg.body, Multipart) and isinstance(msg.body.parts[1], Attachment)
     assert msg.body.parts[1].content_id == "<logo@b.example>"
+
+
+def test_a_message_without_message_id_reads_the_same_each_time() -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Subject: no id\r\n\r\nhi\r\n")
+    first, again = Message.from_bytes(raw), Message.from_bytes(raw)
+    assert first == again
+    assert first.message_id.endswith("@example.com>")
+    # written out and read back, it keeps that id
+    assert Message.from_bytes(first.to_bytes()).message_id == first.message_id
+    # another message gets another id
+    assert Message.from_bytes(raw.replace(b"hi", b"ho")).message_id != first.message_id
