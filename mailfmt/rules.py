@@ -123,8 +123,9 @@ RULES: tuple[Rule, ...] = (
        "Move long content into the body."),
     _r("H106", "managed-header", E, "RFC 5322 3.6",
        "{name} is set through the '{attribute}' field, not as an extra header",
-       "An extra header repeats a field that the message model writes itself "
-       "(From, To, Subject, Date, Content-Type, MIME-Version, ...).",
+       "An extra header, of the message or of a body part, repeats a field that its "
+       "model writes itself (From, To, Subject, Date, Content-Type, MIME-Version, ...); "
+       "or a field is given on the root part, whose fields are the message's.",
        "Two sources for one field give duplicate or contradicting headers; the typed "
        "field is validated and encoded properly.",
        'headers=[("Subject", "Hi")]',

@@ -47,10 +47,14 @@ filenames = st.one_of(
     header_text.filter(lambda s: s.strip() and "/" not in s and "\\" not in s)
     .map(lambda s: s[:100]),
 )
-attachments = st.builds(Attachment, filename=filenames, content=st.binary(max_size=2000))
 extra_headers = st.lists(st.builds(Header, name=st.sampled_from(["X-Campaign", "X-Tag",
                                                                  "Comments", "Keywords"]),
                                    value=header_text), max_size=3)
+part_headers = st.lists(st.builds(Header, name=st.sampled_from(
+    ["Content-Description", "Content-Language", "X-Attachment-Id"]), value=header_text),
+    max_size=2)
+attachments = st.builds(Attachment, filename=filenames, content=st.binary(max_size=2000),
+                        headers=part_headers)
 
 
 @st.composite

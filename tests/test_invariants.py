@@ -133,6 +133,8 @@ def test_stdlib_oracle(msg: Message) -> None:
     ours = list(_leaves(tree))
     assert len(std_parts) == len(ours)
     for std, mine in zip(std_parts, ours, strict=False):
+        for h in mine.headers:
+            assert any(str(v) == h.value for v in std.get_all(h.name))
         if mine.kind in ("text", "html"):
             assert std.get_content() == mine.content
         else:

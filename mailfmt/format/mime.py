@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
 from ..policy import Policy
+from .fields import extra_fields
 from .fold import Chunk, fold
 from .params import param_chunks
 from .transfer import b64_lines, b64_stream, choose_text_encoding
@@ -62,15 +63,16 @@ def _leaf_headers(ctype: str, params: list[tuple[str, str]], cte: str, policy: P
             + f"Content-Transfer-Encoding: {cte}\r\n" + extra)
 
 
-def _text_entity(content: str, subtype: str, policy: Policy) -> Entity:
+def _text_entity(content: str, subtype: str, policy: Policy, extra: str) -> Entity:
     data = content.encode("utf-8")
     cte, body = choose_text_encoding(data, allow_8bit=policy.utf8,
                                      max_line=policy.max_line_length)
     charset = "us-ascii" if data.isascii() else "utf-8"
-    return Entity(_leaf_headers(f"text/{subtype}", [("charset", charset)], cte, policy), body=body)
+    return Entity(_leaf_headers(f"text/{subtype}", [("charset", charset)], cte, policy, extra),
+                  body=body)
 
 
-def _attachment_entity(att: Attachment, policy: Policy) -> Entity:
+def _attachment_entity(att: Attachment, policy: Policy, own: str) -> Entity:
     lim = policy.max_line_length
     disp = [Chunk("", att.disposition)]
     if att.filename is not None:
@@ -79,7 +81,7 @@ def _attachment_entity(att: Attachment, policy: Policy) -> Entity:
     extra = fold("Content-Disposition", disp, limit=lim)
     if att.content_id is not None:
         extra += fold("Content-ID", [Chunk("", att.content_id)], limit=lim)
-    headers = _leaf_headers(att.content_type, [], "base64", policy, extra)
+    headers = _leaf_headers(att.content_type, [], "base64", policy, extra + own)
     if att.content is not None:
         return Entity(headers, body=b64_lines(att.content))
     return Entity(headers, stream=att)
@@ -90,17 +92,19 @@ def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Enti
 
     Text is encoded here, once, so that boundaries can be checked against it.
     """
+    # The part's own extra fields follow the ones its model writes.
+    extra = extra_fields(part.headers, policy) if part.headers else ""
     if isinstance(part, TextPart):
-        return _text_entity(part.content, part.subtype, policy)
+        return _text_entity(part.content, part.subtype, policy, extra)
     if isinstance(part, HtmlPart):
-        return _text_entity(part.content, "html", policy)
+        return _text_entity(part.content, "html", policy, extra)
     if isinstance(part, Attachment):
-        return _attachment_entity(part, policy)
+        return _attachment_entity(part, policy, extra)
     assert isinstance(part, Multipart)
     children = [build_entity(p, policy, seed, f"{path}.{i}") for i, p in enumerate(part.parts, 1)]
     boundary = _boundary(seed, path, children)
     ctype = _content_type(f"multipart/{part.subtype}", [("boundary", boundary)], policy)
-    return Entity(fold("Content-Type", ctype, limit=policy.max_line_length),
+    return Entity(fold("Content-Type", ctype, limit=policy.max_line_length) + extra,
                   boundary=boundary, children=children)
 
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..errors import FormatError
-from ..models.header import is_raw_header
 from .address import address_list_chunks
-from .fold import Chunk, fold, unstructured_chunks
+from .fields import extra_fields, unstructured_field
+from .fold import Chunk, fold
 from .mime import build_entity
 
 if TYPE_CHECKING:
@@ -56,15 +56,7 @@ def message_headers(msg: Message) -> str:
     def room(name: str) -> int:
         return lim - len(name) - 2
 
-    def unstructured(name: str, value: str) -> str:
-        # Short ASCII text with nothing that reads as an encoded word is
-        # written as it is: what unstructured_chunks and fold would give.
-        if (value.isascii() and len(name) + 2 + len(value) <= lim
-                and "=?" not in value and "?=" not in value):
-            return f"{name}: {value}\r\n"
-        return fold(name, unstructured_chunks(value, utf8=utf8, room=room(name)), limit=lim)
-
-    out = [unstructured("Date", format_date(msg.date))]
+    out = [unstructured_field("Date", format_date(msg.date), p)]
     out.append(fold("From", address_list_chunks(msg.from_, utf8=utf8, room=room("From")),
                     limit=lim))
     if msg.sender is not None:
@@ -77,19 +69,14 @@ def message_headers(msg: Message) -> str:
     # Bcc is never written: it travels in the envelope only (RFC 5322 3.6.3,
     # the first of the three ways it allows).
     if msg.subject is not None:
-        out.append(unstructured("Subject", msg.subject))
+        out.append(unstructured_field("Subject", msg.subject, p))
     assert msg.message_id is not None
     out.append(fold("Message-ID", [Chunk("", msg.message_id)], limit=lim))
     if msg.in_reply_to:
         out.append(fold("In-Reply-To", _words(" ".join(msg.in_reply_to)), limit=lim))
     if msg.references:
         out.append(fold("References", _words(" ".join(msg.references)), limit=lim))
-    for h in msg.headers:
-        if is_raw_header(h.name):
-            chunks = [Chunk(ws, w) for ws, w in re.findall(r"([ \t]*)([^ \t]+)", h.value)]
-            out.append(fold(h.name, chunks, limit=lim))
-        else:
-            out.append(unstructured(h.name, h.value))
+    out.append(extra_fields(msg.headers, p))
     out.append("MIME-Version: 1.0\r\n")
     return "".join(out)
 

@@ -23,6 +23,7 @@ from .._limits import MAX_FILENAME, MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_MSG_ID
 from ..format.transfer import B64_CHUNK, normalize_newlines
 from ..rules import rule_error
 from ._checks import check_surrogates, check_text
+from .header import Header, check_extra_fields
 
 __all__ = ["Attachment", "HtmlPart", "Multipart", "Part", "TextPart"]
 
@@ -30,6 +31,33 @@ __all__ = ["Attachment", "HtmlPart", "Multipart", "Part", "TextPart"]
 class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64",
                               val_json_bytes="base64")
+
+    #: the part's other header fields, written after its MIME fields:
+    #: Content-Description, Content-Language, X-Attachment-Id, ...
+    headers: list[Header] = Field(default_factory=list)
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, v: list[Header]) -> list[Header]:
+        # Whether 8-bit text may stand in a field written as it is depends
+        # on the message's policy: the message checks that.
+        check_extra_fields(v, cls._managed(), utf8=None)
+        return v
+
+    @classmethod
+    def _managed(cls) -> dict[str, str]:
+        """The fields this part's model writes itself (RFC 2045, 2183, 2392),
+        by the attribute that sets them (``kind``: another kind of part)."""
+        fields = cls.model_fields
+
+        def first(*names: str) -> str:
+            return next((n for n in names if n in fields), "kind")
+        return {"content-type": first("content_type", "subtype"),
+                "content-transfer-encoding": first("content"),
+                "content-disposition": first("disposition"),
+                "content-id": first("content_id"),
+                # RFC 2045 4: written once, at the top, as the Message's
+                "mime-version": "body"}
 
 
 def _text_content(v: str, info: ValidationInfo) -> str:

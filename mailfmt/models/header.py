@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler, model_validator
@@ -9,12 +10,13 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from .._grammar import FIELD_NAME
-from .._limits import MAX_HEADER_NAME, MAX_HEADER_VALUE
+from .._limits import MAX_EXTRA_HEADERS, MAX_HEADER_NAME, MAX_HEADER_VALUE, MAX_LINE
+from ..format.fold import octets
 from ..rules import rule_error
 from ._checks import check_text
 
 __all__ = ["MIME_SINGLETONS", "MIME_STRUCTURED", "Header", "HeaderName", "HeaderText",
-           "is_raw_header"]
+           "check_extra_fields", "is_raw_header"]
 
 
 def _check_name(v: str) -> str:
@@ -93,3 +95,26 @@ def is_raw_header(name: str) -> bool:
 #: and never as text. Other Content- fields are text: Content-Description is
 #: *text (RFC 2045 8), and an unknown one is an extension field (RFC 2047 5).
 MIME_STRUCTURED = MIME_SINGLETONS | {"content-disposition", "content-id"}
+
+
+def check_extra_fields(headers: Sequence[Header], managed: Mapping[str, str], *,
+                       utf8: bool | None) -> None:
+    """The rules on a list of extra fields, of the message or of a body part:
+    at most MAX_EXTRA_HEADERS, none that the model writes itself (``managed``:
+    lower-case name -> the attribute that sets it), and the fields written as
+    they are (is_raw_header) already fit to write. ``utf8``: whether the
+    message travels with SMTPUTF8; None when that is not known yet (a body
+    part is checked again by its message)."""
+    if len(headers) > MAX_EXTRA_HEADERS:
+        raise rule_error("too-many-headers", count=len(headers), limit=MAX_EXTRA_HEADERS)
+    for h in headers:
+        attr = managed.get(h.name.lower())
+        if attr is not None:
+            raise rule_error("managed-header", name=h.name, attribute=attr)
+        if is_raw_header(h.name):
+            if utf8 is False and not h.value.isascii():
+                raise rule_error("non-ascii-header", field=h.name)
+            longest = max((octets(w) for w in h.value.split()), default=0)
+            if longest + len(h.name) + 2 > MAX_LINE:
+                raise rule_error("line-too-long", where=f"a {h.name} header",
+                                 length=longest + len(h.name) + 2, limit=MAX_LINE)

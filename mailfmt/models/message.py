@@ -25,19 +25,16 @@ from pydantic_core import PydanticCustomError
 from .._grammar import MSG_ID
 from .._limits import (
     MAX_ADDRESSES_PER_FIELD,
-    MAX_EXTRA_HEADERS,
     MAX_HEADER_VALUE,
-    MAX_LINE,
     MAX_MSG_ID,
     MAX_REFERENCES,
 )
-from ..format.fold import octets
 from ..policy import Policy, policy_from
 from ..rules import rule_error
 from ._checks import check_surrogates, check_text
 from .address import Address, Group, parse_addresses
 from .body import Attachment, HtmlPart, Multipart, Part, TextPart
-from .header import Header, is_raw_header
+from .header import Header, check_extra_fields, is_raw_header
 
 __all__ = ["Envelope", "Message"]
 
@@ -290,22 +287,25 @@ class Message(BaseModel):
     @field_validator("headers")
     @classmethod
     def _headers(cls, v: list[Header], info: ValidationInfo) -> list[Header]:
-        if len(v) > MAX_EXTRA_HEADERS:
-            raise rule_error("too-many-headers", count=len(v), limit=MAX_EXTRA_HEADERS)
         policy: Policy = info.data.get("policy") or Policy()
-        for h in v:
-            attr = _MANAGED.get(h.name.lower())
-            if attr is not None:
-                raise rule_error("managed-header", name=h.name, attribute=attr)
-            if is_raw_header(h.name):
-                # Written as they are, so they must already fit the rules.
-                if not policy.utf8 and not h.value.isascii():
-                    raise rule_error("non-ascii-header", field=h.name)
-                longest = max((octets(w) for w in h.value.split()), default=0)
-                if longest + len(h.name) + 2 > MAX_LINE:
-                    raise rule_error("line-too-long", where=f"a {h.name} header",
-                                     length=longest + len(h.name) + 2, limit=MAX_LINE)
+        check_extra_fields(v, _MANAGED, utf8=policy.utf8)
         return v
+
+    @model_validator(mode="after")
+    def _part_headers(self) -> Message:
+        body = self.body
+        if body is not None and body.headers:
+            # The root part's fields are the message's own: they go in
+            # headers, where the parser reads them back.
+            raise rule_error("managed-header", name=body.headers[0].name, attribute="headers")
+        if not self.policy.utf8:
+            # The parts' fields written as they are, under this message's
+            # policy (a part alone does not know it).
+            for part in _parts(body, self.attachments):
+                for h in part.headers:
+                    if is_raw_header(h.name) and not h.value.isascii():
+                        raise rule_error("non-ascii-header", field=h.name)
+        return self
 
     # ---- derived views -----------------------------------------------------
 
@@ -373,6 +373,16 @@ class Message(BaseModel):
         from ..parse.message import parse_message
 
         return parse_message(raw, policy=policy)
+
+
+def _parts(body: Part | None, attachments: list[Attachment] | None) -> Iterator[Part]:
+    """Every part given: the tree's nodes, or the attachments."""
+    stack: list[Part] = [body] if body is not None else list(attachments or ())
+    while stack:
+        part = stack.pop()
+        yield part
+        if isinstance(part, Multipart):
+            stack.extend(part.parts)
 
 
 _HEAD_FIELDS = tuple(k for k in Message.model_fields

@@ -164,12 +164,16 @@ class _Body:
                 raise ParseError("invalid-content-type", line=ctf.line, offset=ctf.offset,
                                  field="Content-Type", value=ctf.value, reason=str(exc)) from None
         typ, _, sub = ctype.partition("/")
+        # A body part's other fields are its own (the message's are read
+        # with the message): Content-Description, Content-Language, ...
+        extra = [(f.name, f.value if is_raw_header(f.name) else _decode(f)) for f in fields
+                 if f.name.lower() not in MIME_STRUCTURED] if depth else []
         if typ == "multipart":
-            return self.multipart(sub, params, ctf, body, at, path, depth)
-        return self.leaf(h, typ, sub, params, body, at, path)
+            return self.multipart(sub, params, ctf, body, at, path, depth, extra)
+        return self.leaf(h, typ, sub, params, body, at, path, extra)
 
     def multipart(self, sub: str, params: dict[str, str], ctf: RawField | None, body: bytes,
-                  at: int, path: str, depth: int) -> Multipart:
+                  at: int, path: str, depth: int, extra: list[tuple[str, str]]) -> Multipart:
         assert ctf is not None
         if depth >= MAX_MIME_DEPTH:
             raise ParseError("mime-too-deep", line=ctf.line, offset=ctf.offset,
@@ -201,12 +205,12 @@ class _Body:
             parts.append(self.entity(cfields, chunk[body_at:], at + start + body_at,
                                      f"{path}.{i}", depth + 1))
         try:
-            return Multipart(subtype=sub, parts=parts)
+            return Multipart(subtype=sub, parts=parts, headers=extra)
         except ValidationError as exc:
             raise _from_validation(exc, ctf.line, ctf.offset) from None
 
     def leaf(self, h: dict[str, RawField], typ: str, sub: str, params: dict[str, str],
-             body: bytes, at: int, path: str) -> Part:
+             body: bytes, at: int, path: str, extra: list[tuple[str, str]]) -> Part:
         ctef = h.get("content-transfer-encoding")
         cte = token_value(ctef.value) if ctef else "7bit"
         line = _line_of(self.whole, at)
@@ -258,8 +262,8 @@ class _Body:
                                  value=f"{charset} (undecodable octets)") from None
             try:
                 if sub == "html":
-                    return HtmlPart(content=text)
-                return TextPart(content=text, subtype=sub)
+                    return HtmlPart(content=text, headers=extra)
+                return TextPart(content=text, subtype=sub, headers=extra)
             except ValidationError as exc:
                 raise _from_validation(exc, line, at) from None
         cid = h.get("content-id")
@@ -267,7 +271,7 @@ class _Body:
             return Attachment(
                 filename=filename, content=data, content_type=f"{typ}/{sub}",
                 disposition="inline" if disp == "inline" else "attachment",
-                content_id=unfold_ids(cid.value) if cid else None,
+                content_id=unfold_ids(cid.value) if cid else None, headers=extra,
             )
         except ValidationError as exc:
             raise _from_validation(exc, line, at) from None
@@ -295,20 +299,23 @@ def _shortcuts(tree: Part) -> dict[str, Any]:
     """The text/html/attachments form of a tree, when it has one (see mime_tree)."""
 
     def content(p: Part) -> dict[str, Any] | None:
+        if p.headers:
+            return None     # the shortcuts' parts have no fields of their own
         if isinstance(p, TextPart) and p.subtype == "plain":
             return {"text": p.content}
         if isinstance(p, HtmlPart):
             return {"html": p.content}
         if (isinstance(p, Multipart) and p.subtype == "alternative" and len(p.parts) == 2
                 and isinstance(p.parts[0], TextPart) and p.parts[0].subtype == "plain"
-                and isinstance(p.parts[1], HtmlPart)):
+                and isinstance(p.parts[1], HtmlPart)
+                and not p.parts[0].headers and not p.parts[1].headers):
             return {"text": p.parts[0].content, "html": p.parts[1].content}
         return None
 
     c = content(tree)
     if c is not None:
         return c
-    if isinstance(tree, Multipart) and tree.subtype == "mixed":
+    if isinstance(tree, Multipart) and tree.subtype == "mixed" and not tree.headers:
         if all(isinstance(p, Attachment) for p in tree.parts):
             return {"attachments": list(tree.parts)}
         first = content(tree.parts[0])

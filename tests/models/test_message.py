@@ -241,3 +241,44 @@ def test_sender_group_is_refused_by_rule() -> None:
     err = exc.value.errors()[0]
     assert err["type"] == "invalid-address-list"
     assert err["msg"].startswith("Sender: Sender takes one mailbox, not a group")
+
+
+def test_body_parts_carry_their_own_fields() -> None:
+    pdf = Attachment(filename="a.pdf", content=b"%PDF", headers=[("X-Attachment-Id", "f_1")])
+    text = TextPart(content="hi", headers=[("Content-Description", "Grüße")])
+    msg = Message(from_="a@example.com", body=Multipart(parts=[text, pdf]))
+    raw = msg.to_bytes()
+    # after the fields the model writes, encoded where the text needs it
+    assert b'filename="a.pdf"\r\nX-Attachment-Id: f_1\r\n\r\n' in raw
+    assert b"Content-Transfer-Encoding: 7bit\r\nContent-Description: =?utf-8?" in raw
+
+
+@pytest.mark.parametrize(("part", "name", "attribute"), [
+    (lambda h: TextPart(content="x", headers=h), "Content-Type", "subtype"),
+    (lambda h: TextPart(content="x", headers=h), "content-disposition", "kind"),
+    (lambda h: Attachment(content=b"x", headers=h), "Content-ID", "content_id"),
+    (lambda h: Attachment(content=b"x", headers=h), "Content-Transfer-Encoding", "content"),
+    (lambda h: Multipart(parts=[TextPart(content="x")], headers=h), "MIME-Version", "body"),
+])
+def test_a_part_refuses_the_fields_its_model_writes(part, name, attribute) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as info:
+        part([(name, "x")])
+    err = info.value.errors()[0]
+    assert err["type"] == "managed-header"
+    assert err["ctx"]["attribute"] == attribute
+
+
+def test_the_root_parts_fields_belong_to_the_message() -> None:
+    with pytest.raises(ValidationError) as info:
+        Message(from_="a@example.com", body=TextPart(content="x", headers=[("X-A", "1")]))
+    assert info.value.errors()[0]["type"] == "managed-header"
+    assert info.value.errors()[0]["ctx"]["attribute"] == "headers"
+
+
+def test_a_parts_field_written_as_it_is_follows_the_messages_policy() -> None:
+    att = Attachment(content=b"x", headers=[("Content-Location", "http://exämple.com/")])
+    with pytest.raises(ValidationError) as info:
+        Message(from_="a@example.com", attachments=[att])
+    assert info.value.errors()[0]["type"] == "non-ascii-header"
+    msg = Message(from_="a@example.com", attachments=[att], policy=Policy(utf8=True))
+    assert "Content-Location: http://exämple.com/\r\n".encode() in msg.to_bytes()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailfmt import Attachment, Group, Message, Multipart, ParseError, Policy
+from mailfmt import Attachment, Group, Message, Multipart, ParseError, Policy, TextPart
 from mailfmt.lint import lint
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "rfc5322"
@@ -290,3 +290,37 @@ def test_a_message_without_message_id_reads_the_same_each_time() -> None:
     assert Message.from_bytes(first.to_bytes()).message_id == first.message_id
     # another message gets another id
     assert Message.from_bytes(raw.replace(b"hi", b"ho")).message_id != first.message_id
+
+
+def test_a_body_parts_own_fields_are_kept() -> None:
+    # RFC 2045 8 Content-Description (text, with an encoded word), RFC 3282
+    # Content-Language, RFC 2557 Content-Location (structured: kept as it is),
+    # and an extension field; the MIME fields the models write are not among them.
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: text/plain\r\n"
+                    b"Content-Description: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
+                    b"Content-Language: de\r\n\r\nhallo\r\n--b\r\n"
+                    b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+                    b"Content-Disposition: attachment; filename=a.pdf\r\n"
+                    b"X-Attachment-Id: f_abc\r\nContent-Location: http://example.com/a.pdf\r\n"
+                    b"\r\nQUJD\r\n--b--\r\n")
+    msg = Message.from_bytes(raw)
+    assert msg.body is not None and isinstance(msg.body, Multipart)
+    text, pdf = msg.body.parts
+    assert isinstance(text, TextPart) and text.content == "hallo"
+    assert [(h.name, h.value) for h in text.headers] == [
+        ("Content-Description", "Grüße"), ("Content-Language", "de")]
+    assert [(h.name, h.value) for h in pdf.headers] == [
+        ("X-Attachment-Id", "f_abc"), ("Content-Location", "http://example.com/a.pdf")]
+    # written again, read again: the same message
+    assert Message.from_bytes(msg.to_bytes()) == msg
+
+
+def test_a_text_part_with_fields_is_not_read_as_the_text_shortcut() -> None:
+    # text= has no fields of its own: reading it so would drop them.
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: text/plain\r\nContent-Language: en\r\n\r\nhi\r\n"
+                    b"--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b--\r\n")
+    msg = Message.from_bytes(raw)
+    assert msg.text is None and msg.body is not None
+    assert Message.from_bytes(msg.to_bytes()) == msg
