@@ -34,7 +34,9 @@ class _Part(BaseModel):
 
     #: the part's other header fields, written after its MIME fields:
     #: Content-Description, Content-Language, X-Attachment-Id, ...
-    headers: list[Header] = Field(default_factory=list)
+    # A plain default, not a factory: model_construct (mime_tree) would
+    # inspect a factory's signature on every call.
+    headers: list[Header] = Field(default=[])
 
     @field_validator("headers")
     @classmethod
