@@ -409,6 +409,16 @@ RULES: tuple[Rule, ...] = (
        "any other value as an unknown format, or ignore the MIME fields.",
        "MIME-Version: 2.0",
        "Write 'MIME-Version: 1.0'."),
+    _r("M114", "invalid-related-type", W, "RFC 2387 3.1, 3.2",
+       "multipart/related {reason}",
+       "A multipart/related has no type parameter, or its type is not the media type of "
+       "its root part (the part its start parameter names, else the first), or its start "
+       "parameter names no part's Content-ID.",
+       "RFC 2387 requires type, so that a reader knows how to show the whole without "
+       "opening it; when type and the root differ, what a reader does is undefined, and "
+       "without its root it has nothing to show first.",
+       'Content-Type: multipart/related; boundary="b" (the root part is text/html)',
+       'Add type="text/html", the root part\'s media type (mailfmt writes it).'),
     # ---- S: lines and octets on the wire ----------------------------------
     _r("S101", "line-too-long", E, "RFC 5322 2.1.1",
        "{where} line is {length} octets long (max {limit})",
@@ -464,6 +474,7 @@ RULES: tuple[Rule, ...] = (
 _LINT = frozenset({
     "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
     "H107", "A101", "A106", "M101", "M102", "M103", "M109", "M110", "M111", "M112", "M113",
+    "M114",
     "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",
     "S101", "S102", "S103", "S104", "S105", "S106", "S107",
 })

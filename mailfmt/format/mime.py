@@ -13,7 +13,7 @@ from .fold import Chunk, fold
 from .params import param_chunks
 from .transfer import b64_lines, b64_stream, choose_text_encoding
 
-__all__ = ["Entity", "build_entity"]
+__all__ = ["Entity", "build_entity", "media_type"]
 
 
 @dataclass(slots=True)
@@ -87,6 +87,17 @@ def _attachment_entity(att: Attachment, policy: Policy, own: str) -> Entity:
     return Entity(headers, stream=att)
 
 
+def media_type(part: Part) -> str:
+    """The type/subtype a part is written with."""
+    if isinstance(part, TextPart):
+        return f"text/{part.subtype}"
+    if isinstance(part, HtmlPart):
+        return "text/html"
+    if isinstance(part, Attachment):
+        return part.content_type
+    return f"multipart/{part.subtype}"
+
+
 def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Entity:
     """Turn a validated part tree into entities; boundaries come from ``seed``.
 
@@ -103,7 +114,12 @@ def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Enti
     assert isinstance(part, Multipart)
     children = [build_entity(p, policy, seed, f"{path}.{i}") for i, p in enumerate(part.parts, 1)]
     boundary = _boundary(seed, path, children)
-    ctype = _content_type(f"multipart/{part.subtype}", [("boundary", boundary)], policy)
+    params = [("boundary", boundary)]
+    if part.subtype == "related":
+        # RFC 2387 3.1: type, the root's media type, is required; the root
+        # is the first part, as no start parameter is written.
+        params.insert(0, ("type", media_type(part.parts[0])))
+    ctype = _content_type(f"multipart/{part.subtype}", params, policy)
     return Entity(fold("Content-Type", ctype, limit=policy.max_line_length) + extra,
                   boundary=boundary, children=children)
 

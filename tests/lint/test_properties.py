@@ -494,9 +494,38 @@ def test_content_disposition_is_read(disposition: bytes, found: list[str], where
 def test_a_parts_content_id_is_read(cid: bytes, found: list[str]) -> None:
     # the parser reads a part's Content-ID; the linter read only the message's
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
-           b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n\r\n"
+           b'MIME-Version: 1.0\r\nContent-Type: multipart/related; type="text/plain";\r\n'
+           b" boundary=b\r\n\r\n"
            b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: image/png\r\n"
            b"Content-ID: " + cid + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
            b"QUJD\r\n--b--\r\n")
     got = [(v.code, v.part, v.line) for v in lint(raw).violations]
-    assert got == [(code, "2", 12) for code in found]
+    assert got == [(code, "2", 13) for code in found]
+
+
+_RELATED_BODY = (b"--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b\r\n"
+                 b"Content-Type: image/png\r\nContent-ID: <x@y.example>\r\n"
+                 b"Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b--\r\n")
+
+
+@pytest.mark.parametrize(("params", "says"), [
+    (b"", "has no type parameter"),
+    (b' type="text/html";', None),
+    (b' type="Text/HTML";', None),
+    (b' type="text/plain";', "has type='text/plain', but its root part is text/html"),
+    # RFC 2387 3.2: start names the root by its Content-ID
+    (b' type="image/png"; start="<x@y.example>";', None),
+    (b' type="text/html"; start="<x@y.example>";', "its root part is image/png"),
+    (b' type="image/png"; start="<z@y.example>";', "which is no part's Content-ID"),
+])
+def test_multipart_related_type_names_its_root(params: bytes, says: str | None) -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/related;" + params
+           + b"\r\n boundary=b\r\n\r\n" + _RELATED_BODY)
+    found = [v for v in lint(raw).violations if v.code == "M114"]
+    if says is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and says in found[0].message
+        assert (found[0].line, found[0].header, found[0].severity.value) == (
+            4, "Content-Type", "warning")

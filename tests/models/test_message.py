@@ -1,3 +1,5 @@
+import email
+import email.policy
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -6,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from mailfmt import Attachment, HtmlPart, Message, Multipart, Policy, TextPart
+from mailfmt.lint import lint
 
 
 def errors(**kwargs: object) -> list[tuple[str, tuple[object, ...]]]:
@@ -115,9 +118,13 @@ def test_custom_tree() -> None:
     ])
     msg = Message(from_="a@example.com", body=tree)
     raw = msg.to_bytes()
-    assert b"multipart/related" in raw
+    # RFC 2387 3.1: type, the root part's media type, is required
+    assert b'multipart/related; type="text/html";' in raw
     assert b"Content-ID: <logo@example.com>" in raw
     assert Message.from_bytes(raw) == msg
+    assert lint(raw).violations == ()
+    related = email.message_from_bytes(raw, policy=email.policy.default)
+    assert related.get_param("type") == "text/html"
 
 
 def test_mime_depth_cap() -> None:

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from ..._grammar import BCHARS, HIGH_OCTET, MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
+from ..._msgid import unfold_ids
 from ...format.params import ParamError, blank_comments, parse_params_view, token_value
 from ...format.transfer import qp_trailing_blank
 from ...models.header import MIME_SINGLETONS
@@ -102,7 +103,8 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                 continue
             children = _split_multipart(ctx, body_start, stop, params, sub, path, ctf,
                                         ctf.offset + delta)
-            for i, (start, cend) in reversed(list(enumerate(children, 1))):
+            entities = []
+            for i, (start, cend) in enumerate(children, 1):
                 child_path = f"{path}.{i}" if path else str(i)
                 plain = plain_part(ctx.raw, start, cend)
                 if plain is None:
@@ -110,10 +112,39 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
                     check_section_syntax(ctx, csec, child_path)
                     check_duplicates(ctx, csec.fields, MIME_SINGLETONS, child_path)
                     plain = first_fields(csec), 0, csec.body_start
-                stack.append((*plain, cend, child_path, depth + 1))
+                entities.append((*plain, cend, child_path, depth + 1))
+            if sub == "related" and entities:
+                reason = _related_problem(params, [e[0] for e in entities])
+                if reason is not None:
+                    ctx.add("invalid-related-type", ctf.offset + delta, header=ctf.name,
+                            part=path, reason=reason)
+            stack.extend(reversed(entities))
             continue
         _check_leaf(ctx, body_start, stop, cte, typ, params, path,
                     body_start if ctf is None else ctf.offset + delta)
+
+
+def _related_problem(params: Mapping[str, str],
+                     children: list[Mapping[str, Field]]) -> str | None:
+    """What is wrong with a multipart/related's type and start parameters
+    (RFC 2387 3.1, 3.2), given its parts' fields; None when nothing is."""
+    declared = params.get("type")
+    if declared is None:
+        return "has no type parameter (RFC 2387 3.1 requires the root part's type)"
+    root = children[0]
+    start = params.get("start")
+    if start is not None:
+        want = unfold_ids(start)
+        named = [c for c in children
+                 if (cid := c.get("content-id")) is not None and unfold_ids(cid.value) == want]
+        if not named:
+            return f"has start={start[:80]!r}, which is no part's Content-ID"
+        root = named[0]
+    ctf = root.get("content-type")
+    actual = _facts(None if ctf is None else ctf.value, None)[0]
+    if declared.strip().lower() != actual:
+        return f"has type={declared[:80]!r}, but its root part is {actual}"
+    return None
 
 
 def _version_1_0(value: str) -> bool:
