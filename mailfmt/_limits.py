@@ -21,6 +21,7 @@ __all__ = [
     "MAX_HEADER_VALUE",
     "MAX_LINE",
     "MAX_MIME_DEPTH",
+    "MAX_MIME_PARAMS",
     "MAX_MIME_PARTS",
     "MAX_MSG_ID",
     "MAX_PARSE_INPUT",
@@ -86,6 +87,10 @@ MAX_FILENAME = 255
 #: cap: MIME nesting depth (Stalwart mail-parser uses 64, Postfix 100;
 #: real mail rarely goes past 4).
 MAX_MIME_DEPTH = 32
+
+#: cap: parameters on one attachment's Content-Type (real ones carry one to
+#: three: charset, name, method).
+MAX_MIME_PARAMS = 64
 
 #: cap: body parts in one message tree (Stalwart mail-parser: 10000).
 MAX_MIME_PARTS = 1000

@@ -54,7 +54,8 @@ part_headers = st.lists(st.builds(Header, name=st.sampled_from(
     ["Content-Description", "Content-Language", "X-Attachment-Id"]), value=header_text),
     max_size=2)
 attachments = st.builds(Attachment, filename=filenames, content=st.binary(max_size=2000),
-                        headers=part_headers)
+                        headers=part_headers, params=st.sampled_from(
+                            [{}, {"charset": "utf-8"}, {"method": "REQUEST", "x-note": "ä b"}]))
 
 
 @st.composite

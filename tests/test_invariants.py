@@ -141,6 +141,8 @@ def test_stdlib_oracle(msg: Message) -> None:
             assert std.get_payload(decode=True) == mine.content
             # The header object's params, not the legacy get_filename(), which
             # takes a name in angle brackets for quoting ("<x>" reads as "x").
+            for name, value in mine.params.items():
+                assert std["Content-Type"].params[name] == value
             disposition = std["Content-Disposition"]
             name = disposition.params.get("filename") if disposition else None
             assert name == mine.filename

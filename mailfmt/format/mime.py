@@ -81,7 +81,8 @@ def _attachment_entity(att: Attachment, policy: Policy, own: str) -> Entity:
     extra = fold("Content-Disposition", disp, limit=lim)
     if att.content_id is not None:
         extra += fold("Content-ID", [Chunk("", att.content_id)], limit=lim)
-    headers = _leaf_headers(att.content_type, [], "base64", policy, extra + own)
+    headers = _leaf_headers(att.content_type, list(att.params.items()), "base64", policy,
+                            extra + own)
     if att.content is not None:
         return Entity(headers, body=b64_lines(att.content))
     return Entity(headers, stream=att)

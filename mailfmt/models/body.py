@@ -19,7 +19,15 @@ from pydantic import (
 )
 
 from .._grammar import MIME_TOKEN, MSG_ID
-from .._limits import MAX_FILENAME, MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_MSG_ID
+from .._limits import (
+    MAX_FILENAME,
+    MAX_HEADER_VALUE,
+    MAX_MIME_DEPTH,
+    MAX_MIME_PARAMS,
+    MAX_MIME_PARTS,
+    MAX_MSG_ID,
+)
+from ..format.params import ParamError, parse_params
 from ..format.transfer import B64_CHUNK, normalize_newlines
 from ..rules import rule_error
 from ._checks import check_surrogates, check_text
@@ -131,6 +139,10 @@ class Attachment(_Part):
     content: bytes | None = None
     path: Path | None = None
     content_type: str = "application/octet-stream"
+    #: the Content-Type's parameters, by lower-case name: charset for text,
+    #: method for a text/calendar invitation (RFC 6047 2.4), ...; a
+    #: ``content_type`` such as ``"text/csv; charset=utf-8"`` fills them too
+    params: dict[str, str] = Field(default={})
     disposition: Literal["attachment", "inline"] = "attachment"
     content_id: str | None = None
 
@@ -181,10 +193,38 @@ class Attachment(_Part):
                              reason="expected <left@right>")
         return v
 
+    @field_validator("params")
+    @classmethod
+    def _check_params(cls, v: dict[str, str]) -> dict[str, str]:
+        if len(v) > MAX_MIME_PARAMS:
+            raise rule_error("invalid-content-type", field="params", value=f"{len(v)} parameters",
+                             reason=f"at most {MAX_MIME_PARAMS} parameters")
+        out = {}
+        for name, value in v.items():
+            key = name.lower()
+            # RFC 2045 5.1 attribute := token; RFC 2231 gives "*" its meaning
+            if not MIME_TOKEN.fullmatch(key) or "*" in key:
+                raise rule_error("invalid-content-type", field="params", value=name[:80],
+                                 reason="a parameter name is a MIME token without '*'")
+            out[key] = check_text(value, f"params[{name[:40]!r}]", MAX_HEADER_VALUE)
+        return out
+
     @model_validator(mode="before")
     @classmethod
     def _default_type(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("content_type"):
+        if not isinstance(data, dict):
+            return data
+        ct = data.get("content_type")
+        if isinstance(ct, str) and ";" in ct:
+            # "type/subtype; name=value ...": the parameters join params (the
+            # ones given there win).
+            try:
+                ct, params = parse_params(ct)
+            except ParamError as exc:
+                raise rule_error("invalid-content-type", field="content_type",
+                                 value=ct[:80], reason=str(exc)) from None
+            data = {**data, "content_type": ct, "params": {**params, **(data.get("params") or {})}}
+        if not ct:
             name = data.get("filename")
             data = {**data, "content_type": _guess_type(name if isinstance(name, str) else None)}
         return data

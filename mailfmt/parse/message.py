@@ -269,7 +269,7 @@ class _Body:
         cid = h.get("content-id")
         try:
             return Attachment(
-                filename=filename, content=data, content_type=f"{typ}/{sub}",
+                filename=filename, content=data, content_type=f"{typ}/{sub}", params=params,
                 disposition="inline" if disp == "inline" else "attachment",
                 content_id=unfold_ids(cid.value) if cid else None, headers=extra,
             )

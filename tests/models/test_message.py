@@ -289,3 +289,28 @@ def test_a_parts_field_written_as_it_is_follows_the_messages_policy() -> None:
     assert info.value.errors()[0]["type"] == "non-ascii-header"
     msg = Message(from_="a@example.com", attachments=[att], policy=Policy(utf8=True))
     assert "Content-Location: http://exämple.com/\r\n".encode() in msg.to_bytes()
+
+
+def test_an_attachments_content_type_takes_parameters() -> None:
+    # An invitation needs its method (RFC 6047 2.4); text needs its charset.
+    invite = Attachment(filename="invite.ics", content=b"BEGIN:VCALENDAR",
+                        content_type="Text/Calendar; method=REQUEST; charset=utf-8",
+                        params={"charset": "UTF-8"})
+    assert invite.content_type == "text/calendar"
+    assert invite.params == {"method": "REQUEST", "charset": "UTF-8"}   # given ones win
+    msg = Message(from_="a@example.com", attachments=[invite])
+    assert b'Content-Type: text/calendar; method="REQUEST"; charset="UTF-8"\r\n' in msg.to_bytes()
+    assert Message.from_bytes(msg.to_bytes()) == msg
+
+
+@pytest.mark.parametrize(("kw", "says"), [
+    ({"content_type": "text/csv; charset"}, "expected ';name=value'"),
+    ({"params": {"char set": "x"}}, "a parameter name is a MIME token"),
+    ({"params": {"title*": "x"}}, "a parameter name is a MIME token"),
+    ({"params": {"charset": "a\r\nb"}}, "line break"),
+    ({"params": {f"p{i}": "x" for i in range(65)}}, "at most 64 parameters"),
+])
+def test_bad_attachment_parameters_are_refused(kw: dict[str, object], says: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Attachment(content=b"x", **kw)  # type: ignore[arg-type]
+    assert says in str(info.value)

@@ -324,3 +324,17 @@ def test_a_text_part_with_fields_is_not_read_as_the_text_shortcut() -> None:
     msg = Message.from_bytes(raw)
     assert msg.text is None and msg.body is not None
     assert Message.from_bytes(msg.to_bytes()) == msg
+
+
+def test_an_attachments_content_type_parameters_are_kept() -> None:
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: text/plain\r\n\r\nsee the file\r\n--b\r\n"
+                    b"Content-Type: text/csv; charset=windows-1252; name=a.csv\r\n"
+                    b"Content-Disposition: attachment\r\n\r\nna\xefve;1\r\n--b--\r\n",
+               ).replace(b"Content-Type: text/csv", b"Content-Transfer-Encoding: 8bit\r\n"
+                         b"Content-Type: text/csv")
+    msg = Message.from_bytes(raw)
+    (csv,) = msg.attachments
+    assert csv.filename == "a.csv" and csv.content == b"na\xefve;1"
+    assert csv.params == {"charset": "windows-1252", "name": "a.csv"}
+    assert Message.from_bytes(msg.to_bytes()) == msg
