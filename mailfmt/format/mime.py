@@ -79,8 +79,6 @@ def _attachment_entity(att: Attachment, policy: Policy, own: str) -> Entity:
         disp[-1] = Chunk("", disp[-1].text + ";")
         disp.extend(param_chunks("filename", att.filename, utf8=policy.utf8))
     extra = fold("Content-Disposition", disp, limit=lim)
-    if att.content_id is not None:
-        extra += fold("Content-ID", [Chunk("", att.content_id)], limit=lim)
     headers = _leaf_headers(att.content_type, list(att.params.items()), "base64", policy,
                             extra + own)
     if att.content is not None:
@@ -104,8 +102,12 @@ def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Enti
 
     Text is encoded here, once, so that boundaries can be checked against it.
     """
-    # The part's own extra fields follow the ones its model writes.
-    extra = extra_fields(part.headers, policy) if part.headers else ""
+    # After the fields its kind writes: the part's Content-ID, then its own fields.
+    extra = ""
+    if part.content_id is not None:
+        extra = fold("Content-ID", [Chunk("", part.content_id)], limit=policy.max_line_length)
+    if part.headers:
+        extra += extra_fields(part.headers, policy)
     if isinstance(part, TextPart):
         return _text_entity(part.content, part.subtype, policy, extra)
     if isinstance(part, HtmlPart):

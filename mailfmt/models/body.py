@@ -45,6 +45,23 @@ class _Part(BaseModel):
     # A plain default, not a factory: model_construct (mime_tree) would
     # inspect a factory's signature on every call.
     headers: list[Header] = Field(default=[])
+    #: Content-ID (RFC 2045 7, RFC 2392): how HTML in a multipart/related
+    #: names it (``cid:``); any part may have one
+    content_id: str | None = None
+
+    @field_validator("content_id")
+    @classmethod
+    def _check_cid(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        check_text(v, "content_id", MAX_MSG_ID)
+        v = v.strip()
+        if not v.startswith("<"):
+            v = f"<{v}>"
+        if not MSG_ID.fullmatch(v):
+            raise rule_error("invalid-content-id", field="content_id", value=v,
+                             reason="expected <left@right>")
+        return v
 
     @field_validator("headers")
     @classmethod
@@ -144,7 +161,6 @@ class Attachment(_Part):
     #: ``content_type`` such as ``"text/csv; charset=utf-8"`` fills them too
     params: dict[str, str] = Field(default={})
     disposition: Literal["attachment", "inline"] = "attachment"
-    content_id: str | None = None
 
     @field_validator("filename")
     @classmethod
@@ -177,20 +193,6 @@ class Attachment(_Part):
             # RFC 2046 5.1 / 5.2.1: these cannot be base64-encoded leaves.
             raise rule_error("invalid-content-type", field="content_type", value=v,
                              reason=f"{typ}/* is not an attachment type")
-        return v
-
-    @field_validator("content_id")
-    @classmethod
-    def _check_cid(cls, v: str | None) -> str | None:
-        if v is None:
-            return None
-        check_text(v, "content_id", MAX_MSG_ID)
-        v = v.strip()
-        if not v.startswith("<"):
-            v = f"<{v}>"
-        if not MSG_ID.fullmatch(v):
-            raise rule_error("invalid-content-id", field="content_id", value=v,
-                             reason="expected <left@right>")
         return v
 
     @field_validator("params")

@@ -168,12 +168,15 @@ class _Body:
         # with the message): Content-Description, Content-Language, ...
         extra = [(f.name, f.value if is_raw_header(f.name) else _decode(f)) for f in fields
                  if f.name.lower() not in MIME_STRUCTURED] if depth else []
+        cid = h.get("content-id")
+        # What every kind of part has: its Content-ID and its own fields.
+        own = {"content_id": unfold_ids(cid.value) if cid else None, "headers": extra}
         if typ == "multipart":
-            return self.multipart(sub, params, ctf, body, at, path, depth, extra)
-        return self.leaf(h, typ, sub, params, body, at, path, extra)
+            return self.multipart(sub, params, ctf, body, at, path, depth, own)
+        return self.leaf(h, typ, sub, params, body, at, path, own)
 
     def multipart(self, sub: str, params: dict[str, str], ctf: RawField | None, body: bytes,
-                  at: int, path: str, depth: int, extra: list[tuple[str, str]]) -> Multipart:
+                  at: int, path: str, depth: int, own: dict[str, Any]) -> Multipart:
         assert ctf is not None
         if depth >= MAX_MIME_DEPTH:
             raise ParseError("mime-too-deep", line=ctf.line, offset=ctf.offset,
@@ -205,12 +208,19 @@ class _Body:
             parts.append(self.entity(cfields, chunk[body_at:], at + start + body_at,
                                      f"{path}.{i}", depth + 1))
         try:
-            return Multipart(subtype=sub, parts=parts, headers=extra)
+            if sub == "related" and "start" in params:
+                # RFC 2387 3.2: start names the root; the models write it first.
+                want = unfold_ids(params["start"])
+                root = next((p for p in parts if p.content_id == want), None)
+                if root is not None:
+                    parts.remove(root)
+                    parts.insert(0, root)
+            return Multipart(subtype=sub, parts=parts, **own)
         except ValidationError as exc:
             raise _from_validation(exc, ctf.line, ctf.offset) from None
 
     def leaf(self, h: dict[str, RawField], typ: str, sub: str, params: dict[str, str],
-             body: bytes, at: int, path: str, extra: list[tuple[str, str]]) -> Part:
+             body: bytes, at: int, path: str, own: dict[str, Any]) -> Part:
         ctef = h.get("content-transfer-encoding")
         cte = token_value(ctef.value) if ctef else "7bit"
         line = _line_of(self.whole, at)
@@ -262,16 +272,14 @@ class _Body:
                                  value=f"{charset} (undecodable octets)") from None
             try:
                 if sub == "html":
-                    return HtmlPart(content=text, headers=extra)
-                return TextPart(content=text, subtype=sub, headers=extra)
+                    return HtmlPart(content=text, **own)
+                return TextPart(content=text, subtype=sub, **own)
             except ValidationError as exc:
                 raise _from_validation(exc, line, at) from None
-        cid = h.get("content-id")
         try:
             return Attachment(
                 filename=filename, content=data, content_type=f"{typ}/{sub}", params=params,
-                disposition="inline" if disp == "inline" else "attachment",
-                content_id=unfold_ids(cid.value) if cid else None, headers=extra,
+                disposition="inline" if disp == "inline" else "attachment", **own,
             )
         except ValidationError as exc:
             raise _from_validation(exc, line, at) from None
@@ -299,7 +307,7 @@ def _shortcuts(tree: Part) -> dict[str, Any]:
     """The text/html/attachments form of a tree, when it has one (see mime_tree)."""
 
     def content(p: Part) -> dict[str, Any] | None:
-        if p.headers:
+        if p.headers or p.content_id:
             return None     # the shortcuts' parts have no fields of their own
         if isinstance(p, TextPart) and p.subtype == "plain":
             return {"text": p.content}
@@ -308,14 +316,15 @@ def _shortcuts(tree: Part) -> dict[str, Any]:
         if (isinstance(p, Multipart) and p.subtype == "alternative" and len(p.parts) == 2
                 and isinstance(p.parts[0], TextPart) and p.parts[0].subtype == "plain"
                 and isinstance(p.parts[1], HtmlPart)
-                and not p.parts[0].headers and not p.parts[1].headers):
+                and content(p.parts[0]) is not None and content(p.parts[1]) is not None):
             return {"text": p.parts[0].content, "html": p.parts[1].content}
         return None
 
     c = content(tree)
     if c is not None:
         return c
-    if isinstance(tree, Multipart) and tree.subtype == "mixed" and not tree.headers:
+    if isinstance(tree, Multipart) and tree.subtype == "mixed" and not (
+            tree.headers or tree.content_id):
         if all(isinstance(p, Attachment) for p in tree.parts):
             return {"attachments": list(tree.parts)}
         first = content(tree.parts[0])

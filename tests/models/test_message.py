@@ -314,3 +314,15 @@ def test_bad_attachment_parameters_are_refused(kw: dict[str, object], says: str)
     with pytest.raises(ValidationError) as info:
         Attachment(content=b"x", **kw)  # type: ignore[arg-type]
     assert says in str(info.value)
+
+
+def test_any_part_may_have_a_content_id() -> None:
+    html = HtmlPart(content="<p>hi</p>", content_id="root@example.com")
+    tree = Multipart(subtype="related", content_id="<tree@example.com>", parts=[
+        html, Attachment(content=b"x", content_id="<img@example.com>")])
+    raw = Message(from_="a@example.com", body=Multipart(parts=[tree])).to_bytes()
+    assert b"charset=\"us-ascii\"\r\nContent-Transfer-Encoding: 7bit\r\n" \
+           b"Content-ID: <root@example.com>\r\n" in raw
+    assert b"boundary=" in raw and b"\r\nContent-ID: <tree@example.com>\r\n" in raw
+    with pytest.raises(ValidationError):
+        TextPart(content="x", content_id="not an id")

@@ -338,3 +338,23 @@ def test_an_attachments_content_type_parameters_are_kept() -> None:
     assert csv.filename == "a.csv" and csv.content == b"na\xefve;1"
     assert csv.params == {"charset": "windows-1252", "name": "a.csv"}
     assert Message.from_bytes(msg.to_bytes()) == msg
+
+
+def test_every_kind_of_part_keeps_its_content_id() -> None:
+    # RFC 2045 7: any body part may have a Content-ID; RFC 2387 3.2: start
+    # names the root of a multipart/related by it (here the second part).
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/related; type=\"text/html\";\r\n"
+               b" start=\"<root@b.example>\"; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: image/png\r\nContent-ID: <img@b.example>\r\n"
+                    b"Content-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b\r\n"
+                    b"Content-Type: text/html\r\nContent-ID: <root@b.example>\r\n\r\n"
+                    b"<img src=\"cid:img@b.example\">\r\n--b--\r\n")
+    msg = Message.from_bytes(raw)
+    assert isinstance(msg.body, Multipart)
+    root, image = msg.body.parts        # the root first, as the models write it
+    assert (root.kind, root.content_id) == ("html", "<root@b.example>")
+    assert (image.kind, image.content_id) == ("attachment", "<img@b.example>")
+    again = msg.to_bytes()
+    assert b"Content-Transfer-Encoding: 7bit\r\nContent-ID: <root@b.example>\r\n" in again
+    assert Message.from_bytes(again) == msg
+    assert lint(again).violations == ()
