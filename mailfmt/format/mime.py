@@ -79,8 +79,15 @@ def _attachment_entity(att: Attachment, policy: Policy, own: str) -> Entity:
         disp[-1] = Chunk("", disp[-1].text + ";")
         disp.extend(param_chunks("filename", att.filename, utf8=policy.utf8))
     extra = fold("Content-Disposition", disp, limit=lim)
-    headers = _leaf_headers(att.content_type, list(att.params.items()), "base64", policy,
-                            extra + own)
+    params = list(att.params.items())
+    if att.embedded:
+        # RFC 2046 5.2.1: a message goes as it is, never base64 or
+        # quoted-printable (the model holds it in memory, checked).
+        assert att.content is not None
+        cte = "8bit" if att.eight_bit else "7bit"
+        return Entity(_leaf_headers(att.content_type, params, cte, policy, extra + own),
+                      body=att.content)
+    headers = _leaf_headers(att.content_type, params, "base64", policy, extra + own)
     if att.content is not None:
         return Entity(headers, body=b64_lines(att.content))
     return Entity(headers, stream=att)
@@ -117,7 +124,7 @@ def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Enti
     assert isinstance(part, Multipart)
     children = [build_entity(p, policy, seed, f"{path}.{i}") for i, p in enumerate(part.parts, 1)]
     boundary = _boundary(seed, path, children)
-    params = [("boundary", boundary)]
+    params = [*part.params.items(), ("boundary", boundary)]
     if part.subtype == "related":
         # RFC 2387 3.1: type, the root's media type, is required; the root
         # is the first part, as no start parameter is written.

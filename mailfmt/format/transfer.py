@@ -22,6 +22,7 @@ __all__ = [
     "decode_qp",
     "encode_qp",
     "max_line_length",
+    "normalize_line_ends",
     "normalize_newlines",
     "qp_trailing_blank",
 ]
@@ -41,6 +42,16 @@ def normalize_newlines(text: str) -> str:
     if "\r" not in text and "\n" not in text:
         return text
     return _NEWLINES.sub("\r\n", text)
+
+
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+
+
+def normalize_line_ends(data: bytes) -> bytes:
+    """The bytes version of :func:`normalize_newlines`."""
+    if b"\r" not in data and b"\n" not in data:
+        return data
+    return _LINE_ENDS.sub(b"\r\n", data)
 
 
 def max_line_length(data: bytes) -> int:

@@ -22,13 +22,14 @@ from .._grammar import MIME_TOKEN, MSG_ID
 from .._limits import (
     MAX_FILENAME,
     MAX_HEADER_VALUE,
+    MAX_LINE,
     MAX_MIME_DEPTH,
     MAX_MIME_PARAMS,
     MAX_MIME_PARTS,
     MAX_MSG_ID,
 )
 from ..format.params import ParamError, parse_params
-from ..format.transfer import B64_CHUNK, normalize_newlines
+from ..format.transfer import B64_CHUNK, max_line_length, normalize_line_ends, normalize_newlines
 from ..rules import rule_error
 from ._checks import check_surrogates, check_text
 from .header import Header, check_extra_fields
@@ -161,6 +162,7 @@ class Attachment(_Part):
     #: ``content_type`` such as ``"text/csv; charset=utf-8"`` fills them too
     params: dict[str, str] = Field(default={})
     disposition: Literal["attachment", "inline"] = "attachment"
+    _eight_bit: bool = PrivateAttr(default=False)
 
     @field_validator("filename")
     @classmethod
@@ -189,27 +191,16 @@ class Attachment(_Part):
         if not sep or not MIME_TOKEN.fullmatch(typ) or not MIME_TOKEN.fullmatch(sub):
             raise rule_error("invalid-content-type", field="content_type", value=v,
                              reason="expected type/subtype made of MIME tokens")
-        if typ in ("multipart", "message"):
-            # RFC 2046 5.1 / 5.2.1: these cannot be base64-encoded leaves.
+        if typ == "multipart":
+            # RFC 2046 5.1: a multipart is a Multipart, never a leaf.
             raise rule_error("invalid-content-type", field="content_type", value=v,
-                             reason=f"{typ}/* is not an attachment type")
+                             reason="multipart/* is not an attachment type: use Multipart")
         return v
 
     @field_validator("params")
     @classmethod
     def _check_params(cls, v: dict[str, str]) -> dict[str, str]:
-        if len(v) > MAX_MIME_PARAMS:
-            raise rule_error("invalid-content-type", field="params", value=f"{len(v)} parameters",
-                             reason=f"at most {MAX_MIME_PARAMS} parameters")
-        out = {}
-        for name, value in v.items():
-            key = name.lower()
-            # RFC 2045 5.1 attribute := token; RFC 2231 gives "*" its meaning
-            if not MIME_TOKEN.fullmatch(key) or "*" in key:
-                raise rule_error("invalid-content-type", field="params", value=name[:80],
-                                 reason="a parameter name is a MIME token without '*'")
-            out[key] = check_text(value, f"params[{name[:40]!r}]", MAX_HEADER_VALUE)
-        return out
+        return _check_params(v, ())
 
     @model_validator(mode="before")
     @classmethod
@@ -228,7 +219,10 @@ class Attachment(_Part):
             data = {**data, "content_type": ct, "params": {**params, **(data.get("params") or {})}}
         if not ct:
             name = data.get("filename")
-            data = {**data, "content_type": _guess_type(name if isinstance(name, str) else None)}
+            ct = _guess_type(name if isinstance(name, str) else None)
+            data = {**data, "content_type": ct}
+        if isinstance(ct, str) and ct.strip().lower().startswith("message/"):
+            data = _embedded(data)
         return data
 
     @model_validator(mode="after")
@@ -245,7 +239,21 @@ class Attachment(_Part):
             if not os.access(p, os.R_OK):
                 raise rule_error("attachment-unreadable", field="path", path=str(p),
                                  reason="permission denied")
+        if self.content is not None and self.content_type.startswith("message/"):
+            self._eight_bit = _check_embedded(self.content)
         return self
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this is a message (message/rfc822, a delivery report, ...),
+        written as it is (RFC 2046 5.2.1: 7bit or 8bit, never encoded)."""
+        return self.content_type.startswith("message/")
+
+    @property
+    def eight_bit(self) -> bool:
+        """Whether an embedded message has 8-bit octets (then the message
+        needs Policy(utf8=True), which allows an 8bit body)."""
+        return self._eight_bit
 
     @classmethod
     def from_path(
@@ -258,7 +266,9 @@ class Attachment(_Part):
         content_id: str | None = None,
     ) -> Attachment:
         """An attachment read from ``path`` only while the message is written,
-        in chunks: memory stays bounded whatever the file size."""
+        in chunks: memory stays bounded whatever the file size. A message
+        (``.eml``, message/rfc822) is read now: it is written as it is, so it
+        is checked first."""
         p = Path(path)
         return cls(path=p, filename=filename if filename is not None else p.name,
                    content_type=content_type, disposition=disposition, content_id=content_id)
@@ -274,6 +284,57 @@ class Attachment(_Part):
                 yield chunk
 
 
+def _check_params(v: dict[str, str], written: tuple[str, ...]) -> dict[str, str]:
+    """Content-Type parameters by lower-case name; ``written``: the ones the
+    writer makes itself."""
+    if len(v) > MAX_MIME_PARAMS:
+        raise rule_error("invalid-content-type", field="params", value=f"{len(v)} parameters",
+                         reason=f"at most {MAX_MIME_PARAMS} parameters")
+    out = {}
+    for name, value in v.items():
+        key = name.lower()
+        # RFC 2045 5.1 attribute := token; RFC 2231 gives "*" its meaning
+        if not MIME_TOKEN.fullmatch(key) or "*" in key:
+            raise rule_error("invalid-content-type", field="params", value=name[:80],
+                             reason="a parameter name is a MIME token without '*'")
+        if key in written:
+            raise rule_error("invalid-content-type", field="params", value=name[:80],
+                             reason="the writer makes this parameter itself")
+        out[key] = check_text(value, f"params[{name[:40]!r}]", MAX_HEADER_VALUE)
+    return out
+
+
+def _embedded(data: dict[str, Any]) -> dict[str, Any]:
+    """A message/* attachment's input: its content in memory, from its file
+    if a path was given (it is checked whole, and written as it is), with
+    CRLF line ends (RFC 2046 5.2.1: a message in canonical form)."""
+    path = data.get("path")
+    if data.get("content") is None and path is not None:
+        try:
+            read = Path(path).read_bytes()
+        except OSError as exc:
+            raise rule_error("attachment-unreadable", field="path", path=str(path),
+                             reason=exc.strerror or str(exc)) from None
+        data = {**data, "content": read, "path": None}
+    content = data.get("content")
+    if isinstance(content, bytes):
+        data = {**data, "content": normalize_line_ends(content)}
+    return data
+
+
+def _check_embedded(data: bytes) -> bool:
+    """What an embedded message must be to go unencoded (RFC 2046 5.2.1, RFC
+    5322 2.1.1, RFC 2045 2.7); returns whether it has 8-bit octets."""
+    nul = data.find(b"\x00")
+    if nul != -1:
+        raise rule_error("nul-byte", line=data.count(b"\n", 0, nul) + 1)
+    if max_line_length(data) > MAX_LINE:
+        longest = max(map(len, data.split(b"\r\n")))
+        raise rule_error("line-too-long", where="An embedded message's", length=longest,
+                         limit=MAX_LINE)
+    return not data.isascii()
+
+
 class Multipart(_Part):
     """A ``multipart/<subtype>`` node: mixed, alternative, related, ...
 
@@ -285,8 +346,18 @@ class Multipart(_Part):
     kind: Literal["multipart"] = "multipart"
     subtype: str = "mixed"
     parts: list[Part]
+    #: Content-Type parameters besides the boundary (and a related's type and
+    #: start, which the writer makes from its first part): report-type for
+    #: multipart/report (RFC 6522), protocol for multipart/signed, ...
+    params: dict[str, str] = Field(default={})
     _depth: int = PrivateAttr(default=1)
     _count: int = PrivateAttr(default=1)
+
+    @field_validator("params")
+    @classmethod
+    def _check_params(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        related = info.data.get("subtype") == "related"
+        return _check_params(v, ("boundary", "type", "start") if related else ("boundary",))
 
     @field_validator("subtype")
     @classmethod

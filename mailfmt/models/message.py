@@ -299,12 +299,17 @@ class Message(BaseModel):
             # headers, where the parser reads them back.
             raise rule_error("managed-header", name=body.headers[0].name, attribute="headers")
         if not self.policy.utf8:
-            # The parts' fields written as they are, under this message's
-            # policy (a part alone does not know it).
+            # What the parts write as it is, under this message's policy (a
+            # part alone does not know it): fields, and embedded messages.
             for part in _parts(body, self.attachments):
                 for h in part.headers:
                     if is_raw_header(h.name) and not h.value.isascii():
                         raise rule_error("non-ascii-header", field=h.name)
+                if isinstance(part, Attachment) and part.eight_bit:
+                    raise rule_error(
+                        "8bit-without-declaration", part=part.filename or part.content_type,
+                        encoding="7bit: a message cannot be encoded (RFC 2046 5.2.1), so "
+                                 "an 8-bit one needs Policy(utf8=True)")
         return self
 
     # ---- derived views -----------------------------------------------------

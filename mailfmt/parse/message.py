@@ -215,7 +215,11 @@ class _Body:
                 if root is not None:
                     parts.remove(root)
                     parts.insert(0, root)
-            return Multipart(subtype=sub, parts=parts, **own)
+            # The boundary is the writer's to make, and a related's type and
+            # start follow from its root, now first.
+            made = ("boundary", "type", "start") if sub == "related" else ("boundary",)
+            return Multipart(subtype=sub, parts=parts,
+                             params={k: v for k, v in params.items() if k not in made}, **own)
         except ValidationError as exc:
             raise _from_validation(exc, ctf.line, ctf.offset) from None
 

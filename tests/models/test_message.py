@@ -326,3 +326,51 @@ def test_any_part_may_have_a_content_id() -> None:
     assert b"boundary=" in raw and b"\r\nContent-ID: <tree@example.com>\r\n" in raw
     with pytest.raises(ValidationError):
         TextPart(content="x", content_id="not an id")
+
+
+def test_a_message_attachment_goes_as_it_is(tmp_path: Path) -> None:
+    eml = tmp_path / "fwd.eml"
+    eml.write_bytes(b"From: c@example.com\nSubject: inner\n\nbody\n")   # LF endings
+    fwd = Attachment.from_path(eml)
+    # guessed from .eml, read now (it is checked whole), with CRLF line ends
+    assert (fwd.content_type, fwd.path) == ("message/rfc822", None)
+    assert fwd.content == b"From: c@example.com\r\nSubject: inner\r\n\r\nbody\r\n"
+    raw = Message(from_="a@example.com", attachments=[fwd]).to_bytes()
+    assert b"Content-Transfer-Encoding: 7bit\r\nContent-Disposition: attachment;" \
+           b' filename="fwd.eml"\r\n\r\nFrom: c@example.com\r\n' in raw
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    inner = parsed.get_payload()[0].get_payload()[0]
+    assert inner["Subject"] == "inner" and inner.get_content().rstrip() == "body"
+    with pytest.raises(ValidationError) as info:
+        Attachment.from_path(tmp_path / "missing.eml")
+    assert info.value.errors()[0]["type"] == "attachment-unreadable"
+
+
+@pytest.mark.parametrize(("content", "rule"), [
+    (b"From: c@example.com\r\n\r\na\x00b\r\n", "nul-byte"),
+    (b"From: c@example.com\r\n\r\n" + b"x" * 999 + b"\r\n", "line-too-long"),
+])
+def test_a_message_attachment_that_cannot_go_unencoded_is_refused(content: bytes,
+                                                                   rule: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Attachment(content=content, content_type="message/rfc822")
+    assert info.value.errors()[0]["type"] == rule
+
+
+def test_an_8bit_message_attachment_needs_utf8() -> None:
+    fwd = Attachment(content="Subject: café\r\n\r\nhi\r\n".encode(), content_type="message/rfc822")
+    with pytest.raises(ValidationError) as info:
+        Message(from_="a@example.com", attachments=[fwd])
+    assert info.value.errors()[0]["type"] == "8bit-without-declaration"
+    raw = Message(from_="a@example.com", attachments=[fwd], policy=Policy(utf8=True)).to_bytes()
+    assert b"Content-Transfer-Encoding: 8bit" in raw
+
+
+def test_multipart_parameters() -> None:
+    report = Multipart(subtype="report", params={"Report-Type": "delivery-status"},
+                       parts=[TextPart(content="x")])
+    raw = Message(from_="a@example.com", body=report).to_bytes()
+    assert b'multipart/report; report-type="delivery-status";\r\n boundary=' in raw
+    for sub, name in (("mixed", "boundary"), ("related", "type"), ("related", "start")):
+        with pytest.raises(ValidationError, match="the writer makes this parameter"):
+            Multipart(subtype=sub, params={name: "x"}, parts=[TextPart(content="x")])

@@ -358,3 +358,46 @@ def test_every_kind_of_part_keeps_its_content_id() -> None:
     assert b"Content-Transfer-Encoding: 7bit\r\nContent-ID: <root@b.example>\r\n" in again
     assert Message.from_bytes(again) == msg
     assert lint(again).violations == ()
+
+
+_INNER = (b"From: c@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+          b"Subject: inner\r\n\r\ninner body\r\n")
+
+
+def test_a_forwarded_message_is_read_as_an_attachment() -> None:
+    # RFC 2046 5.2.1 message/rfc822, as "forward as attachment" writes it
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n--b\r\n"
+                    b"Content-Type: message/rfc822\r\n"
+                    b"Content-Disposition: attachment; filename=fwd.eml\r\n\r\n"
+                    + _INNER + b"\r\n--b--\r\n")
+    msg = Message.from_bytes(raw)
+    (fwd,) = msg.attachments
+    assert (fwd.content_type, fwd.filename, fwd.content) == ("message/rfc822", "fwd.eml", _INNER)
+    again = msg.to_bytes()
+    # written as it is (never base64), and read back the same
+    assert b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 7bit\r\n" in again
+    assert _INNER in again
+    assert Message.from_bytes(again) == msg
+    assert lint(again).violations == ()
+
+
+def test_a_delivery_status_notification_is_read() -> None:
+    # RFC 3464 / RFC 6522: multipart/report with its report-type, a
+    # message/delivery-status part and the returned message's header
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/report;"
+               b" report-type=delivery-status; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: text/plain\r\n\r\nundeliverable\r\n--b\r\n"
+                    b"Content-Type: message/delivery-status\r\n\r\n"
+                    b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
+                    b"Final-Recipient: rfc822; x@example.org\r\nAction: failed\r\n"
+                    b"Status: 5.1.1\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+                    b"Subject: inner\r\n\r\n--b--\r\n")
+    msg = Message.from_bytes(raw)
+    assert isinstance(msg.body, Multipart) and msg.body.subtype == "report"
+    assert msg.body.params == {"report-type": "delivery-status"}
+    status = msg.body.parts[1]
+    assert isinstance(status, Attachment) and status.content_type == "message/delivery-status"
+    again = msg.to_bytes()
+    assert b"multipart/report; report-type=\"delivery-status\";" in again
+    assert Message.from_bytes(again) == msg
