@@ -25,7 +25,7 @@ from ..policy import policy_from
 from ..rules import rule_error
 from ._checks import check_text
 
-__all__ = ["Address", "Group", "parse_addresses"]
+__all__ = ["Address", "Group", "as_dict", "parse_addresses"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,13 +214,14 @@ def _parse(text: str, field: str, *, allow_groups: bool) -> list[dict[str, Any]]
     except AddressSyntaxError as exc:
         raise rule_error("invalid-address-list", field=field, value=_clip(text),
                          reason=exc.reason, index=exc.index) from None
-    return [_as_dict(p) for p in parsed]
+    return [as_dict(p) for p in parsed]
 
 
-def _as_dict(p: ParsedMailbox | ParsedGroup) -> dict[str, Any]:
+def as_dict(p: ParsedMailbox | ParsedGroup) -> dict[str, Any]:
+    """A parsed mailbox or group, ready for Address / Group validation."""
     if isinstance(p, ParsedGroup):
         return {"display_name": p.display_name,
-                "members": [_as_dict(m) for m in p.members]}
+                "members": [as_dict(m) for m in p.members]}
     return {"display_name": p.display_name, "addr_spec": p.addr_spec}
 
 

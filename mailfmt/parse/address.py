@@ -86,7 +86,10 @@ def _skip_comment(text: str, start: int) -> int:
     raise AddressSyntaxError("unterminated comment", start)
 
 
-def _tokens(text: str, lenient: bool = False) -> list[tuple[str, str, int]]:
+def _tokens(text: str, lenient: bool = False,
+            comments: list[tuple[int, int]] | None = None) -> list[tuple[str, str, int]]:
+    """The tokens of ``text``; in lenient mode comments are skipped, and
+    their (start, end) added to ``comments`` when it is given."""
     out: list[tuple[str, str, int]] = []
     pos = 0
     while pos < len(text):
@@ -97,6 +100,8 @@ def _tokens(text: str, lenient: bool = False) -> list[tuple[str, str, int]]:
             if not lenient:
                 raise AddressSyntaxError("comments are not supported in addresses", m.start())
             pos = _skip_comment(text, m.start())
+            if comments is not None:
+                comments.append((m.start(), pos))
             continue
         pos = m.end()
         if kind == "other":
@@ -134,10 +139,12 @@ def _phrase(words: list[tuple[str, str, int]]) -> str:
 
 
 class _Parser:
-    def __init__(self, text: str, lenient: bool = False) -> None:
+    def __init__(self, text: str, lenient: bool = False, comment_names: bool = False) -> None:
         self.text = text
         self.lenient = lenient
-        self.toks = [t for t in _tokens(text, lenient) if t[0] != "ws"]
+        #: (start, end) of each comment, when a bare addr-spec takes its name from one
+        self.comments: list[tuple[int, int]] | None = [] if comment_names else None
+        self.toks = [t for t in _tokens(text, lenient, self.comments) if t[0] != "ws"]
         self.i = 0
         #: obsolete forms read in lenient mode: (what, index)
         self.obsolete: list[tuple[str, int]] = []
@@ -208,10 +215,25 @@ class _Parser:
             name = _phrase(words) if words else None
             return ParsedMailbox(name or None, spec, start, inner_start)
         if self.at("@"):
-            return ParsedMailbox(None, self.addr_spec(words, start), start, start)
+            spec = self.addr_spec(words, start)
+            return ParsedMailbox(self.comment_name(), spec, start, start)
         if not words:
             raise AddressSyntaxError("expected an address", self.pos())
         raise AddressSyntaxError("expected '@' or '<'", self.pos())
+
+    def comment_name(self) -> str | None:
+        """With comment_names: the text of the comments between the addr-spec
+        just read and the next token (``john@example.com (John Doe)``), as
+        the display name the mailbox otherwise lacks; the stdlib's parseaddr
+        reads it so too."""
+        if not self.comments:
+            return None
+        _, last, at = self.toks[self.i - 1]
+        after, before = at + len(last), self.pos()
+        texts = [_UNESCAPE.sub(r"\1", self.text[a + 1:b - 1]) for a, b in self.comments
+                 if after <= a < before]
+        name = " ".join(" ".join(texts).split())
+        return name or None
 
     def route(self) -> None:
         """obs-route = obs-domain-list ":" (RFC 5322 4.4), read and noted."""
@@ -269,11 +291,13 @@ def parse_address_list(
 
 
 def parse_address_list_lenient(
-    text: str, *, allow_groups: bool = True
+    text: str, *, allow_groups: bool = True, comment_names: bool = False
 ) -> tuple[list[ParsedMailbox | ParsedGroup], list[tuple[str, int]]]:
     """Parse as a reader must (comments, obsolete forms) and say what was obsolete.
 
+    ``comment_names``: a bare addr-spec followed by a comment takes the
+    comment's text as its display name (see _Parser.comment_name).
     Raises :class:`AddressSyntaxError` for what no reading makes sense of.
     """
-    p = _Parser(text, lenient=True)
+    p = _Parser(text, lenient=True, comment_names=comment_names)
     return p.address_list(allow_groups=allow_groups), p.obsolete

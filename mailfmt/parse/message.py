@@ -24,13 +24,15 @@ from .._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_PARSE_INPUT
 from .._msgid import unfold_ids
 from ..errors import ParseError
 from ..format.encoded_word import EncodedWordError, decode_words
-from ..format.params import ParamError, blank_comments, parse_params, token_value
+from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..lint.engine import LintConfig, lint
+from ..models.address import as_dict
 from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
 from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ..policy import Policy
 from ..rules import Severity, get_rule
+from .address import AddressSyntaxError, parse_address_list_lenient
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -307,6 +309,24 @@ def _from_validation(exc: ValidationError, line: int | None, offset: int | None,
     return ParseError(rule, line=line, offset=offset, **ctx)
 
 
+def _addresses(key: str, value: str) -> Any:
+    """An address field as a reader must take it (RFC 5322 3.4 and 4.4):
+    comments skipped, a comment after a bare addr-spec read as its display
+    name (``john@example.com (John Doe)``), and the obsolete forms read (a
+    route dropped, as RFC 5321 C says, empty list elements skipped). What no
+    reading makes sense of goes to the model as it is, which says why."""
+    try:
+        items, _ = parse_address_list_lenient(value, comment_names=True)
+    except AddressSyntaxError:
+        return value
+    if key == "sender":
+        # one mailbox (RFC 5322 3.6.2); anything else the model refuses by name
+        return as_dict(items[0]) if len(items) == 1 else value
+    # RFC 5322 3.6.3: bcc = "Bcc:" [address-list / CFWS]; other fields need
+    # an address, which the linter holds them to
+    return [as_dict(p) for p in items]
+
+
 def _shortcuts(tree: Part) -> dict[str, Any]:
     """The text/html/attachments form of a tree, when it has one (see mime_tree)."""
 
@@ -378,9 +398,7 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
     for f in fields:
         key = f.name.lower()
         if key in _ADDRESS_KEYS:
-            # RFC 5322 3.6.3: bcc = "Bcc:" [address-list / CFWS]
-            empty = key == "bcc" and not blank_comments(f.value).strip()
-            data[_ADDRESS_KEYS[key]] = [] if empty else f.value
+            data[_ADDRESS_KEYS[key]] = _addresses(key, f.value)
             lines[_ADDRESS_KEYS[key]] = f
         elif key == "subject":
             data["subject"] = _decode(f)
