@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._grammar import FORBIDDEN_IN_VALUE
-from .._limits import MAX_HEADER_FIELDS
+from .._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH
 from ..format.fold import Chunk, fold, unstructured_chunks
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import b64_lines, encode_qp, max_line_length
@@ -45,6 +45,9 @@ _NEWLINES = re.compile(rb"\r\n|\r|\n")
 # word (RFC 2047 5): a date or a msg-id with one is no longer valid.
 _NO_WORDS = frozenset({"date", "resent-date", "message-id", "resent-message-id",
                        "in-reply-to", "references"})
+
+# Message types whose body is a whole message (RFC 2046 5.2.1, RFC 6532 3.7).
+_EMBEDDED = frozenset({"message/rfc822", "message/global"})
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+|\s+')
 
@@ -76,7 +79,15 @@ def _has_binary_part(raw: bytes) -> bool:
     return re.search(rb"(?im)^content-transfer-encoding:[ \t]*binary[ \t]*\r?$", raw) is not None
 
 
-def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: bool) -> bytes:
+def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: bool,
+                depth: int = 0) -> bytes:
+    """The entity ``data[start:end]`` fixed; ``top``: it is a message (the
+    whole one, or one embedded in a message/rfc822 part); ``depth``: how many
+    multiparts and embedded messages hold it."""
+    if depth > MAX_MIME_DEPTH:
+        # The linter reports M101 here; a walk this deep has nothing safe to do.
+        notes.append(f"parts nested deeper than {MAX_MIME_DEPTH}: left as they are")
+        return data[start:end]
     sec = read_section(data, start, end, MAX_HEADER_FIELDS)
     if sec.problems:
         notes.append("the header section has lines that are not fields: left as it is")
@@ -100,10 +111,19 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
                    for i, f in enumerate(sec.fields)]
     sep = data[_header_end(sec.fields, data, start, sec.body_start):sec.body_start]
     if ctype.startswith("multipart/"):
-        new_body = _fix_multipart(data, sec.body_start, end, params, notes)
+        new_body = _fix_multipart(data, sec.body_start, end, params, notes, depth)
         return b"".join(field_bytes) + sep + new_body
     cte_f = h.get("content-transfer-encoding")
     cte = token_value(cte_f.value) if cte_f else "7bit"
+    if ctype.startswith("message/"):
+        # RFC 2046 5.2.1: a message is never encoded as a whole; an embedded
+        # message is fixed as the message it is, other kinds left as they are.
+        if ctype in _EMBEDDED and cte in ("7bit", "8bit"):
+            new_body = _fix_entity(data, sec.body_start, end, notes, top=True, depth=depth + 1)
+            return b"".join(field_bytes) + sep + new_body
+        if _needs_reencoding(body):
+            notes.append(f"a {ctype} part cannot be re-encoded: left as it is")
+        return b"".join(field_bytes) + sep + body
     if cte not in ("7bit", "8bit") or not _needs_reencoding(body):
         return b"".join(field_bytes) + sep + body
     # Re-encode; the transfer encoding field is replaced or added.
@@ -223,7 +243,7 @@ def _structured_chunks(value: str) -> list[Chunk]:
 
 
 def _fix_multipart(data: bytes, start: int, end: int, params: dict[str, str],
-                   notes: list[str]) -> bytes:
+                   notes: list[str], depth: int) -> bytes:
     boundary = params.get("boundary")
     if not boundary:
         return data[start:end]
@@ -240,7 +260,7 @@ def _fix_multipart(data: bytes, start: int, end: int, params: dict[str, str],
         # empty part has none.
         cend = stop - 2 if stop - 2 >= body_start and data[stop - 2:stop] == b"\r\n" \
             else stop
-        part = _fix_entity(data, body_start, cend, notes, top=False)
+        part = _fix_entity(data, body_start, cend, notes, top=False, depth=depth + 1)
         if re.search(rb"(?m)^" + re.escape(delim), part):
             notes.append("a re-encoded part would contain the boundary: left as it is")
             part = data[body_start:cend]

@@ -252,3 +252,31 @@ def test_fix_keeps_what_the_stdlib_reads_in_a_message_with_crlf_lines(data: byte
     except Exception:  # the oracle cannot read every byte string
         return
     assert meaning(out) == before
+
+
+def test_a_forwarded_message_is_fixed_as_a_message_never_encoded() -> None:
+    # RFC 2046 5.2.1: message/rfc822 is 7bit, 8bit or binary; base64 would be
+    # M112. Its long line and its 8-bit body are fixed inside it instead.
+    inner = (b"From: c@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+             b"Subject: inner\r\n\r\n" + b"word " * 30 + b"\r\ncaf\xc3\xa9\r\n")
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nfwd\r\n--b\r\n"
+           b"Content-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--b--\r\n")
+    out = fix(raw).data
+    assert b"Content-Type: message/rfc822\r\n\r\nFrom: c@example.com\r\n" in out
+    assert [v.code for v in lint(out).violations] == []
+    assert meaning(out) == meaning(raw)
+    assert fix(out).data == out
+
+
+def test_parts_nested_past_the_cap_are_left_without_an_error() -> None:
+    inner = b"Content-Type: text/plain\r\n\r\nleaf"
+    for i in range(3000):
+        b = b"n%d" % i
+        inner = (b'Content-Type: multipart/mixed; boundary="' + b + b'"\r\n\r\n--' + b
+                 + b"\r\n" + inner + b"\r\n--" + b + b"--")
+    raw = b"From: a@example.com\r\nMIME-Version: 1.0\r\n" + inner + b"\r\n"
+    result = fix(raw)      # it raised RecursionError
+    assert "parts nested deeper than 32: left as they are" in result.notes
+    assert "M101" in [v.code for v in result.remaining]
