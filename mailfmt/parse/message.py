@@ -24,6 +24,7 @@ from .._limits import MAX_MIME_DEPTH, MAX_MIME_PARTS, MAX_PARSE_INPUT
 from .._msgid import unfold_ids
 from ..errors import ParseError
 from ..format.encoded_word import EncodedWordError, decode_words
+from ..format.flowed import unflow
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..lint.engine import LintConfig, lint
@@ -276,6 +277,9 @@ class _Body:
             except UnicodeDecodeError as exc:
                 raise ParseError("unknown-charset", line=line, offset=at + exc.start, part=path,
                                  value=f"{charset} (undecodable octets)") from None
+            if sub == "plain" and params.get("format", "").lower() == "flowed":
+                # RFC 3676: the lines it means; written back as plain text
+                text = unflow(text, delsp=params.get("delsp", "").lower() == "yes")
             try:
                 if sub == "html":
                     return HtmlPart(content=text, **own)
