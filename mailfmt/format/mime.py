@@ -63,13 +63,14 @@ def _leaf_headers(ctype: str, params: list[tuple[str, str]], cte: str, policy: P
             + f"Content-Transfer-Encoding: {cte}\r\n" + extra)
 
 
-def _text_entity(content: str, subtype: str, policy: Policy, extra: str) -> Entity:
+def _text_entity(content: str, subtype: str, policy: Policy, extra: str,
+                 params: dict[str, str]) -> Entity:
     data = content.encode("utf-8")
     cte, body = choose_text_encoding(data, allow_8bit=policy.utf8,
                                      max_line=policy.max_line_length)
     charset = "us-ascii" if data.isascii() else "utf-8"
-    return Entity(_leaf_headers(f"text/{subtype}", [("charset", charset)], cte, policy, extra),
-                  body=body)
+    return Entity(_leaf_headers(f"text/{subtype}", [("charset", charset), *params.items()], cte,
+                                policy, extra), body=body)
 
 
 def _attachment_entity(att: Attachment, policy: Policy, own: str) -> Entity:
@@ -116,9 +117,9 @@ def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Enti
     if part.headers:
         extra += extra_fields(part.headers, policy)
     if isinstance(part, TextPart):
-        return _text_entity(part.content, part.subtype, policy, extra)
+        return _text_entity(part.content, part.subtype, policy, extra, part.params)
     if isinstance(part, HtmlPart):
-        return _text_entity(part.content, "html", policy, extra)
+        return _text_entity(part.content, "html", policy, extra, {})
     if isinstance(part, Attachment):
         return _attachment_entity(part, policy, extra)
     assert isinstance(part, Multipart)

@@ -103,8 +103,17 @@ class TextPart(_Part):
     kind: Literal["text"] = "text"
     content: str
     subtype: str = "plain"
+    #: Content-Type parameters besides charset, which the writer chooses:
+    #: method for a text/calendar invitation (RFC 6047 2.4), ...
+    params: dict[str, str] = Field(default={})
 
     _content = field_validator("content")(_text_content)
+
+    @field_validator("params")
+    @classmethod
+    def _check_params(cls, v: dict[str, str]) -> dict[str, str]:
+        # format and delsp (RFC 3676) would make readers reflow the lines
+        return _check_params(v, ("charset", "format", "delsp"))
 
     @field_validator("subtype")
     @classmethod

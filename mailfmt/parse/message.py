@@ -283,7 +283,8 @@ class _Body:
             try:
                 if sub == "html":
                     return HtmlPart(content=text, **own)
-                return TextPart(content=text, subtype=sub, **own)
+                kept = {k: v for k, v in params.items() if k not in ("charset", "format", "delsp")}
+                return TextPart(content=text, subtype=sub, params=kept, **own)
             except ValidationError as exc:
                 raise _from_validation(exc, line, at) from None
         try:
@@ -337,7 +338,7 @@ def _shortcuts(tree: Part) -> dict[str, Any]:
     def content(p: Part) -> dict[str, Any] | None:
         if p.headers or p.content_id:
             return None     # the shortcuts' parts have no fields of their own
-        if isinstance(p, TextPart) and p.subtype == "plain":
+        if isinstance(p, TextPart) and p.subtype == "plain" and not p.params:
             return {"text": p.content}
         if isinstance(p, HtmlPart):
             return {"html": p.content}

@@ -374,3 +374,12 @@ def test_multipart_parameters() -> None:
     for sub, name in (("mixed", "boundary"), ("related", "type"), ("related", "start")):
         with pytest.raises(ValidationError, match="the writer makes this parameter"):
             Multipart(subtype=sub, params={name: "x"}, parts=[TextPart(content="x")])
+
+
+def test_a_text_parts_parameters_are_its_own_but_the_charset() -> None:
+    cal = TextPart(content="BEGIN:VCALENDAR\n", subtype="calendar", params={"method": "REQUEST"})
+    raw = Message(from_="a@example.com", body=Multipart(parts=[cal])).to_bytes()
+    assert b'text/calendar; charset="us-ascii"; method="REQUEST"' in raw
+    for name in ("charset", "format", "delsp"):
+        with pytest.raises(ValidationError, match="the writer makes this parameter"):
+            TextPart(content="x", params={name: "x"})

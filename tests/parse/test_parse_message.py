@@ -422,3 +422,19 @@ def test_a_delivery_status_notification_is_read() -> None:
     again = msg.to_bytes()
     assert b"multipart/report; report-type=\"delivery-status\";" in again
     assert Message.from_bytes(again) == msg
+
+
+def test_a_calendar_invitation_keeps_its_method() -> None:
+    # RFC 6047 2.4: without method=REQUEST a client shows no invitation
+    raw = base(b"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n",
+               body=b"--b\r\nContent-Type: text/plain\r\n\r\nMeeting\r\n--b\r\n"
+                    b'Content-Type: text/calendar; charset="UTF-8"; method=REQUEST\r\n\r\n'
+                    b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n--b--\r\n")
+    msg = Message.from_bytes(raw)
+    assert isinstance(msg.body, Multipart)
+    invite = msg.body.parts[1]
+    assert isinstance(invite, TextPart) and invite.subtype == "calendar"
+    assert invite.params == {"method": "REQUEST"}     # the charset is the writer's
+    again = msg.to_bytes()
+    assert b'Content-Type: text/calendar; charset="us-ascii"; method="REQUEST"' in again
+    assert Message.from_bytes(again) == msg
