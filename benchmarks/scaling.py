@@ -62,6 +62,16 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "8-bit Subject": lambda n: HEAD + b"Subject: " + b"\xc3\xa9" * (n // 2) + b"\r\n\r\n",
     "many recipients": lambda n: HEAD + b"To: "
         + b", ".join(b"u%d@example.com" % i for i in range(n // 16)) + b"\r\n\r\n",
+    "many recipients, each with a comment": lambda n: HEAD + b"To: "
+        + b", ".join(b"u%d@example.com (User %d)" % (i, i) for i in range(n // 28))
+        + b"\r\n\r\n",
+    "many parts with fields of their own": lambda n: MIME
+        + b"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + b"--b\r\nContent-Type: text/plain\r\nContent-Language: en\r\n\r\nx\r\n" * (n // 100)
+        + b"--b--\r\n",
+    "a long format=flowed paragraph": lambda n: MIME
+        + b"Content-Type: text/plain; format=flowed\r\n\r\n" + b"word \r\n" * (n // 7)
+        + b"end\r\n",
     "nested multiparts": lambda n: MIME + b"Content-Type: multipart/mixed; boundary=a\r\n\r\n"
         + b"--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n" * (n // 50)
         + b"--a--\r\n",

@@ -144,6 +144,7 @@ class _Parser:
         self.lenient = lenient
         #: (start, end) of each comment, when a bare addr-spec takes its name from one
         self.comments: list[tuple[int, int]] | None = [] if comment_names else None
+        self._next_comment = 0
         self.toks = [t for t in _tokens(text, lenient, self.comments) if t[0] != "ws"]
         self.i = 0
         #: obsolete forms read in lenient mode: (what, index)
@@ -226,12 +227,22 @@ class _Parser:
         just read and the next token (``john@example.com (John Doe)``), as
         the display name the mailbox otherwise lacks; the stdlib's parseaddr
         reads it so too."""
-        if not self.comments:
+        comments = self.comments
+        if not comments:
             return None
         _, last, at = self.toks[self.i - 1]
         after, before = at + len(last), self.pos()
-        texts = [_UNESCAPE.sub(r"\1", self.text[a + 1:b - 1]) for a, b in self.comments
-                 if after <= a < before]
+        # Mailboxes come in order: the comments before this one are passed
+        # for good (a scan from the start each time would be quadratic).
+        k = self._next_comment
+        while k < len(comments) and comments[k][0] < after:
+            k += 1
+        texts = []
+        while k < len(comments) and comments[k][0] < before:
+            a, b = comments[k]
+            texts.append(_UNESCAPE.sub(r"\1", self.text[a + 1:b - 1]))
+            k += 1
+        self._next_comment = k
         name = " ".join(" ".join(texts).split())
         return name or None
 
