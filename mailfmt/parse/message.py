@@ -61,10 +61,31 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
-def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[list[RawField], int]:
+class _Lines:
+    """Line numbers of offsets in one buffer, asked for in increasing order
+    as the reader goes: each count starts where the last one stopped, so a
+    message of many parts is read in linear time (counting from the top for
+    each part would be quadratic)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self._at = 0
+        self._line = 1
+
+    def __call__(self, offset: int) -> int:
+        if offset < self._at:
+            return _line_of(self.raw, offset)     # out of order: from the top
+        self._line += self.raw.count(b"\n", self._at, offset)
+        self._at = offset
+        return self._line
+
+
+def split_header(raw: bytes, base: int, lines: _Lines, *,
+                 utf8: bool) -> tuple[list[RawField], int]:
     """Fields of the header section starting at ``raw[0]`` and the offset of the body.
 
-    ``base`` is ``raw``'s offset in ``whole`` (for line numbers).
+    ``base`` is ``raw``'s offset in the message whose ``lines`` count its
+    line numbers.
     """
     end = raw.find(b"\r\n\r\n")
     if raw.startswith(b"\r\n"):
@@ -77,23 +98,23 @@ def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[li
     pos = 0
     # Line numbers counted once for the section, then one per line: counting
     # from the start for every field would be quadratic in the field count.
-    first_line = _line_of(whole, base)
+    first_line = lines(base)
     for i, line in enumerate(head.split(b"\r\n") if head else []):
         at = base + pos
         if line[:1] in (b" ", b"\t"):
             if not fields:
-                raise ParseError("continuation-first-line", line=_line_of(whole, at), offset=at)
+                raise ParseError("continuation-first-line", line=lines(at), offset=at)
             fields[-1][1].append(line)
         else:
             bname, colon, bvalue = line.partition(b":")
             if not colon:
-                raise ParseError("header-line-without-colon", line=_line_of(whole, at), offset=at)
+                raise ParseError("header-line-without-colon", line=lines(at), offset=at)
             sname = bname.decode("latin-1")
             # RFC 5322 4.5 obs-optional: blanks before the colon belong to no
             # name, and a receiver must accept them (RFC 5322 4).
             name = sname.rstrip(" \t")
             if not FIELD_NAME.fullmatch(name):
-                raise ParseError("header-name-invalid", line=_line_of(whole, at), offset=at,
+                raise ParseError("header-name-invalid", line=lines(at), offset=at,
                                  value=sname, reason="not printable ASCII without ':'")
             sname = name
             fields.append((sname, [bvalue], at, first_line + i))
@@ -103,11 +124,11 @@ def split_header(raw: bytes, base: int, whole: bytes, *, utf8: bool) -> tuple[li
         # Unfolding is removing the CRLFs (RFC 5322 2.2.3).
         value = b"".join(pieces)
         if not value.isascii() and not utf8:
-            raise ParseError("non-ascii-header", line=_line_of(whole, at), offset=at, field=name)
+            raise ParseError("non-ascii-header", line=lines(at), offset=at, field=name)
         try:
             text = value.decode("utf-8")
         except UnicodeDecodeError:
-            raise ParseError("non-ascii-header", line=_line_of(whole, at), offset=at,
+            raise ParseError("non-ascii-header", line=lines(at), offset=at,
                              field=name) from None
         out.append(RawField(name, text.strip(" \t"), line_no, at))
     return out, body_at
@@ -139,9 +160,9 @@ def _decode(f: RawField) -> str:
 
 
 class _Body:
-    def __init__(self, whole: bytes, policy: Policy) -> None:
-        self.whole = whole
+    def __init__(self, policy: Policy, lines: _Lines) -> None:
         self.policy = policy
+        self.lines = lines
         self.parts = 0
 
     def entity(self, fields: list[RawField], body: bytes, at: int, path: str, depth: int) -> Part:
@@ -207,7 +228,7 @@ class _Body:
             start = m.end()
             stop = opens[i].start() if i < len(opens) else close.start()
             chunk = body[start:stop]
-            cfields, body_at = split_header(chunk, at + start, self.whole, utf8=self.policy.utf8)
+            cfields, body_at = split_header(chunk, at + start, self.lines, utf8=self.policy.utf8)
             parts.append(self.entity(cfields, chunk[body_at:], at + start + body_at,
                                      f"{path}.{i}", depth + 1))
         try:
@@ -230,7 +251,7 @@ class _Body:
              body: bytes, at: int, path: str, own: dict[str, Any]) -> Part:
         ctef = h.get("content-transfer-encoding")
         cte = token_value(ctef.value) if ctef else "7bit"
-        line = _line_of(self.whole, at)
+        line = self.lines(at)
         if cte in ("7bit", "8bit", "binary"):
             if cte == "7bit" and not body.isascii():
                 raise ParseError("8bit-without-declaration", line=line, offset=at, part=path,
@@ -247,7 +268,7 @@ class _Body:
                 data = decode_qp(body)
             except DecodeError as exc:
                 where = at + (exc.offset or 0)
-                raise ParseError("invalid-quoted-printable", line=_line_of(self.whole, where),
+                raise ParseError("invalid-quoted-printable", line=self.lines(where),
                                  offset=where, part=path, reason=str(exc)) from None
         else:
             assert ctef is not None
@@ -383,7 +404,8 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
         rule = {b"\r": "bare-cr", b"\n": "bare-lf", b"\x00": "nul-byte"}[bad.group()]
         line = _line_of(raw, bad.start())
         raise ParseError(rule, line=line, offset=bad.start())
-    fields, body_at = split_header(raw, 0, raw, utf8=policy.utf8)
+    line_of = _Lines(raw)
+    fields, body_at = split_header(raw, 0, line_of, utf8=policy.utf8)
     seen: dict[str, RawField] = {}
     for f in fields:
         key = f.name.lower()
@@ -423,7 +445,7 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
             extra.append((f.name, f.value if is_raw_header(f.name) else _decode(f)))
             lines.setdefault("headers", f)
     data["headers"] = extra
-    tree = _Body(raw, policy).entity(fields, raw[body_at:], body_at, "1", 0)
+    tree = _Body(policy, line_of).entity(fields, raw[body_at:], body_at, "1", 0)
     data.update(_shortcuts(tree))
     try:
         msg = Message.model_validate(data, context={"policy": policy})

@@ -126,6 +126,11 @@ def base(extra: bytes = b"", body: bytes = b"hi\r\n") -> bytes:
     (base(body=b"caf\xc3\xa9\r\n"), "E106", 4),
     # RFC 2231 percent-encoding puts a NUL in the name without a NUL octet.
     (base(b"Content-Type: text/plain; charset*=utf-8''us%00ascii\r\n"), "E105", 3),
+    # A line counted past earlier parts (the count goes on where it stopped).
+    (base(b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n',
+          b"--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b\r\nContent-Type: text/plain"
+          b"\r\n\r\ntwo\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nnot*base64\r\n"
+          b"--b--\r\n"), "E102", 17),
     # Two Content-Type fields in a body part leave the reader a choice.
     (base(b'Content-Type: multipart/mixed; boundary="b"\r\n',
           b"--b\r\nContent-Type: text/plain\r\ncontent-type: text/html\r\n\r\nx\r\n--b--\r\n"),
