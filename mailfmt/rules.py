@@ -419,6 +419,16 @@ RULES: tuple[Rule, ...] = (
        "without its root it has nothing to show first.",
        'Content-Type: multipart/related; boundary="b" (the root part is text/html)',
        'Add type="text/html", the root part\'s media type (mailfmt writes it).'),
+    _r("M115", "nonstandard-parameter", W, "RFC 2231 7; RFC 2047 5",
+       "{field}: {reason}",
+       "A Content-Type or Content-Disposition parameter is written in a form readers "
+       "take but the RFCs do not: an RFC 2231 extended value in quotes, or an RFC 2047 "
+       "encoded word in a parameter (a common way to write a non-ASCII filename).",
+       "Readers disagree: one that follows RFC 2231 shows the encoded word as it is, "
+       "'=?utf-8?q?caf=C3=A9.pdf?=', where another shows 'café.pdf'.",
+       'Content-Disposition: attachment; filename="=?utf-8?q?caf=C3=A9.pdf?="',
+       "Write non-ASCII values as RFC 2231 says: filename*=utf-8''caf%C3%A9.pdf "
+       "(mailfmt does)."),
     # ---- S: lines and octets on the wire ----------------------------------
     _r("S101", "line-too-long", E, "RFC 5322 2.1.1",
        "{where} line is {length} octets long (max {limit})",
@@ -474,7 +484,7 @@ RULES: tuple[Rule, ...] = (
 _LINT = frozenset({
     "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
     "H107", "A101", "A106", "M101", "M102", "M103", "M109", "M110", "M111", "M112", "M113",
-    "M114",
+    "M114", "M115",
     "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",
     "S101", "S102", "S103", "S104", "S105", "S106", "S107",
 })

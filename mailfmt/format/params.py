@@ -10,11 +10,11 @@ import urllib.parse
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .._grammar import MIME_TOKEN
+from .._grammar import ENCODED_WORD, MIME_TOKEN
 from .encoded_word import EncodedWordError, decode_words
 from .fold import Chunk
 
-__all__ = ["ParamError", "blank_comments", "param_chunks", "parse_params",
+__all__ = ["ParamError", "blank_comments", "nonstandard_params", "param_chunks", "parse_params",
            "parse_params_view", "token_value"]
 
 # RFC 2231 section 7: attribute-char := <any (US-ASCII) CHAR except SPACE,
@@ -39,8 +39,10 @@ def param_chunks(name: str, value: str, *, utf8: bool = False) -> list[Chunk]:
     """
     # Quoted only when nothing needs escaping: readers disagree about
     # quoted-pairs (CPython unquotes '"\\"\\""' to ''), RFC 2231's %XX is exact.
+    # Nor when it holds "=?": readers decode encoded words in quoted values
+    # (RFC 2047 5 forbids them there, but clients write them), RFC 2231's never.
     if (value.isascii() or utf8) and len(value) <= _PLAIN_MAX and '"' not in value \
-            and "\\" not in value:
+            and "\\" not in value and "=?" not in value:
         return [Chunk(" ", f"{name}={_quote(value)}")]
     encoded = urllib.parse.quote(value, safe=_ATTR_SAFE, encoding="utf-8")
     single = f"{name}*=utf-8''{encoded}"
@@ -213,6 +215,34 @@ def _parse_params(value: str) -> tuple[str, dict[str, str]]:
             raise ParamError(f"parameter {base!r} has missing continuation sections")
         params[base] = _join_2231(base, [bucket[i] for i in range(len(bucket))])
     return head, params
+
+
+# RFC 2231 7: an extended value (name*= or name*N*=) is written bare, in its
+# own syntax; never a quoted string.
+_EXT_QUOTED = re.compile(r";\s*([!#$%&'+\-.0-9A-Z^_`a-z{|}~]+\*(?:[0-9]+\*)?)\s*=\s*\"")
+
+
+@functools.lru_cache(maxsize=1024)
+def nonstandard_params(value: str) -> str | None:
+    """Why the parameters of ``value``, which parses, are not written as
+    RFC 2231 and RFC 2047 say, though readers take them; None when they are.
+
+    >>> nonstandard_params('attachment; filename="=?utf-8?q?caf=C3=A9.pdf?="')[:30]
+    'an RFC 2047 encoded word in a '
+    >>> nonstandard_params("attachment; filename*=utf-8''caf%C3%A9.pdf") is None
+    True
+    """
+    if "*" not in value and "=?" not in value:
+        return None     # the usual answer
+    text = blank_comments(value) if "(" in value else value
+    if "*" in text and (m := _EXT_QUOTED.search(text)):
+        return (f"parameter {m.group(1)!r} is an RFC 2231 extended value in quotes, "
+                "which RFC 2231 7 writes bare")
+    semi = text.find(";")
+    if semi != -1 and (w := ENCODED_WORD.search(text, semi)):
+        return (f"an RFC 2047 encoded word in a parameter ({w.group()[:40]!r}), which RFC "
+                "2047 5 forbids: readers that follow RFC 2231 show it as it is")
+    return None
 
 
 def _join_2231(name: str, parts: list[tuple[bool, str]]) -> str:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from mailfmt._grammar import FORBIDDEN_IN_VALUE
 from mailfmt.format.fold import fold
-from mailfmt.format.params import ParamError, param_chunks, parse_params
+from mailfmt.format.params import ParamError, nonstandard_params, param_chunks, parse_params
 
 
 def header(name: str, value: str) -> str:
@@ -116,3 +116,26 @@ def test_quoted_string_pattern_reads_what_the_grammar_says(text: str) -> None:
 def test_rfc2231_charset_with_a_nul_is_a_param_error() -> None:
     with pytest.raises(ParamError, match="not valid"):
         parse_params("text/plain; name*=\"a\x00b''abc\"")
+
+
+def test_a_value_that_reads_as_an_encoded_word_goes_as_rfc_2231() -> None:
+    # Quoted, readers decode it (CPython among them): the name would change.
+    chunks = param_chunks("filename", "=?utf-8?q?evil?=.pdf")
+    assert [c.text for c in chunks] == ["filename*=utf-8''%3D%3Futf-8%3Fq%3Fevil%3F%3D.pdf"]
+    field = "Content-Disposition: attachment;" + "".join(c.ws + c.text for c in chunks)
+    msg = email.message_from_string(field + "\n\n", policy=email.policy.default)
+    assert msg.get_filename() == "=?utf-8?q?evil?=.pdf"
+    assert parse_params(field.split(": ", 1)[1])[1] == {"filename": "=?utf-8?q?evil?=.pdf"}
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ("attachment; filename=\"=?utf-8?q?caf=C3=A9.pdf?=\"", "an RFC 2047 encoded word"),
+    ("text/plain; title*0*=\"us-ascii'en'a%20b\"", "'title*0*' is an RFC 2231 extended value"),
+    ("text/plain; title*=\"us-ascii''a\"", "'title*' is an RFC 2231 extended value"),
+    ("text/plain; title*0=\"a b\"; title*1=\"c\"", None),     # RFC 2231 3: may be quoted
+    ("attachment; filename*=utf-8''caf%C3%A9.pdf", None),
+    ("text/plain (=?utf-8?q?a?= in a comment); charset=us-ascii", None),
+])
+def test_nonstandard_params(value: str, says: str | None) -> None:
+    found = nonstandard_params(value)
+    assert (found is None) if says is None else (found is not None and says in found)

@@ -10,7 +10,13 @@ from types import MappingProxyType
 from ..._grammar import BCHARS, HIGH_OCTET, MIME_TOKEN
 from ..._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 from ..._msgid import unfold_ids
-from ...format.params import ParamError, blank_comments, parse_params_view, token_value
+from ...format.params import (
+    ParamError,
+    blank_comments,
+    nonstandard_params,
+    parse_params_view,
+    token_value,
+)
 from ...format.transfer import qp_trailing_blank
 from ...models.header import MIME_SINGLETONS
 from .._shared import lines_over
@@ -75,6 +81,9 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
             if bad_params is not None:
                 ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
                         part=path, value=ctf.value.strip()[:80], reason=bad_params)
+            elif (odd := nonstandard_params(ctf.value)) is not None:
+                ctx.add("nonstandard-parameter", ctf.offset + delta, header=ctf.name,
+                        part=path, field=ctf.name, reason=odd)
             if not type_ok:
                 ctx.add("invalid-content-type", ctf.offset + delta, header=ctf.name,
                         part=path, value=ctype,
@@ -84,9 +93,13 @@ def check_entity(ctx: Context, top: dict[str, Field], body_start: int, end: int)
             # its other header fields.
             check_ids(ctx, cid.shifted(delta), single=True, part=path)
         cdf = h.get("content-disposition")
-        if cdf is not None and (bad_cd := _disposition_problem(cdf.value)) is not None:
-            ctx.add("invalid-content-type", cdf.offset + delta, header=cdf.name, part=path,
-                    value=cdf.value.strip()[:80], reason=bad_cd)
+        if cdf is not None:
+            if (bad_cd := _disposition_problem(cdf.value)) is not None:
+                ctx.add("invalid-content-type", cdf.offset + delta, header=cdf.name, part=path,
+                        value=cdf.value.strip()[:80], reason=bad_cd)
+            elif (odd := nonstandard_params(cdf.value)) is not None:
+                ctx.add("nonstandard-parameter", cdf.offset + delta, header=cdf.name,
+                        part=path, field=cdf.name, reason=odd)
         if ctef is not None and cte not in _KNOWN_CTE:
             ctx.add("unknown-transfer-encoding", ctef.offset + delta, header=ctef.name,
                     part=path or "1", value=cte)
