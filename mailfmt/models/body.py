@@ -326,8 +326,8 @@ def _embedded(data: dict[str, Any]) -> dict[str, Any]:
                              reason=exc.strerror or str(exc)) from None
         data = {**data, "content": read, "path": None}
     content = data.get("content")
-    if isinstance(content, bytes):
-        data = {**data, "content": normalize_line_ends(content)}
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        data = {**data, "content": normalize_line_ends(bytes(content))}
     return data
 
 

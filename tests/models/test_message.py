@@ -383,3 +383,9 @@ def test_a_text_parts_parameters_are_its_own_but_the_charset() -> None:
     for name in ("charset", "format", "delsp"):
         with pytest.raises(ValidationError, match="the writer makes this parameter"):
             TextPart(content="x", params={name: "x"})
+
+
+def test_a_message_attachment_given_as_a_bytearray_gets_crlf_too() -> None:
+    fwd = Attachment(content=bytearray(b"From: c@example.com\n\nhi\n"),
+                     content_type="message/rfc822")
+    assert fwd.content == b"From: c@example.com\r\n\r\nhi\r\n"
