@@ -5,6 +5,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from mailfmt import Attachment, HtmlPart, Message, Multipart, Policy, TextPart
@@ -389,3 +391,14 @@ def test_a_message_attachment_given_as_a_bytearray_gets_crlf_too() -> None:
     fwd = Attachment(content=bytearray(b"From: c@example.com\n\nhi\n"),
                      content_type="message/rfc822")
     assert fwd.content == b"From: c@example.com\r\n\r\nhi\r\n"
+
+
+@given(st.lists(st.text(alphabet="ab :.\t", max_size=60), min_size=1, max_size=20),
+       st.sampled_from(["\n", "\r\n", "\r"]), st.sampled_from([bytes, bytearray]))
+def test_any_embedded_message_is_written_with_crlf_and_lints_clean(
+        lines: list[str], end: str, kind: type) -> None:
+    inner = "From: c@example.com" + end + end + end.join(lines) + end
+    fwd = Attachment(content=kind(inner.encode()), content_type="message/rfc822")
+    raw = Message(from_="a@example.com", attachments=[fwd]).to_bytes()
+    assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
+    assert [v.code for v in lint(raw).violations if v.severity.value == "error"] == []
