@@ -7,7 +7,17 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from mailfmt import Address, Attachment, Group, Header, Message, Policy
+from mailfmt import (
+    Address,
+    Attachment,
+    Group,
+    Header,
+    HtmlPart,
+    Message,
+    Multipart,
+    Policy,
+    TextPart,
+)
 
 # Text that may reach a header: any character but the rejected controls and
 # line breaks, with plenty of the characters that need care.
@@ -83,3 +93,34 @@ def messages(draw: st.DrawFn, *, utf8: bool = False) -> Message:
         references=draw(st.lists(st.builds(lambda a: f"<{a}>", addr_specs.filter(
             lambda s: s.isascii())), max_size=3)),
     )
+
+
+# Explicit MIME trees: every kind of part with what it may carry of its own.
+_content_ids = st.one_of(st.none(), st.builds(lambda w: f"<{w}@example.com>", words))
+_param_values = st.one_of(words, header_text.filter(lambda s: s.strip()).map(lambda s: s[:60]))
+text_parts = st.builds(
+    TextPart, content=body_text, subtype=st.sampled_from(["plain", "calendar", "csv"]),
+    params=st.dictionaries(st.sampled_from(["method", "x-note"]), _param_values, max_size=2),
+    content_id=_content_ids, headers=part_headers)
+html_parts = st.builds(HtmlPart, content=body_text, content_id=_content_ids,
+                       headers=part_headers)
+leaves = st.one_of(text_parts, html_parts, attachments)
+
+
+@st.composite
+def trees(draw: st.DrawFn, depth: int = 2) -> Multipart:
+    """A multipart of leaves and, down to ``depth``, multiparts."""
+    kids = st.one_of(leaves, trees(depth - 1)) if depth > 1 else leaves
+    sub = draw(st.sampled_from(["mixed", "alternative", "related", "report"]))
+    params = {"report-type": "delivery-status"} if sub == "report" else draw(
+        st.dictionaries(st.sampled_from(["x-a", "x-b"]), _param_values, max_size=1))
+    return Multipart(subtype=sub, params=params, parts=draw(st.lists(kids, min_size=1,
+                                                                        max_size=3)),
+                     content_id=draw(_content_ids), headers=draw(part_headers))
+
+
+@st.composite
+def tree_messages(draw: st.DrawFn) -> Message:
+    # The root's fields would be the message's: the tree goes one level down.
+    return Message(from_=draw(addresses), to=draw(address_lists), date=draw(dates),
+                   body=Multipart(parts=[draw(trees())]))

@@ -58,6 +58,11 @@ def param_chunks(name: str, value: str, *, utf8: bool = False) -> list[Chunk]:
         pct = encoded.rfind("%", max(pos, end - 2), end)
         if pct != -1 and end < len(encoded):
             end = pct
+        # nor a character: readers that decode each section alone (CPython)
+        # find half a UTF-8 sequence; a continuation octet is 0x80-0xBF
+        while end < len(encoded) and end - 3 > pos and encoded[end] == "%" \
+                and encoded[end + 1] in "89AB":
+            end -= 3
         out.append(Chunk(" ", f"{prefix}{encoded[pos:end]};"))
         pos = end
     last = out[-1]

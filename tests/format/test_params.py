@@ -1,5 +1,6 @@
 import email
 import email.policy
+import urllib.parse
 
 import pytest
 from hypothesis import given
@@ -139,3 +140,18 @@ def test_a_value_that_reads_as_an_encoded_word_goes_as_rfc_2231() -> None:
 def test_nonstandard_params(value: str, says: str | None) -> None:
     found = nonstandard_params(value)
     assert (found is None) if says is None else (found is not None and says in found)
+
+
+@pytest.mark.parametrize("value", ["日本語のファイル名" * 6, "\U00010000" * 30, "é" * 40 + "x"])
+def test_no_section_ends_inside_a_character(value: str) -> None:
+    # CPython decodes each RFC 2231 section alone: a character split between
+    # two sections is an UndecodableBytesDefect there.
+    chunks = param_chunks("filename", value)
+    assert len(chunks) > 1
+    for c in chunks:
+        encoded = c.text.split("=", 1)[1].rstrip(";").split("''")[-1]
+        urllib.parse.unquote_to_bytes(encoded).decode("utf-8")     # whole characters
+    field = "Content-Disposition: attachment;" + "".join(c.ws + c.text for c in chunks)
+    msg = email.message_from_string(field + "\n\n", policy=email.policy.default)
+    assert msg["Content-Disposition"].defects == ()
+    assert msg.get_filename() == value
