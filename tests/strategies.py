@@ -104,7 +104,14 @@ text_parts = st.builds(
     content_id=_content_ids, headers=part_headers)
 html_parts = st.builds(HtmlPart, content=body_text, content_id=_content_ids,
                        headers=part_headers)
-leaves = st.one_of(text_parts, html_parts, attachments)
+# A forwarded message: written as it is (RFC 2046 5.2.1), ASCII under the
+# default policy.
+embedded = st.builds(
+    lambda subject, body: Attachment(
+        content=f"From: c@example.com\r\nSubject: {subject}\r\n\r\n{body}".encode(),
+        content_type="message/rfc822"),
+    words, st.text(alphabet=string.ascii_letters + " .\r\n", max_size=200))
+leaves = st.one_of(text_parts, html_parts, attachments, embedded)
 
 
 @st.composite
