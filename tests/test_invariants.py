@@ -191,3 +191,14 @@ def test_explicit_trees_write_clean_and_read_back(msg: Message) -> None:
         for _, value in part.items():
             assert not getattr(value, "defects", ()), value
     assert Message.from_bytes(raw) == msg
+
+
+def test_the_stdlib_finds_the_boundary_after_a_value_ending_in_a_backslash() -> None:
+    # CPython's get_boundary() loses every parameter after one whose value
+    # ends in a backslash: the boundary goes first.
+    inner = Multipart(parts=[TextPart(content="x")], params={"x-a": "\\"})
+    raw = Message(from_="a@example.com", body=Multipart(parts=[inner])).to_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert all(part.defects == [] for part in parsed.walk())
+    assert [p.get_content_type() for p in parsed.walk()] == [
+        "multipart/mixed", "multipart/mixed", "text/plain"]

@@ -125,11 +125,14 @@ def build_entity(part: Part, policy: Policy, seed: str, path: str = "1") -> Enti
     assert isinstance(part, Multipart)
     children = [build_entity(p, policy, seed, f"{path}.{i}") for i, p in enumerate(part.parts, 1)]
     boundary = _boundary(seed, path, children)
-    params = [*part.params.items(), ("boundary", boundary)]
+    # The boundary first: CPython's get_boundary() loses the parameters that
+    # follow a value ending in a backslash ('x="\\"', or its RFC 2231 form).
+    params = [("boundary", boundary)]
     if part.subtype == "related":
         # RFC 2387 3.1: type, the root's media type, is required; the root
         # is the first part, as no start parameter is written.
-        params.insert(0, ("type", media_type(part.parts[0])))
+        params.append(("type", media_type(part.parts[0])))
+    params.extend(part.params.items())
     ctype = _content_type(f"multipart/{part.subtype}", params, policy)
     return Entity(fold("Content-Type", ctype, limit=policy.max_line_length) + extra,
                   boundary=boundary, children=children)

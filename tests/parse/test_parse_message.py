@@ -425,7 +425,7 @@ def test_a_delivery_status_notification_is_read() -> None:
     status = msg.body.parts[1]
     assert isinstance(status, Attachment) and status.content_type == "message/delivery-status"
     again = msg.to_bytes()
-    assert b"multipart/report; report-type=\"delivery-status\";" in again
+    assert b'report-type="delivery-status"' in again
     assert Message.from_bytes(again) == msg
 
 
