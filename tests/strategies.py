@@ -127,7 +127,7 @@ def trees(draw: st.DrawFn, depth: int = 2) -> Multipart:
 
 
 @st.composite
-def tree_messages(draw: st.DrawFn) -> Message:
+def tree_messages(draw: st.DrawFn, *, utf8: bool = False) -> Message:
     # The root's fields would be the message's: the tree goes one level down.
     return Message(from_=draw(addresses), to=draw(address_lists), date=draw(dates),
-                   body=Multipart(parts=[draw(trees())]))
+                   body=Multipart(parts=[draw(trees())]), policy=Policy(utf8=utf8))
