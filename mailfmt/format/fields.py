@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ..models.header import Header, is_raw_header
 from ..policy import Policy
-from .fold import Chunk, fold, unstructured_chunks
+from .fold import Chunk, field_line, fold, unstructured_chunks
 
 __all__ = ["extra_fields", "unstructured_field"]
 
@@ -21,7 +21,7 @@ def unstructured_field(name: str, value: str, policy: Policy) -> str:
     # written as it is: what unstructured_chunks and fold would give.
     if (value.isascii() and len(name) + 2 + len(value) <= lim
             and "=?" not in value and "?=" not in value):
-        return f"{name}: {value}\r\n"
+        return field_line(name, value)
     return fold(name, unstructured_chunks(value, utf8=policy.utf8, room=lim - len(name) - 2),
                 limit=lim)
 

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .._limits import MAX_LINE
-from ..errors import RuleError
+from ..errors import FormatError, RuleError
 from .encoded_word import encode_words
 
-__all__ = ["Chunk", "fold", "octets", "unstructured_chunks"]
+__all__ = ["Chunk", "field_line", "fold", "octets", "unstructured_chunks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def fold(name: str, chunks: Sequence[Chunk], *, limit: int = 78) -> str:
         # Fast path: most fields fit on one line as they are.
         flat = chunks[0].text + "".join([c.ws + c.text for c in chunks[1:]])
         if len(name) + 2 + len(flat) <= limit and flat.isascii():
-            return f"{name}: {flat}\r\n"
+            return field_line(name, flat)
     out: list[str] = []
     line = name + ":"
     width = len(line)
@@ -76,7 +76,27 @@ def fold(name: str, chunks: Sequence[Chunk], *, limit: int = 78) -> str:
         width += 1
     _check(name, line, width)
     out.append(line)
-    return "\r\n".join(out) + "\r\n"
+    folded = "\r\n".join(out) + "\r\n"
+    if folded.count("\n") != len(out) or folded.count("\r") != len(out):
+        _refuse_break(name, folded[:-2])
+    return folded
+
+
+def field_line(name: str, value: str) -> str:
+    """``name: value`` as one line. The models refuse line breaks in values;
+    this is the last check that none reaches the wire, where it would start
+    a field of its own (header injection)."""
+    if "\r" in value or "\n" in value:
+        _refuse_break(name, value)
+    return f"{name}: {value}\r\n"
+
+
+def _refuse_break(name: str, text: str) -> None:
+    # Only a fold (CRLF then a blank) may break a field's line.
+    m = re.search(r"\r\n(?![ \t])|\r(?!\n)|(?<!\r)\n", text)
+    if m is not None:
+        raise FormatError("line-break-in-value", field=name, index=m.start(),
+                          char=f"U+{ord(m.group()[-1]):04X}")
 
 
 def _check(name: str, line: str, width: int) -> None:

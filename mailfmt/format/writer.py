@@ -86,17 +86,28 @@ def iter_message(msg: Message) -> Iterator[bytes]:
     assert msg.message_id is not None
     entity = build_entity(msg.mime_tree(), msg.policy, seed=msg.message_id)
     head = (message_headers(msg) + entity.headers).encode("utf-8")
-    # The models are validated so this cannot fire; it is the last line of
-    # defence against a formatter bug turning into header injection.
-    bad = _BAD_HEADER_BYTES.search(head)
-    if bad:
-        raise FormatError("line-break-in-value", field="header block", char=repr(bad.group()),
-                          index=bad.start(), offset=bad.start())
-    if not msg.policy.utf8 and not head.isascii():
-        raise FormatError("non-ascii-header", field="header block")
+    # The models are validated so these cannot fire; they are the last line
+    # of defence against a formatter bug (or a model made without
+    # validation) turning into header injection: every header block, the
+    # body parts' too, before the first byte is written.
+    _check_block(head, msg.policy.utf8, "header block")
+    stack = list(entity.children)
+    while stack:
+        part = stack.pop()
+        _check_block(part.headers.encode("utf-8"), msg.policy.utf8, "a body part's header block")
+        stack.extend(part.children)
     chunks = entity.iter_bytes()
     next(chunks)  # the entity's own header block, already in ``head``
     yield head + b"\r\n"
     yield from chunks
     if entity.boundary is not None:
         yield b"\r\n"
+
+
+def _check_block(head: bytes, utf8: bool, where: str) -> None:
+    bad = _BAD_HEADER_BYTES.search(head)
+    if bad:
+        raise FormatError("line-break-in-value", field=where, char=repr(bad.group()),
+                          index=bad.start(), offset=bad.start())
+    if not utf8 and not head.isascii():
+        raise FormatError("non-ascii-header", field=where)

@@ -403,3 +403,19 @@ def test_any_embedded_message_is_written_with_crlf_and_lints_clean(
     raw = Message(from_="a@example.com", attachments=[fwd]).to_bytes()
     assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
     assert [v.code for v in lint(raw).violations if v.severity.value == "error"] == []
+
+
+def test_the_writer_refuses_an_injected_header_line_in_any_block() -> None:
+    # Models made without validation (model_construct) reach the writer's
+    # last check, for the message's block and every body part's.
+    from mailfmt.errors import FormatError
+    from mailfmt.models.header import Header
+
+    evil = Header.model_construct(name="X-A", value="a\r\nBcc: victim@example.com")
+    part = TextPart.model_construct(content="x", headers=[evil])
+    msg = Message(from_="a@example.com", body=Multipart(parts=[TextPart(content="y")]))
+    for m in (msg.model_copy(update={"headers": [evil]}),
+              msg.model_copy(update={"body": Multipart.of("mixed", [part])})):
+        with pytest.raises(FormatError) as info:
+            m.to_bytes()
+        assert info.value.rule.name == "line-break-in-value"
