@@ -171,7 +171,6 @@ class Attachment(_Part):
     #: ``content_type`` such as ``"text/csv; charset=utf-8"`` fills them too
     params: dict[str, str] = Field(default={})
     disposition: Literal["attachment", "inline"] = "attachment"
-    _eight_bit: bool = PrivateAttr(default=False)
 
     @field_validator("filename")
     @classmethod
@@ -248,8 +247,8 @@ class Attachment(_Part):
             if not os.access(p, os.R_OK):
                 raise rule_error("attachment-unreadable", field="path", path=str(p),
                                  reason="permission denied")
-        if self.content is not None and self.content_type.startswith("message/"):
-            self._eight_bit = _check_embedded(self.content)
+        if self.content is not None and self.embedded:
+            _check_embedded(self.content)
         return self
 
     @property
@@ -262,7 +261,7 @@ class Attachment(_Part):
     def eight_bit(self) -> bool:
         """Whether an embedded message has 8-bit octets (then the message
         needs Policy(utf8=True), which allows an 8bit body)."""
-        return self._eight_bit
+        return self.embedded and self.content is not None and not self.content.isascii()
 
     @classmethod
     def from_path(
@@ -331,9 +330,9 @@ def _embedded(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _check_embedded(data: bytes) -> bool:
+def _check_embedded(data: bytes) -> None:
     """What an embedded message must be to go unencoded (RFC 2046 5.2.1, RFC
-    5322 2.1.1, RFC 2045 2.7); returns whether it has 8-bit octets."""
+    5322 2.1.1, RFC 2045 2.7)."""
     nul = data.find(b"\x00")
     if nul != -1:
         raise rule_error("nul-byte", line=data.count(b"\n", 0, nul) + 1)
@@ -341,7 +340,6 @@ def _check_embedded(data: bytes) -> bool:
         longest = max(map(len, data.split(b"\r\n")))
         raise rule_error("line-too-long", where="An embedded message's", length=longest,
                          limit=MAX_LINE)
-    return not data.isascii()
 
 
 class Multipart(_Part):
