@@ -34,7 +34,8 @@ from ..rules import rule_error
 from ._checks import check_surrogates, check_text
 from .header import Header, check_extra_fields
 
-__all__ = ["Attachment", "HtmlPart", "Multipart", "Part", "TextPart"]
+__all__ = ["TEXT_WRITTEN_PARAMS", "Attachment", "HtmlPart", "Multipart", "Part", "TextPart",
+           "multipart_written_params"]
 
 
 class _Part(BaseModel):
@@ -112,8 +113,7 @@ class TextPart(_Part):
     @field_validator("params")
     @classmethod
     def _check_params(cls, v: dict[str, str]) -> dict[str, str]:
-        # format and delsp (RFC 3676) would make readers reflow the lines
-        return _check_params(v, ("charset", "format", "delsp"))
+        return _check_params(v, TEXT_WRITTEN_PARAMS)
 
     @field_validator("subtype")
     @classmethod
@@ -292,6 +292,17 @@ class Attachment(_Part):
                 yield chunk
 
 
+#: The Content-Type parameters the writer makes for a text part: the charset
+#: it chooses, and none of RFC 3676's, which would make readers reflow lines.
+TEXT_WRITTEN_PARAMS = ("charset", "format", "delsp")
+
+
+def multipart_written_params(subtype: str) -> tuple[str, ...]:
+    """The Content-Type parameters the writer makes for a multipart: its
+    boundary, and a related's type and start (RFC 2387), from its root."""
+    return ("boundary", "type", "start") if subtype == "related" else ("boundary",)
+
+
 def _check_params(v: dict[str, str], written: tuple[str, ...]) -> dict[str, str]:
     """Content-Type parameters by lower-case name; ``written``: the ones the
     writer makes itself."""
@@ -363,8 +374,7 @@ class Multipart(_Part):
     @field_validator("params")
     @classmethod
     def _check_params(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        related = info.data.get("subtype") == "related"
-        return _check_params(v, ("boundary", "type", "start") if related else ("boundary",))
+        return _check_params(v, multipart_written_params(info.data.get("subtype", "")))
 
     @field_validator("subtype")
     @classmethod

@@ -29,7 +29,15 @@ from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..lint.engine import LintConfig, lint
 from ..models.address import as_dict
-from ..models.body import Attachment, HtmlPart, Multipart, Part, TextPart
+from ..models.body import (
+    TEXT_WRITTEN_PARAMS,
+    Attachment,
+    HtmlPart,
+    Multipart,
+    Part,
+    TextPart,
+    multipart_written_params,
+)
 from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ..policy import Policy
 from ..rules import Severity, get_rule
@@ -241,7 +249,7 @@ class _Body:
                     parts.insert(0, root)
             # The boundary is the writer's to make, and a related's type and
             # start follow from its root, now first.
-            made = ("boundary", "type", "start") if sub == "related" else ("boundary",)
+            made = multipart_written_params(sub)
             return Multipart(subtype=sub, parts=parts,
                              params={k: v for k, v in params.items() if k not in made}, **own)
         except ValidationError as exc:
@@ -304,7 +312,7 @@ class _Body:
             try:
                 if sub == "html":
                     return HtmlPart(content=text, **own)
-                kept = {k: v for k, v in params.items() if k not in ("charset", "format", "delsp")}
+                kept = {k: v for k, v in params.items() if k not in TEXT_WRITTEN_PARAMS}
                 return TextPart(content=text, subtype=sub, params=kept, **own)
             except ValidationError as exc:
                 raise _from_validation(exc, line, at) from None
