@@ -36,7 +36,7 @@ from .address import Address, Group, parse_addresses
 from .body import Attachment, HtmlPart, Multipart, Part, TextPart
 from .header import Header, check_extra_fields, is_raw_header
 
-__all__ = ["Envelope", "Message"]
+__all__ = ["Envelope", "Message", "given_parts"]
 
 
 def _mailbox_or_group(v: Any) -> str:
@@ -301,7 +301,7 @@ class Message(BaseModel):
         if not self.policy.utf8:
             # What the parts write as it is, under this message's policy (a
             # part alone does not know it): fields, and embedded messages.
-            for part in _parts(body, self.attachments):
+            for part in given_parts(body, self.attachments):
                 for h in part.headers:
                     if is_raw_header(h.name) and not h.value.isascii():
                         raise rule_error("non-ascii-header", field=h.name)
@@ -380,8 +380,10 @@ class Message(BaseModel):
         return parse_message(raw, policy=policy)
 
 
-def _parts(body: Part | None, attachments: list[Attachment] | None) -> Iterator[Part]:
-    """Every part given: the tree's nodes, or the attachments."""
+def given_parts(body: Part | None, attachments: list[Attachment] | None) -> Iterator[Part]:
+    """Every part given: the tree's nodes, or the attachments. Not
+    mime_tree(): the text and html shortcuts' parts carry no fields or
+    files of their own, and building the tree costs a model per part."""
     stack: list[Part] = [body] if body is not None else list(attachments or ())
     while stack:
         part = stack.pop()

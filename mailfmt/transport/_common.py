@@ -13,8 +13,8 @@ from typing import Literal
 from pydantic import SecretStr
 
 from ..errors import ConnectionLost, MessageRejected, SMTPTimeout, TransportError
-from ..models.body import Attachment, Multipart, Part
-from ..models.message import Message
+from ..models.body import Attachment
+from ..models.message import Message, given_parts
 from ._connection import ClientConnection
 from ._events import Reply
 from ._session import Job, ReadReply, SendResult, SessionOptions
@@ -75,7 +75,8 @@ def message_job(message: Message, mail_from: str | None,
     utf8 = message.policy.utf8
     source: Callable[[], Iterator[bytes]]
     if (message.body is not None or message.attachments) and \
-            any(a.path is not None for a in _attachments(message)):
+            any(isinstance(p, Attachment) and p.path is not None
+                for p in given_parts(message.body, message.attachments)):
         # Files are streamed: read when sent (and once more for SIZE).
         source = message.iter_bytes
         ascii_data = not utf8 or all(chunk.isascii() for chunk in source())
@@ -104,16 +105,6 @@ def message_job(message: Message, mail_from: str | None,
                source, needs_smtputf8, utf8, warm)
 
 
-def _attachments(message: Message) -> Iterator[Attachment]:
-    # The given parts, not mime_tree(): the shortcuts' text parts hold no files,
-    # and building the tree here would build it twice per message.
-    stack: list[Part] = [message.body] if message.body is not None else list(message.attachments)
-    while stack:
-        part = stack.pop()
-        if isinstance(part, Multipart):
-            stack.extend(part.parts)
-        elif isinstance(part, Attachment):
-            yield part
 
 
 _RAW_CHUNK = 64 * 1024
