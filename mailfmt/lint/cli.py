@@ -177,6 +177,9 @@ def add_fmt_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
                    help="change nothing; exit 1 if any file would change")
     p.add_argument("--diff", action="store_true", help="print a diff instead of writing")
     p.add_argument("--glob", default="*.eml", help="file pattern inside directories")
+    p.add_argument("--break-signatures", action="store_true",
+                   help="also change what a DKIM, ARC or multipart/signed signature covers "
+                        "(the signature then fails)")
     p.set_defaults(func=run_fmt)
 
 
@@ -207,7 +210,7 @@ def _fmt(args: argparse.Namespace) -> int:
             print(f"mailfmt fmt: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
             failed += 1
             continue
-        result = fix(raw)
+        result = fix(raw, keep_signatures=not args.break_signatures)
         for note in result.notes:
             print(f"{name}: {note}", file=sys.stderr)   # each note says what was left
         if result.remaining:

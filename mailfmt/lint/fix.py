@@ -4,9 +4,10 @@ What it changes, and why each change keeps what the message says:
 
 - line endings become CRLF: readers (the stdlib included) already treat a
   bare CR or LF as a line break, so they read the same lines;
-- header fields with a line over 78 octets are refolded, only by inserting
-  CRLF before whitespace that is already there (never inside a quoted
-  string): unfolding gives back the same value;
+- a header field line over 78 octets is broken, only by inserting CRLF
+  before whitespace that is already there (never inside a quoted string or
+  a comment): unfolding gives back the same value, and every other line,
+  and every fold already made, stays as it is;
 - non-ASCII text in unstructured fields (Subject, Comments, X-*) becomes
   RFC 2047 encoded words of the same UTF-8 text;
 - leaf bodies sent as 7bit/8bit with lines over 78 octets, 8-bit octets or
@@ -19,10 +20,17 @@ a control character or with encoded words already in it, a section with a
 field written "Name :" (which readers disagree on), an unbreakable token
 over 998 octets are left as they are, and the lint findings that remain are
 reported. It reads the MIME fields the linter reads: the first of each name.
+
+Nor does it break a signature (see _signed.py): a DKIM or ARC signed body,
+and the first part of a multipart/signed, are left as they are; a signed
+field is only refolded, and only under the relaxed canonicalization. Each
+change a signature stops is reported. ``keep_signatures=False`` (``mailfmt
+fmt --break-signatures``) makes the changes anyway.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -32,6 +40,7 @@ from ..format.fold import Chunk, fold, unstructured_chunks
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import b64_lines, encode_qp, max_line_length
 from ..models.header import MIME_STRUCTURED, is_raw_header
+from ._signed import Signatures, read_signatures
 from .checks.headers import ADDRESS_FIELDS
 from .checks.mime import _delimiters, first_fields
 from .engine import LintConfig, lint
@@ -50,6 +59,15 @@ _NO_WORDS = frozenset({"date", "resent-date", "message-id", "resent-message-id",
 _EMBEDDED = frozenset({"message/rfc822", "message/global"})
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|\((?:[^()\\]|\\.)*\)?|[^\s"(]+|\s+')
+_NO_SIGNATURES = Signatures()
+# (multipart subtype, 0 for the first part, 1 for any other): why such a
+# part is left byte for byte. RFC 1847 2.1: the signature covers the first
+# part of a multipart/signed exactly as it is (RFC 3156 5 and RFC 8551
+# 3.5 say so again for PGP and S/MIME); 2.2: a multipart/encrypted holds
+# control information and ciphertext, neither of them text to rewrite.
+_SIGNED = {("signed", 0): "it is signed (RFC 1847 2.1), and any change breaks the signature",
+           ("encrypted", 0): "it is encrypted content (RFC 1847 2.2)",
+           ("encrypted", 1): "it is encrypted content (RFC 1847 2.2)"}
 
 
 @dataclass
@@ -62,15 +80,20 @@ class FixResult:
     notes: list[str] = field(default_factory=list)
 
 
-def fix(raw: bytes, config: LintConfig | None = None) -> FixResult:
-    """Return ``raw`` in conforming form where that is safe (idempotent)."""
+def fix(raw: bytes, config: LintConfig | None = None, *,
+        keep_signatures: bool = True) -> FixResult:
+    """Return ``raw`` in conforming form where that is safe (idempotent).
+
+    With ``keep_signatures`` (the default) nothing a DKIM, ARC or
+    multipart/signed signature covers is changed in a way that breaks it.
+    """
     notes: list[str] = []
     if _has_binary_part(raw):
         notes.append("a part is declared binary: line endings left as they are")
         data = raw
     else:
         data = _NEWLINES.sub(b"\r\n", raw)
-    out = _fix_entity(data, 0, len(data), notes, top=True)
+    out = _fix_entity(data, 0, len(data), notes, top=True, keep=keep_signatures)
     remaining = [v for v in lint(out, config).violations if v.severity.value == "error"]
     return FixResult(out, out != raw, remaining, notes)
 
@@ -80,10 +103,11 @@ def _has_binary_part(raw: bytes) -> bool:
 
 
 def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: bool,
-                depth: int = 0) -> bytes:
+                keep: bool, depth: int = 0) -> bytes:
     """The entity ``data[start:end]`` fixed; ``top``: it is a message (the
-    whole one, or one embedded in a message/rfc822 part); ``depth``: how many
-    multiparts and embedded messages hold it."""
+    whole one, or one embedded in a message/rfc822 part); ``keep``: keep
+    signatures whole; ``depth``: how many multiparts and embedded messages
+    hold it."""
     if depth > MAX_MIME_DEPTH:
         # The linter reports M101 here; a walk this deep has nothing safe to do.
         notes.append(f"parts nested deeper than {MAX_MIME_DEPTH}: left as they are")
@@ -107,24 +131,32 @@ def _fix_entity(data: bytes, start: int, end: int, notes: list[str], *, top: boo
             notes.append("an unreadable Content-Type: part left as it is")
             return data[start:end]
     body = data[sec.body_start:end]
-    field_bytes = [_fix_field(data, f, sec.fields, i, sec.body_start, notes)
-                   for i, f in enumerate(sec.fields)]
+    sig = read_signatures(sec.fields) if top and keep else _NO_SIGNATURES
+    field_bytes = [_keep_signed(_fix_field(old, f.name, notes), old, f.name, sig, notes)
+                   for old, f in zip(_field_bytes(data, sec.fields, start, sec.body_start),
+                                     sec.fields, strict=True)]
     sep = data[_header_end(sec.fields, data, start, sec.body_start):sec.body_start]
     if ctype.startswith("multipart/"):
-        new_body = _fix_multipart(data, sec.body_start, end, params, notes, depth)
-        return b"".join(field_bytes) + sep + new_body
+        new_body = _fix_multipart(data, sec.body_start, end, ctype.partition("/")[2], params,
+                                  notes, keep, depth)
+        return b"".join(field_bytes) + sep + _keep_body(new_body, body, sig, notes)
     cte_f = h.get("content-transfer-encoding")
     cte = token_value(cte_f.value) if cte_f else "7bit"
     if ctype.startswith("message/"):
         # RFC 2046 5.2.1: a message is never encoded as a whole; an embedded
         # message is fixed as the message it is, other kinds left as they are.
         if ctype in _EMBEDDED and cte in ("7bit", "8bit"):
-            new_body = _fix_entity(data, sec.body_start, end, notes, top=True, depth=depth + 1)
-            return b"".join(field_bytes) + sep + new_body
+            new_body = _fix_entity(data, sec.body_start, end, notes, top=True, keep=keep,
+                                   depth=depth + 1)
+            return b"".join(field_bytes) + sep + _keep_body(new_body, body, sig, notes)
         if _needs_reencoding(body):
             notes.append(f"a {ctype} part cannot be re-encoded: left as it is")
         return b"".join(field_bytes) + sep + body
     if cte not in ("7bit", "8bit") or not _needs_reencoding(body):
+        return b"".join(field_bytes) + sep + body
+    if sig.body is not None:
+        notes.append(f"the body needs re-encoding: left as it is: it is {sig.body}, "
+                     "which a change breaks")
         return b"".join(field_bytes) + sep + body
     # Re-encode; the transfer encoding field is replaced or added.
     is_text = ctype.startswith("text/")
@@ -167,23 +199,53 @@ def _needs_reencoding(body: bytes) -> bool:
     return (not body.isascii()) or b"\x00" in body or max_line_length(body) > 78
 
 
-def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: int,
-               notes: list[str]) -> bytes:
-    end = fields[i + 1].offset if i + 1 < len(fields) \
-        else _header_end(fields, data, fields[0].offset, body_start)
-    raw = data[f.offset:end]
+def _field_bytes(data: bytes, fields: list[Field], start: int,
+                 body_start: int) -> list[bytes]:
+    """Each field's bytes, its lines and their CRLFs, in the section that
+    begins at ``start``."""
+    if not fields:
+        return []
+    ends = [f.offset for f in fields[1:]]
+    ends.append(_header_end(fields, data, start, body_start))
+    return [data[f.offset:e] for f, e in zip(fields, ends, strict=True)]
+
+
+def _keep_signed(new: bytes, old: bytes, name: str, sig: Signatures,
+                 notes: list[str]) -> bytes:
+    """``new`` unless it breaks a signature over the field ``old``: a field
+    under the simple canonicalization may not change, one under the relaxed
+    may only be folded otherwise."""
+    if new == old:
+        return new
+    key = name.lower()
+    why = sig.frozen.get(key)
+    if why is None and new.replace(b"\r\n", b"") != old.replace(b"\r\n", b""):
+        why = sig.refold_only.get(key)
+    if why is None:
+        return new
+    notes.append(f"{name}: left as it is: it is {why}, which the change would break")
+    return old
+
+
+def _keep_body(new: bytes, old: bytes, sig: Signatures, notes: list[str]) -> bytes:
+    """``new`` unless the body ``old`` is signed."""
+    if new == old or sig.body is None:
+        return new
+    notes.append(f"the body: left as it is: it is {sig.body}, which the change would break")
+    return old
+
+
+def _fix_field(raw: bytes, name: str, notes: list[str]) -> bytes:
+    """The field ``raw`` (its lines and CRLFs) fixed."""
     lines = raw[:-2].split(b"\r\n") if raw.endswith(b"\r\n") else raw.split(b"\r\n")
-    longest = max(map(len, lines))
-    long = longest > 78
     non_ascii = not raw.isascii()
-    if not long and not non_ascii:
+    if max(map(len, lines)) <= 78 and not non_ascii:
         return raw
     try:
         value = raw.split(b":", 1)[1].replace(b"\r\n", b"").decode("utf-8")
     except UnicodeDecodeError:
-        notes.append(f"{f.name}: not UTF-8 text: left as it is")
+        notes.append(f"{name}: not UTF-8 text: left as it is")
         return raw
-    name = f.name
     key = name.lower()
     if non_ascii and (key in ADDRESS_FIELDS or key in _NO_WORDS or is_raw_header(key)
                       or key in MIME_STRUCTURED):
@@ -194,34 +256,68 @@ def _fix_field(data: bytes, f: Field, fields: list[Field], i: int, body_start: i
         # hide it, not remove it, and a fold may take it for a blank.
         notes.append(f"{name}: a control character in the text: left as it is")
         return raw
-    if non_ascii and "=?" in value:
+    if not non_ascii:
+        return _break_long_lines(lines, raw[len(raw.rstrip(b"\r\n")):])
+    if "=?" in value:
         # Encoded words next to raw 8-bit text: encoding the whole would
         # turn them into literal text for a reader that decoded them.
         notes.append(f"{name}: encoded words and 8-bit text together: left as it is")
         return raw
-    stripped = value.strip(" \t")
-    if non_ascii:
-        chunks = unstructured_chunks(stripped, utf8=False, room=78 - len(name) - 2,
-                                     literal=False)
-    else:
-        chunks = _structured_chunks(stripped)
+    chunks = unstructured_chunks(value.strip(" \t"), utf8=False, room=78 - len(name) - 2,
+                                 literal=False)
     try:
-        out = fold(name, chunks).encode("ascii")
+        return fold(name, chunks).encode("ascii")
     except Exception:  # an unbreakable token over 998 octets
         notes.append(f"{name}: a token too long to fold: left as it is")
         return raw
-    if not non_ascii:
-        # Refolding must not change the unfolded value (a leading space
-        # aside), and is worth it only if the longest line gets shorter: a
-        # field folded before where this fold may not break (inside what
-        # reads as a comment or a quoted string) is left as it is, so that
-        # fixing twice gives what fixing once gave.
-        if out.split(b":", 1)[1].replace(b"\r\n", b"").strip() != \
-                value.encode("utf-8").strip():
-            return raw
-        if max(map(len, out.split(b"\r\n"))) >= longest:
-            return raw
-    return out
+
+
+def _break_long_lines(lines: list[bytes], ending: bytes) -> bytes:
+    """The ASCII field of ``lines`` (then ``ending``) with each line over 78
+    octets broken before blanks already there, outside quoted strings and
+    comments, and after the value's first word. Only CRLFs are added: the
+    unfolded value is the same, and every other line stays as it is. A line
+    that cannot be made short enough is broken as far as it can be; fixing
+    again changes nothing (the breaks are chosen the same way)."""
+    if any(b"\r" in line or b"\n" in line for line in lines):
+        return b"\r\n".join(lines) + ending    # a bare CR or LF: not a fold to touch
+    text = b"".join(lines).decode("ascii")
+    value_at = text.index(":") + 1
+    # (where a blank run starts, where the word after it starts): a break
+    # before the run keeps the run as the fold's blank.
+    runs: list[tuple[int, int]] = []
+    pos, seen_word = value_at, False
+    for tok in _TOKENS.findall(text, value_at):
+        if not tok.strip(" \t"):
+            if seen_word and pos + len(tok) < len(text):
+                runs.append((pos, pos + len(tok)))
+        else:
+            seen_word = True
+        pos += len(tok)
+    starts = [r[0] for r in runs]
+    breaks: list[int] = []
+    line_start = 0
+    for line in lines:
+        line_end = line_start + len(line)
+        cur = line_start
+        while line_end - cur > 78:
+            # The last run that keeps the piece within 78 octets, else the
+            # first one there is; its word must start on this line, so no
+            # piece is blanks alone.
+            i = bisect.bisect_right(starts, cur + 78) - 1
+            if i < 0 or starts[i] <= cur:
+                i = bisect.bisect_right(starts, cur)
+            if i >= len(runs) or runs[i][1] >= line_end:
+                break
+            breaks.append(starts[i])
+            cur = starts[i]
+        breaks.append(line_end)
+        line_start = line_end
+    out, prev = [], 0
+    for b in breaks:
+        out.append(text[prev:b])
+        prev = b
+    return "\r\n".join(out).encode("ascii") + ending
 
 
 def _structured_chunks(value: str) -> list[Chunk]:
@@ -242,8 +338,8 @@ def _structured_chunks(value: str) -> list[Chunk]:
     return [Chunk(w, "".join(toks)) for w, toks in runs]
 
 
-def _fix_multipart(data: bytes, start: int, end: int, params: dict[str, str],
-                   notes: list[str], depth: int) -> bytes:
+def _fix_multipart(data: bytes, start: int, end: int, subtype: str,
+                   params: dict[str, str], notes: list[str], keep: bool, depth: int) -> bytes:
     boundary = params.get("boundary")
     if not boundary:
         return data[start:end]
@@ -260,9 +356,14 @@ def _fix_multipart(data: bytes, start: int, end: int, params: dict[str, str],
         # empty part has none.
         cend = stop - 2 if stop - 2 >= body_start and data[stop - 2:stop] == b"\r\n" \
             else stop
-        part = _fix_entity(data, body_start, cend, notes, top=False, depth=depth + 1)
+        part = _fix_entity(data, body_start, cend, notes, top=False, keep=keep,
+                           depth=depth + 1)
         if re.search(rb"(?m)^" + re.escape(delim), part):
             notes.append("a re-encoded part would contain the boundary: left as it is")
+            part = data[body_start:cend]
+        elif keep and part != data[body_start:cend] and (
+                (why := _SIGNED.get((subtype, min(i, 1)))) is not None):
+            notes.append(f"part {i + 1} of a multipart/{subtype}: left as it is: {why}")
             part = data[body_start:cend]
         out.append(data[dstart:body_start] + part + data[cend:stop])
     out.append(data[close:end])
