@@ -239,6 +239,16 @@ RULES: tuple[Rule, ...] = (
        "Lenient address parsing is how one string turns into a different recipient.",
        'Alice <alice@example.com',
        "Fix the syntax, or pass Address objects."),
+    _r("A107", "cfws-around-at", W, "RFC 5322 3.4.1",
+       "{field}: {what} beside the '@' of an address",
+       "An addr-spec has a comment or blanks just before or after its '@', which "
+       "RFC 5322 3.4.1 says SHOULD NOT be used there.",
+       "The address is still valid, but a program that cuts it at the '@' without "
+       "reading comments sees another local part or domain, and some servers and "
+       "filters refuse it.",
+       "From: alice (work) @ example.com",
+       "Write the address with nothing around the '@' (alice@example.com); a comment "
+       "meant as a name goes in the display name: Alice <alice@example.com>."),
     # ---- M: MIME structure ------------------------------------------------
     _r("M101", "mime-too-deep", E, "RFC 2046 5.1",
        "the MIME tree is nested {depth} levels deep (max {limit})",
@@ -483,8 +493,8 @@ RULES: tuple[Rule, ...] = (
 # The rules `mailfmt lint` reports; the others apply to building messages only.
 _LINT = frozenset({
     "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
-    "H107", "A101", "A106", "M101", "M102", "M103", "M109", "M110", "M111", "M112", "M113",
-    "M114", "M115",
+    "H107", "A101", "A106", "A107", "M101", "M102", "M103", "M109", "M110", "M111", "M112",
+    "M113", "M114", "M115",
     "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",
     "S101", "S102", "S103", "S104", "S105", "S106", "S107",
 })

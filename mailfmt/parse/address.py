@@ -147,8 +147,9 @@ class _Parser:
         self._next_comment = 0
         self.toks = [t for t in _tokens(text, lenient, self.comments) if t[0] != "ws"]
         self.i = 0
-        #: obsolete forms read in lenient mode: (what, index)
-        self.obsolete: list[tuple[str, int]] = []
+        #: what lenient mode read that a writer must or should not write:
+        #: (rule name, what, index), for the linter
+        self.notes: list[tuple[str, str, int]] = []
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -178,8 +179,18 @@ class _Parser:
         local = self._dotted(words)
         if local is None:
             raise AddressSyntaxError("expected one local part before '@'", start)
+        at = self.pos()
         self.expect("@", "'@'")
         domain = self.words()
+        if self.lenient and words and domain:
+            # RFC 5322 3.4.1: comments and FWS SHOULD NOT be used around the
+            # "@" (tokens are raw text, so a gap is what was skipped).
+            _, last, last_at = words[-1]
+            gap = (last_at + len(last), at) if last_at + len(last) < at \
+                else (at + 1, domain[0][2])
+            if gap[0] < gap[1]:
+                what = "a comment" if "(" in self.text[gap[0]:gap[1]] else "blanks"
+                self.notes.append(("cfws-around-at", what, gap[0]))
         dom = self._dotted(domain) if all(k == "atom" for k, _, _ in domain) else None
         if dom is None:
             raise AddressSyntaxError("expected a domain after '@'", self.pos())
@@ -200,7 +211,8 @@ class _Parser:
         for (_, left, _), (_, right, _) in itertools.pairwise(words):
             if not (left.endswith(".") or right.startswith(".")):
                 return None     # two words with nothing but a blank between
-        self.obsolete.append(("blanks or comments inside an addr-spec", words[0][2]))
+        self.notes.append(("obsolete-syntax", "blanks or comments inside an addr-spec",
+                           words[0][2]))
         return "".join(text for _, text, _ in words)
 
     def mailbox(self, words: list[tuple[str, str, int]], start: int) -> ParsedMailbox:
@@ -248,7 +260,7 @@ class _Parser:
 
     def route(self) -> None:
         """obs-route = obs-domain-list ":" (RFC 5322 4.4), read and noted."""
-        self.obsolete.append(("a source route", self.pos()))
+        self.notes.append(("obsolete-syntax", "a source route", self.pos()))
         while self.at("@") or self.at(","):
             self.i += 1
             if self.peek() is not None and self.peek()[0] == "atom":  # type: ignore[index]
@@ -262,7 +274,7 @@ class _Parser:
         while True:
             while self.lenient and self.at(","):
                 # obs-addr-list allows empty elements (RFC 5322 4.4)
-                self.obsolete.append(("an empty list element", self.pos()))
+                self.notes.append(("obsolete-syntax", "an empty list element", self.pos()))
                 self.i += 1
             if self.lenient and self.peek() is None:
                 return items
@@ -303,12 +315,14 @@ def parse_address_list(
 
 def parse_address_list_lenient(
     text: str, *, allow_groups: bool = True, comment_names: bool = False
-) -> tuple[list[ParsedMailbox | ParsedGroup], list[tuple[str, int]]]:
-    """Parse as a reader must (comments, obsolete forms) and say what was obsolete.
+) -> tuple[list[ParsedMailbox | ParsedGroup], list[tuple[str, str, int]]]:
+    """Parse as a reader must (comments, obsolete forms) and say, as (rule
+    name, what, index), what a writer must not write (obsolete-syntax) or
+    should not (cfws-around-at).
 
     ``comment_names``: a bare addr-spec followed by a comment takes the
     comment's text as its display name (see _Parser.comment_name).
     Raises :class:`AddressSyntaxError` for what no reading makes sense of.
     """
     p = _Parser(text, lenient=True, comment_names=comment_names)
-    return p.address_list(allow_groups=allow_groups), p.obsolete
+    return p.address_list(allow_groups=allow_groups), p.notes

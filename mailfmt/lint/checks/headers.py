@@ -201,9 +201,9 @@ def _check_addresses(ctx: Context, f: Field) -> int:
         ctx.add("invalid-address-list", f.offset_of(parsed.index), header=f.name,
                 value=_clip(text.strip()), reason=parsed.reason, index=parsed.index)
         return 0
-    items, obsolete = parsed
-    for what, index in obsolete:
-        ctx.add("obsolete-syntax", f.offset_of(index), header=f.name, what=what)
+    items, notes = parsed
+    for rule, what, index in notes:
+        ctx.add(rule, f.offset_of(index), header=f.name, what=what)
     shape = _shape_problem(key, items, may_be_empty)
     if shape is not None:
         reason, index = shape
@@ -254,7 +254,7 @@ _NAMES = {"from": "From", "resent-from": "Resent-From", "sender": "Sender",
 
 @functools.lru_cache(maxsize=4096)
 def _parse_addresses(text: str) -> tuple[
-        list[ParsedMailbox | ParsedGroup], list[tuple[str, int]]] | AddressSyntaxError:
+        list[ParsedMailbox | ParsedGroup], list[tuple[str, str, int]]] | AddressSyntaxError:
     """The lenient parse, cached: the same address fields recur across mail."""
     try:
         return parse_address_list_lenient(text)
