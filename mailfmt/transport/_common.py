@@ -12,15 +12,18 @@ from typing import Literal
 
 from pydantic import SecretStr
 
+from .._limits import MAX_HEADER_FIELDS
 from ..errors import ConnectionLost, MessageRejected, SMTPTimeout, TransportError
+from ..lint.source import read_section
 from ..models.body import Attachment
 from ..models.message import Message, given_parts
+from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_lenient
 from ._connection import ClientConnection
 from ._events import Reply
 from ._session import Job, ReadReply, SendResult, SessionOptions
 
-__all__ = ["ClientBase", "TLSMode", "is_loopback", "logger", "make_options", "message_job",
-           "raw_job"]
+__all__ = ["ClientBase", "TLSMode", "bcc_addresses", "field_addresses", "is_loopback", "logger",
+           "make_options", "message_job", "raw_job"]
 
 logger = logging.getLogger("mailfmt.transport")
 
@@ -110,6 +113,32 @@ def message_job(message: Message, mail_from: str | None,
 _RAW_CHUNK = 64 * 1024
 
 
+def field_addresses(value: str) -> list[str] | None:
+    """The addr-specs an address field's value names (groups opened), read
+    as a reader must; None when no reading parses it."""
+    try:
+        items, _ = parse_address_list_lenient(value)
+    except AddressSyntaxError:
+        return None
+    out: list[str] = []
+    for item in items:
+        out.extend(m.addr_spec for m in (item.members if isinstance(item, ParsedGroup)
+                                         else [item]))
+    return out
+
+
+def bcc_addresses(data: bytes) -> list[str]:
+    """The addresses every Bcc field of the message ``data`` names (an empty
+    Bcc, RFC 5322 3.6.3's third way, names none). A field no reading parses
+    counts as one address: nothing unread goes out."""
+    out: list[str] = []
+    for f in read_section(data, 0, len(data), MAX_HEADER_FIELDS).fields:
+        if f.key == "bcc" and f.value.strip():
+            found = field_addresses(f.value)
+            out.extend(found if found is not None else [f.value.strip()])
+    return out
+
+
 def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
     """Envelope and source for an existing .eml, which must lint without errors."""
     from ..lint import lint
@@ -125,6 +154,14 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
             violations=errors, phase="lint")
     if not rcpt_to:
         raise ValueError("send_raw needs at least one recipient")
+    if (hidden := bcc_addresses(data)):
+        # RFC 5322 3.6.3: the data goes to every recipient as it is, so a Bcc
+        # field naming anyone would show them to all (smtplib.sendmail sends
+        # it; its send_message and the writer here drop it).
+        raise MessageRejected(
+            f"the message has a Bcc field naming {len(hidden)} recipient(s), which every "
+            "recipient would see: remove it, and give the hidden recipients in rcpt_to",
+            phase="lint")
 
     def source() -> Iterator[bytes]:
         for i in range(0, len(data), _RAW_CHUNK):

@@ -21,8 +21,7 @@ from pathlib import Path
 from .._limits import MAX_HEADER_FIELDS
 from ..errors import MessageRejected, TransportError
 from ..lint.source import read_section
-from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_lenient
-from ._common import raw_job
+from ._common import bcc_addresses, field_addresses, raw_job
 from ._session import Job, SendResult
 from ._sync import SMTPClient
 
@@ -54,29 +53,18 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=run_send)
 
 
-def _envelope(data: bytes) -> tuple[str | None, list[str], bool]:
+def _envelope(data: bytes) -> tuple[str | None, list[str]]:
     sec = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
     fields: dict[str, str] = {}
     for f in sec.fields:
         fields.setdefault(f.name.lower(), f.value)
-    has_bcc = "bcc" in fields
 
     def boxes(name: str) -> list[str]:
         value = fields.get(name)
-        if value is None:
-            return []
-        try:
-            items, _ = parse_address_list_lenient(value)
-        except AddressSyntaxError:
-            return []
-        out: list[str] = []
-        for item in items:
-            out.extend(m.addr_spec for m in (item.members if isinstance(item, ParsedGroup)
-                                             else [item]))
-        return out
+        return (field_addresses(value) or []) if value is not None else []
 
     origins = boxes("sender") or boxes("from")
-    return (origins[0] if origins else None), boxes("to") + boxes("cc"), has_bcc
+    return (origins[0] if origins else None), boxes("to") + boxes("cc")
 
 
 def _print(result: SendResult, prefix: str = "") -> None:
@@ -92,10 +80,11 @@ def _prepare(name: str, args: argparse.Namespace) -> Job:
         data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
         raise ValueError(f"cannot read {name}: {exc.strerror or exc}") from None
-    origin, rcpts, has_bcc = _envelope(data)
+    origin, rcpts = _envelope(data)
     mail_from = args.mail_from or origin
     rcpt_to = args.rcpt_to or list(dict.fromkeys(rcpts))
-    if has_bcc:
+    if bcc_addresses(data):
+        # Said here with the option to use; raw_job would refuse it too.
         raise ValueError("the message has a Bcc field, which every recipient would see; "
                          "remove it and name the hidden recipients with --to")
     if not mail_from or not rcpt_to:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -9,7 +10,7 @@ import pytest
 
 from mailfmt import Attachment, Message
 from mailfmt.errors import AuthError, MessageRejected, TLSError
-from mailfmt.transport import SMTPClient
+from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
 
 from .conftest import PASSWORD, USER, Server, deliver
 
@@ -100,6 +101,30 @@ def test_send_raw_lints_first(driver: str, smtpd: Server) -> None:
         assert exc.value.violations[0].code == "S102"
     assert smtpd.sink.envelopes[0].original_content == good
     assert len(smtpd.sink.envelopes) == 1
+
+
+def _send_raw(driver: str, server: Server, data: bytes, rcpt_to: list[str]) -> SendResult:
+    if driver == "sync":
+        with SMTPClient(server.host, server.port, tls="none") as c:
+            return c.send_raw(data, mail_from="alice@example.com", rcpt_to=rcpt_to)
+
+    async def main() -> SendResult:
+        async with AsyncSMTPClient(server.host, server.port, tls="none") as c:
+            return await c.send_raw(data, mail_from="alice@example.com", rcpt_to=rcpt_to)
+    return asyncio.run(main())
+
+
+def test_send_raw_refuses_a_bcc_that_names_anyone(driver: str, smtpd: Server) -> None:
+    # The data goes to every recipient as it is: a Bcc field would show them all.
+    good = make().to_bytes()
+    hidden = good.replace(b"To: ", b"Bcc: Hidden <hidden@example.net>\r\nTo: ", 1)
+    with pytest.raises(MessageRejected, match=r"Bcc field naming 1 recipient"):
+        _send_raw(driver, smtpd, hidden, ["bob@example.org", "hidden@example.net"])
+    assert smtpd.sink.envelopes == []
+    # An empty Bcc (RFC 5322 3.6.3's third way) names no one: it goes.
+    empty = good.replace(b"To: ", b"Bcc:\r\nTo: ", 1)
+    assert _send_raw(driver, smtpd, empty, ["bob@example.org", "hidden@example.net"]).ok
+    assert smtpd.sink.envelopes[0].original_content == empty
 
 
 def test_transcript_logged_at_debug_without_secrets(smtpd_tls: Server,
