@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from .._grammar import FORBIDDEN_IN_VALUE
 from .._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH
-from ..format.fold import Chunk, fold, unstructured_chunks
+from ..format.fold import fold, unstructured_chunks
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import b64_lines, encode_qp, max_line_length
 from ..models.header import MIME_STRUCTURED, is_raw_header
@@ -302,9 +302,11 @@ def _break_long_lines(lines: list[bytes], ending: bytes) -> bytes:
         cur = line_start
         while line_end - cur > 78:
             # The last run that keeps the piece within 78 octets, else the
-            # first one there is; its word must start on this line, so no
-            # piece is blanks alone.
+            # first one there is; its word must start on this line, so that
+            # no piece is blanks alone (a run can go on past a fold).
             i = bisect.bisect_right(starts, cur + 78) - 1
+            while i >= 0 and starts[i] > cur and runs[i][1] >= line_end:
+                i -= 1
             if i < 0 or starts[i] <= cur:
                 i = bisect.bisect_right(starts, cur)
             if i >= len(runs) or runs[i][1] >= line_end:
@@ -318,24 +320,6 @@ def _break_long_lines(lines: list[bytes], ending: bytes) -> bytes:
         out.append(text[prev:b])
         prev = b
     return "\r\n".join(out).encode("ascii") + ending
-
-
-def _structured_chunks(value: str) -> list[Chunk]:
-    """Chunks that fold only before existing whitespace outside quotes/comments."""
-    # (whitespace before, the tokens that follow it with none between): each
-    # chunk's text is joined once, not grown token by token (quadratic).
-    runs: list[tuple[str, list[str]]] = []
-    ws = ""
-    for tok in _TOKENS.findall(value):
-        if tok.isspace():
-            ws += tok
-            continue
-        if runs and not ws:
-            runs[-1][1].append(tok)
-        else:
-            runs.append((ws, [tok]))
-        ws = ""
-    return [Chunk(w, "".join(toks)) for w, toks in runs]
 
 
 def _fix_multipart(data: bytes, start: int, end: int, subtype: str,

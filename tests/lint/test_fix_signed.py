@@ -187,3 +187,16 @@ def test_fmt_never_breaks_a_dkim_signature(subject: str, note: str, body: list[s
                         include_headers=[b"from", *sorted(signed)]) + msg)
     assert _verifies(out.data)
     assert fix(out.data).data == out.data
+
+
+def test_blanks_that_run_on_past_a_fold_are_no_place_to_break() -> None:
+    # The blanks at the end of the long line go on into the next line's
+    # fold: breaking before them would leave a piece of blanks alone, so the
+    # break goes before the word ahead of them.
+    field = b"X-Long: " + b"w " * 30 + b"end" + b" " * 20 + b"\r\n tail\r\n"
+    raw = (b"From: a@example.com\r\nDate: Tue, 3 Mar 2026 11:11:48 +0100\r\n" + field
+           + b"\r\nhi\r\n")
+    out = fix(raw).data
+    assert out == raw.replace(b"w end", b"w\r\n end")
+    assert max(map(len, out.split(b"\r\n"))) <= 78
+    assert fix(out).data == out
