@@ -3,6 +3,7 @@ async) and a raw pipelined floor, in one run, each server in its own process.
 
     pip install -e .[bench]
     python benchmarks/smtp.py [--messages 2000] [--big-mb 100] [--repeat 3]
+                              [--cpus any|same|apart]
 
 Servers: a minimal asyncio server that answers every command at once (it
 shows the client's own cost), aiosmtpd, and Postfix when MAILFMT_POSTFIX_PORT
@@ -112,10 +113,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(target: Callable[[int, mp.synchronize.Event], None]) -> tuple[mp.Process, int]:
+def _pinned(target: Callable[[int, mp.synchronize.Event], None], cpus: set[int] | None,
+            port: int, ready: mp.synchronize.Event) -> None:
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)
+    target(port, ready)
+
+
+def start(target: Callable[[int, mp.synchronize.Event], None],
+          cpus: set[int] | None = None) -> tuple[mp.Process, int]:
     port = free_port()
     ready = mp.Event()
-    proc = mp.Process(target=target, args=(port, ready), daemon=True)
+    proc = mp.Process(target=_pinned, args=(target, cpus, port, ready), daemon=True)
     proc.start()
     ready.wait(10)
     time.sleep(0.2)
@@ -298,14 +307,26 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3,
                     help="rounds per server; each client's best round is reported")
     ap.add_argument("--json", default=None, help="also write the results to this file")
+    ap.add_argument("--cpus", choices=("any", "same", "apart"), default="any",
+                    help="where the client and the in-process servers run: wherever the OS "
+                         "puts them (the default), all on CPU 0, or the client on CPU 0 and "
+                         "the server on CPU 1 (Linux). Which one decides what a round trip "
+                         "costs on loopback: on one CPU the reply comes at the next context "
+                         "switch and the client's CPU time is all that counts; apart, each "
+                         "round trip wakes the other CPU")
     args = ap.parse_args()
+    server_cpus: set[int] | None = None
+    if args.cpus != "any":
+        os.sched_setaffinity(0, {0})
+        server_cpus = {0} if args.cpus == "same" else {1}
     results: list[dict[str, object]] = []
     msgs = build(args.messages)
     raw = [m.to_bytes() for m in msgs]
-    print(f"{len(msgs)} messages of {len(raw[0])} octets, one connection per client\n")
+    print(f"{len(msgs)} messages of {len(raw[0])} octets, one connection per client, "
+          f"CPUs: {args.cpus}\n")
     servers: list[tuple[str, int, mp.Process | None]] = []
     for name, target in (("fast server", _fast_server), ("aiosmtpd", _aiosmtpd_server)):
-        proc, port = start(target)
+        proc, port = start(target, server_cpus)
         servers.append((name, port, proc))
     if os.environ.get("MAILFMT_POSTFIX_PORT"):
         servers.append(("postfix", int(os.environ["MAILFMT_POSTFIX_PORT"]), None))
@@ -324,7 +345,9 @@ def main() -> None:
                     cpus[cname] = min(cpu, cpus.get(cname, cpu))
             for cname, _ in CLIENTS:
                 print(f"   {cname:<27}{rates[cname]:>10.0f}{cpus[cname]:>12.0f}")
-            results.append({"case": f"5 KB messages, {name}", "unit": "messages/s",
+            where = "" if args.cpus == "any" or name == "postfix" else \
+                f", {'one CPU' if args.cpus == 'same' else 'two CPUs'}"
+            results.append({"case": f"5 KB messages, {name}{where}", "unit": "messages/s",
                             "rates": dict(rates)})
             for ours, theirs in (("mailfmt (sync)", "smtplib"),
                                  ("mailfmt send_many (sync)", "smtplib"),
