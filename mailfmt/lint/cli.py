@@ -172,7 +172,8 @@ def _statistics(reports: Sequence[Report]) -> None:
 
 def add_fmt_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("fmt", help="rewrite .eml files into conforming form where safe")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files or directories, or - to fix stdin to stdout")
     p.add_argument("--check", action="store_true",
                    help="change nothing; exit 1 if any file would change")
     p.add_argument("--diff", action="store_true", help="print a diff instead of writing")
@@ -199,18 +200,22 @@ def _fmt(args: argparse.Namespace) -> int:
     from .render.text import render_text
 
     files = list(_inputs(args.paths, args.glob, "fmt"))
-    if "-" in files:
-        raise UsageError("fmt rewrites files; use 'mailfmt lint -' for stdin")
+    if "-" in files and len(files) > 1:
+        raise UsageError("'-' (stdin, fixed to stdout) goes alone")
     would_change = failed = unfixed = 0
     for name in files:
         path = Path(name)
         try:
-            raw = path.read_bytes()
+            raw = sys.stdin.buffer.read() if name == "-" else path.read_bytes()
         except OSError as exc:
             print(f"mailfmt fmt: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
             failed += 1
             continue
         result = fix(raw, keep_signatures=not args.break_signatures)
+        if name == "-" and not (args.check or args.diff):
+            # A filter, as 'ruff format -' is: the message out, changed or not.
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.flush()
         for note in result.notes:
             print(f"{name}: {note}", file=sys.stderr)   # each note says what was left
         if result.remaining:
@@ -226,6 +231,8 @@ def _fmt(args: argparse.Namespace) -> int:
                                                        f"{name}\t(formatted)"))
         elif args.check:
             print(f"would reformat {name}")
+        elif name == "-":
+            pass        # written above
         else:
             # Write beside the file and rename over it: never half a file.
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False,

@@ -112,6 +112,19 @@ def test_cli_check_diff_and_write(tmp_path: Path) -> None:
     assert again.returncode == 0 and again.stdout == b""
 
 
+def test_cli_fixes_stdin_to_stdout() -> None:
+    raw = b"From: a@example.com\nDate: Fri, 21 Nov 1997 09:55:06 -0600\n\n" + b"x " * 60 + b"\n"
+    res = subprocess.run([sys.executable, "-m", "mailfmt.cli", "fmt", "-"], input=raw,
+                         capture_output=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == fix(raw).data != raw
+    check = subprocess.run([sys.executable, "-m", "mailfmt.cli", "fmt", "--check", "-"],
+                           input=raw, capture_output=True, check=False)
+    assert (check.returncode, check.stdout) == (1, b"would reformat -\n")
+    both = run("-", str(FIXTURES / "clean.eml"))
+    assert both.returncode == 2 and b"goes alone" in both.stderr
+
+
 def test_cli_unfixable_exits_1_with_report(tmp_path: Path) -> None:
     f = tmp_path / "m.eml"
     f.write_bytes((FIXTURES / "A106.eml").read_bytes())
