@@ -32,7 +32,7 @@ from ..format.params import ParamError, parse_params
 from ..format.transfer import B64_CHUNK, max_line_length, normalize_line_ends, normalize_newlines
 from ..rules import rule_error
 from ._checks import check_surrogates, check_text
-from .header import Header, check_extra_fields
+from .header import Header, HeaderList, check_extra_fields
 
 __all__ = ["TEXT_WRITTEN_PARAMS", "Attachment", "HtmlPart", "Multipart", "Part", "TextPart",
            "multipart_written_params"]
@@ -46,7 +46,7 @@ class _Part(BaseModel):
     #: Content-Description, Content-Language, X-Attachment-Id, ...
     # A plain default, not a factory: model_construct (mime_tree) would
     # inspect a factory's signature on every call.
-    headers: list[Header] = Field(default=[])
+    headers: HeaderList = Field(default=[])
     #: Content-ID (RFC 2045 7, RFC 2392): how HTML in a multipart/related
     #: names it (``cid:``); any part may have one
     content_id: str | None = None

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    model_validator,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -15,8 +22,8 @@ from ..format.fold import octets
 from ..rules import rule_error
 from ._checks import check_text
 
-__all__ = ["MIME_SINGLETONS", "MIME_STRUCTURED", "Header", "HeaderName", "HeaderText",
-           "check_extra_fields", "is_raw_header"]
+__all__ = ["MIME_SINGLETONS", "MIME_STRUCTURED", "Header", "HeaderList", "HeaderName",
+           "HeaderText", "check_extra_fields", "is_raw_header"]
 
 
 def _check_name(v: str) -> str:
@@ -75,6 +82,20 @@ class Header(BaseModel):
                     "minItems": 2, "maxItems": 2}
             return {"anyOf": [pair, schema]}
         return schema
+
+
+def _pairs(v: Any) -> Any:
+    """A mapping of distinct names to values, {"X-Campaign": "autumn"}, as
+    its (name, value) pairs, in order (nodemailer takes headers so too);
+    fields that repeat a name go in a list."""
+    if isinstance(v, Mapping):
+        return list(v.items())
+    return v
+
+
+#: Extra header fields: Headers, (name, value) pairs, or a mapping of names
+#: to values.
+HeaderList = Annotated[list[Header], BeforeValidator(_pairs)]
 
 
 #: the MIME fields an entity (the message or a body part) may have once

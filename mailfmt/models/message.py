@@ -34,7 +34,7 @@ from ..rules import rule_error
 from ._checks import check_surrogates, check_text
 from .address import Address, Group, parse_addresses
 from .body import Attachment, HtmlPart, Multipart, Part, TextPart
-from .header import Header, check_extra_fields, is_raw_header
+from .header import Header, HeaderList, check_extra_fields, is_raw_header
 
 __all__ = ["Envelope", "Message", "given_parts"]
 
@@ -131,7 +131,7 @@ class Message(BaseModel):
     html: str | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     body: Part | None = Field(default=None, validate_default=True)
-    headers: list[Header] = Field(default_factory=list)
+    headers: HeaderList = Field(default_factory=list)
 
     # ---- validation -------------------------------------------------------
 

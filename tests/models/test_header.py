@@ -65,3 +65,18 @@ def test_raw_trace_headers_are_written_as_they_are() -> None:
     with pytest.raises(ValidationError) as exc:
         Message(from_="a@example.com", headers=[("Received", "from hôte")])
     assert exc.value.errors()[0]["type"] == "non-ascii-header"
+
+
+def test_a_mapping_gives_fields_in_order_and_is_checked_as_pairs_are() -> None:
+    from mailfmt import TextPart
+
+    m = Message(from_="a@example.com", to="b@example.org", text="x",
+                headers={"X-Campaign": "autumn", "X-Note": "café"})
+    assert m.headers == [Header(name="X-Campaign", value="autumn"),
+                         Header(name="X-Note", value="café")]
+    assert b"\r\nX-Campaign: autumn\r\nX-Note: =?utf-8?" in m.to_bytes()
+    assert TextPart(content="x", headers={"Content-Language": "de"}).headers == [
+        Header(name="Content-Language", value="de")]
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", text="x", headers={"Subject": "x"})
+    assert exc.value.errors()[0]["type"] == "managed-header"
