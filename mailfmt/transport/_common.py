@@ -128,12 +128,13 @@ def field_addresses(value: str) -> list[str] | None:
 
 
 def bcc_addresses(data: bytes) -> list[str]:
-    """The addresses every Bcc field of the message ``data`` names (an empty
-    Bcc, RFC 5322 3.6.3's third way, names none). A field no reading parses
-    counts as one address: nothing unread goes out."""
+    """The addresses every Bcc and Resent-Bcc field (RFC 5322 3.6.3, 3.6.6)
+    of the message ``data`` names (an empty one, 3.6.3's third way, names
+    none). A field no reading parses counts as one address: nothing unread
+    goes out."""
     out: list[str] = []
     for f in read_section(data, 0, len(data), MAX_HEADER_FIELDS).fields:
-        if f.key == "bcc" and f.value.strip():
+        if f.key in ("bcc", "resent-bcc") and f.value.strip():
             found = field_addresses(f.value)
             out.extend(found if found is not None else [f.value.strip()])
     return out
@@ -159,8 +160,9 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
         # field naming anyone would show them to all (smtplib.sendmail sends
         # it; its send_message and the writer here drop it).
         raise MessageRejected(
-            f"the message has a Bcc field naming {len(hidden)} recipient(s), which every "
-            "recipient would see: remove it, and give the hidden recipients in rcpt_to",
+            f"the message has a Bcc or Resent-Bcc field naming {len(hidden)} recipient(s), "
+            "which every recipient would see: remove it, and give the hidden recipients "
+            "in rcpt_to",
             phase="lint")
 
     def source() -> Iterator[bytes]:

@@ -85,8 +85,8 @@ def _prepare(name: str, args: argparse.Namespace) -> Job:
     rcpt_to = args.rcpt_to or list(dict.fromkeys(rcpts))
     if bcc_addresses(data):
         # Said here with the option to use; raw_job would refuse it too.
-        raise ValueError("the message has a Bcc field, which every recipient would see; "
-                         "remove it and name the hidden recipients with --to")
+        raise ValueError("the message has a Bcc or Resent-Bcc field, which every recipient "
+                         "would see; remove it and name the hidden recipients with --to")
     if not mail_from or not rcpt_to:
         raise ValueError("no envelope sender or recipients in the headers; give --from and --to")
     try:

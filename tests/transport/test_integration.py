@@ -121,6 +121,10 @@ def test_send_raw_refuses_a_bcc_that_names_anyone(driver: str, smtpd: Server) ->
     with pytest.raises(MessageRejected, match=r"Bcc field naming 1 recipient"):
         _send_raw(driver, smtpd, hidden, ["bob@example.org", "hidden@example.net"])
     assert smtpd.sink.envelopes == []
+    resent = good.replace(b"To: ", b"Resent-Bcc: hidden@example.net\r\nTo: ", 1)
+    with pytest.raises(MessageRejected, match=r"Bcc field naming 1 recipient"):
+        _send_raw(driver, smtpd, resent, ["bob@example.org", "hidden@example.net"])
+    assert smtpd.sink.envelopes == []
     # An empty Bcc (RFC 5322 3.6.3's third way) names no one: it goes.
     empty = good.replace(b"To: ", b"Bcc:\r\nTo: ", 1)
     assert _send_raw(driver, smtpd, empty, ["bob@example.org", "hidden@example.net"]).ok
