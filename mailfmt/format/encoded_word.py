@@ -119,7 +119,8 @@ class EncodedWordError(ValueError):
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 
-def _decode_one(m: re.Match[str]) -> str:
+def _word_bytes(m: re.Match[str]) -> tuple[str, bytes]:
+    """The codec and the octets of one encoded word."""
     word = m.group(0)
     charset = m.group("charset").lower()
     codec = codec_for(charset)
@@ -128,15 +129,18 @@ def _decode_one(m: re.Match[str]) -> str:
     text = m.group("text").encode("ascii")
     if m.group("encoding") in "Bb":
         try:
-            raw = decode_base64(text)
+            return codec.name, decode_base64(text)
         except ValueError:
             raise EncodedWordError(word, "invalid base64 text") from None
-    else:
-        if re.search(rb"=(?![0-9A-Fa-f]{2})", text):
-            raise EncodedWordError(word, "'=' not followed by two hex digits")
-        raw = _Q_HEX.sub(lambda h: bytes([int(h.group(1), 16)]), text.replace(b"_", b" "))
+    if re.search(rb"=(?![0-9A-Fa-f]{2})", text):
+        raise EncodedWordError(word, "'=' not followed by two hex digits")
+    return codec.name, _Q_HEX.sub(lambda h: bytes([int(h.group(1), 16)]),
+                                  text.replace(b"_", b" "))
+
+
+def _decoded(word: str, raw: bytes, codec: str, charset: str) -> str:
     try:
-        decoded = raw.decode(codec.name)
+        decoded = raw.decode(codec)
     except UnicodeDecodeError:
         raise EncodedWordError(word, f"text is not valid {charset}") from None
     # CVE-2024-6923: a word that decodes to a line break or control character
@@ -146,21 +150,58 @@ def _decode_one(m: re.Match[str]) -> str:
     return decoded
 
 
+def _decode_one(m: re.Match[str]) -> str:
+    codec, raw = _word_bytes(m)
+    return _decoded(m.group(0), raw, codec, m.group("charset").lower())
+
+
+def _decode_joined(words: list[re.Match[str]]) -> str:
+    """Adjacent words decoded as readers do (the stdlib among them): the
+    octets of neighbours in one charset joined first, which mends a
+    character split across two words, what RFC 2047 5 forbids writing."""
+    out: list[str] = []
+    group: list[re.Match[str]] = []
+    octets = b""
+    codec = ""
+
+    def flush() -> None:
+        if group:
+            out.append(_decoded(" ".join(w.group(0) for w in group), octets, codec,
+                                group[0].group("charset").lower()))
+    for w in words:
+        name, raw = _word_bytes(w)
+        if name != codec:
+            flush()
+            group, octets, codec = [], b"", name
+        group.append(w)
+        octets += raw
+    flush()
+    return "".join(out)
+
+
 _EW_ANON = re.sub(r"\?P<\w+>", "", ENCODED_WORD.pattern)
 _EW_RUN = re.compile(rf"(?:{_EW_ANON})(?:[ \t]+(?:{_EW_ANON}))*")
 _GAP = re.compile(r"(?<=\?=)[ \t]+(?==\?)")
 
 
-def decode_words(value: str) -> str:
+def decode_words(value: str, *, join_split: bool = False) -> str:
     """Decode every encoded word in unstructured text (RFC 2047 section 6).
 
     Whitespace between adjacent encoded words is dropped; whitespace between
     an encoded word and plain text is kept. Raises :class:`EncodedWordError`.
+    ``join_split``: decode adjacent words in one charset together, as
+    readers do, so that a character split across two of them is read.
+
+    >>> decode_words("=?utf-8?q?caf=C3?= =?utf-8?q?=A9?=", join_split=True)
+    'café'
     """
     if "=?" not in value:
         return value
 
     def run(m: re.Match[str]) -> str:
-        return "".join(_decode_one(w) for w in ENCODED_WORD.finditer(_GAP.sub("", m.group(0))))
+        words = list(ENCODED_WORD.finditer(_GAP.sub("", m.group(0))))
+        if join_split:
+            return _decode_joined(words)
+        return "".join(_decode_one(w) for w in words)
 
     return _EW_RUN.sub(run, value)

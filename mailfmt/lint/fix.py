@@ -10,6 +10,9 @@ What it changes, and why each change keeps what the message says:
   and every fold already made, stays as it is;
 - non-ASCII text in unstructured fields (Subject, Comments, X-*) becomes
   RFC 2047 encoded words of the same UTF-8 text;
+- encoded words there that break RFC 2047 in a way readers read past, a
+  character split across two words (5) or a word over 75 characters (2),
+  are written again from the text the stdlib reads in them;
 - leaf bodies sent as 7bit/8bit with lines over 78 octets, 8-bit octets or
   NUL are re-encoded (quoted-printable for text, base64 otherwise): the
   decoded octets are the same.
@@ -34,8 +37,9 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from .._grammar import FORBIDDEN_IN_VALUE
+from .._grammar import ENCODED_WORD, FORBIDDEN_IN_VALUE
 from .._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH
+from ..format.encoded_word import EncodedWordError, decode_words
 from ..format.fold import fold, unstructured_chunks
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import b64_lines, encode_qp, max_line_length
@@ -239,16 +243,18 @@ def _fix_field(raw: bytes, name: str, notes: list[str]) -> bytes:
     """The field ``raw`` (its lines and CRLFs) fixed."""
     lines = raw[:-2].split(b"\r\n") if raw.endswith(b"\r\n") else raw.split(b"\r\n")
     non_ascii = not raw.isascii()
-    if max(map(len, lines)) <= 78 and not non_ascii:
+    key = name.lower()
+    structured = (key in ADDRESS_FIELDS or key in _NO_WORDS or is_raw_header(key)
+                  or key in MIME_STRUCTURED)
+    words = not non_ascii and not structured and b"=?" in raw
+    if max(map(len, lines)) <= 78 and not non_ascii and not words:
         return raw
     try:
         value = raw.split(b":", 1)[1].replace(b"\r\n", b"").decode("utf-8")
     except UnicodeDecodeError:
         notes.append(f"{name}: not UTF-8 text: left as it is")
         return raw
-    key = name.lower()
-    if non_ascii and (key in ADDRESS_FIELDS or key in _NO_WORDS or is_raw_header(key)
-                      or key in MIME_STRUCTURED):
+    if non_ascii and structured:
         notes.append(f"{name}: non-ASCII in a structured field: left as it is")
         return raw
     if FORBIDDEN_IN_VALUE.search(value):
@@ -256,20 +262,51 @@ def _fix_field(raw: bytes, name: str, notes: list[str]) -> bytes:
         # hide it, not remove it, and a fold may take it for a blank.
         notes.append(f"{name}: a control character in the text: left as it is")
         return raw
+    if words and (text := _mended_words(value, name, notes)) is not None:
+        return _encoded_field(name, text, raw, notes)
     if not non_ascii:
+        if max(map(len, lines)) <= 78:
+            return raw
         return _break_long_lines(lines, raw[len(raw.rstrip(b"\r\n")):])
     if "=?" in value:
         # Encoded words next to raw 8-bit text: encoding the whole would
         # turn them into literal text for a reader that decoded them.
         notes.append(f"{name}: encoded words and 8-bit text together: left as it is")
         return raw
-    chunks = unstructured_chunks(value.strip(" \t"), utf8=False, room=78 - len(name) - 2,
+    return _encoded_field(name, value, raw, notes)
+
+
+def _encoded_field(name: str, text: str, raw: bytes, notes: list[str]) -> bytes:
+    """The unstructured field ``name`` holding ``text``, its non-ASCII words
+    (and any text that reads as an encoded word) encoded; ``raw`` when it
+    cannot be folded."""
+    chunks = unstructured_chunks(text.strip(" \t"), utf8=False, room=78 - len(name) - 2,
                                  literal=False)
     try:
         return fold(name, chunks).encode("ascii")
     except Exception:  # an unbreakable token over 998 octets
         notes.append(f"{name}: a token too long to fold: left as it is")
         return raw
+
+
+def _mended_words(value: str, name: str, notes: list[str]) -> str | None:
+    """The text of an unstructured value whose encoded words break RFC 2047
+    in a way readers read past: a character split across two words (5), a
+    word over 75 characters (2). None when its words need nothing, or when
+    one does not decode even so (then it is left, with a note)."""
+    try:
+        decode_words(value)
+    except EncodedWordError:
+        pass
+    else:
+        if all(len(m.group(0)) <= 75 for m in ENCODED_WORD.finditer(value)):
+            return None
+    try:
+        return decode_words(value, join_split=True)
+    except EncodedWordError as exc:
+        notes.append(f"{name}: an encoded word that does not decode ({exc.reason}): "
+                     "left as it is")
+        return None
 
 
 def _break_long_lines(lines: list[bytes], ending: bytes) -> bytes:

@@ -293,3 +293,30 @@ def test_parts_nested_past_the_cap_are_left_without_an_error() -> None:
     result = fix(raw)      # it raised RecursionError
     assert "parts nested deeper than 32: left as they are" in result.notes
     assert "M101" in [v.code for v in result.remaining]
+
+
+def _subject(value: bytes) -> bytes:
+    return (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\nSubject: " + value
+            + b"\r\n\r\nhi\r\n")
+
+
+def test_encoded_words_readers_read_past_are_written_again() -> None:
+    # A character split across two words (RFC 2047 5 forbids it; the stdlib
+    # joins the octets), and a word over 75 characters (RFC 2047 2).
+    split = _subject(b"Re: =?utf-8?q?caf=C3?= =?utf-8?q?=A9_au_lait?= tomorrow")
+    long = _subject(b"=?utf-8?q?" + b"caf=C3=A9_" * 8 + b"?=")
+    for raw in (split, long):
+        assert {v.code for v in lint(raw).violations} & {"E107", "E109"}
+        out = fix(raw)
+        assert not lint(out.data).violations, lint(out.data).violations
+        assert meaning(out.data) == meaning(raw)
+        assert fix(out.data).data == out.data
+    assert b"Subject: Re: =?utf-8?b?Y2Fmw6k=?= au lait tomorrow\r\n" in fix(split).data
+
+
+def test_a_word_that_does_not_decode_even_joined_is_left() -> None:
+    raw = _subject(b"=?x-unknown?q?abc?= and =?utf-8?q?caf=C3?=")
+    out = fix(raw)
+    assert out.data == raw
+    assert out.notes == ["Subject: an encoded word that does not decode (unknown charset "
+                         "'x-unknown'): left as it is"]
