@@ -355,13 +355,17 @@ RULES: tuple[Rule, ...] = (
        "otherwise they may be stripped or mangled in transit.",
        "Content-Transfer-Encoding: 7bit\\r\\n\\r\\ncafé",
        "Encode the body as quoted-printable or base64."),
-    _r("E107", "malformed-encoded-word", E, "RFC 2047 2, 4",
+    _r("E107", "malformed-encoded-word", E, "RFC 2047 2, 4, 5",
        "{field}: malformed encoded word '{value}': {reason}",
        "An RFC 2047 encoded word has an unknown charset or encoding, invalid encoded "
-       "text, or decodes to a control character.",
-       "A word that decodes to CR/LF re-injects headers when re-serialized (CVE-2024-6923).",
+       "text, or decodes to a control character; or holds part of a character only, "
+       "the rest in the next word (RFC 2047 5 says each word MUST hold whole "
+       "characters).",
+       "A word that decodes to CR/LF re-injects headers when re-serialized (CVE-2024-6923). "
+       "A split character reads as garbage to a reader that decodes each word alone.",
        "Subject: =?utf-8?q?a=0Ab?=",
-       "Encode the text properly."),
+       "Encode the text properly. In unstructured text, mailfmt fmt writes words with a "
+       "split character again from the text readers join them into."),
     _r("E108", "invalid-unicode", E, "RFC 3629 3",
        "{field} contains a lone surrogate at character {index}",
        "A string contains a UTF-16 surrogate code point, which has no UTF-8 form.",
@@ -373,7 +377,8 @@ RULES: tuple[Rule, ...] = (
        "An RFC 2047 encoded word is longer than 75 characters.",
        "Decoders may refuse long words and show the raw =?...?= text instead.",
        "Subject: =?utf-8?q?" + "a" * 80 + "?=",
-       "Split the text into several encoded words separated by spaces."),
+       "Split the text into several encoded words separated by spaces (mailfmt fmt "
+       "does, in unstructured text)."),
     _r("E110", "encoded-word-misplaced", E, "RFC 2047 5",
        "{field}: an encoded word inside {where}",
        "An encoded word appears inside a quoted string or an addr-spec.",
