@@ -247,7 +247,8 @@ def _fix_field(raw: bytes, name: str, notes: list[str]) -> bytes:
     structured = (key in ADDRESS_FIELDS or key in _NO_WORDS or is_raw_header(key)
                   or key in MIME_STRUCTURED)
     words = not non_ascii and not structured and b"=?" in raw
-    if max(map(len, lines)) <= 78 and not non_ascii and not words:
+    short = max(map(len, lines)) <= 78
+    if short and not non_ascii and not words:
         return raw
     try:
         value = raw.split(b":", 1)[1].replace(b"\r\n", b"").decode("utf-8")
@@ -265,9 +266,7 @@ def _fix_field(raw: bytes, name: str, notes: list[str]) -> bytes:
     if words and (text := _mended_words(value, name, notes)) is not None:
         return _encoded_field(name, text, raw, notes)
     if not non_ascii:
-        if max(map(len, lines)) <= 78:
-            return raw
-        return _break_long_lines(lines, raw[len(raw.rstrip(b"\r\n")):])
+        return raw if short else _break_long_lines(lines, raw[len(raw.rstrip(b"\r\n")):])
     if "=?" in value:
         # Encoded words next to raw 8-bit text: encoding the whole would
         # turn them into literal text for a reader that decoded them.
