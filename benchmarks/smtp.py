@@ -317,6 +317,11 @@ def main() -> None:
     args = ap.parse_args()
     server_cpus: set[int] | None = None
     if args.cpus != "any":
+        if not hasattr(os, "sched_setaffinity"):
+            ap.error("--cpus same|apart needs os.sched_setaffinity (Linux)")
+        if not ({0, 1} if args.cpus == "apart" else {0}) <= os.sched_getaffinity(0):
+            ap.error(f"--cpus {args.cpus} needs CPU 0" + (" and CPU 1" if args.cpus == "apart"
+                                                          else "") + " to be available")
         os.sched_setaffinity(0, {0})
         server_cpus = {0} if args.cpus == "same" else {1}
     results: list[dict[str, object]] = []
