@@ -72,7 +72,8 @@ class ReplyParser:
         while True:
             nl = self._buf.find(b"\n")
             if nl == -1:
-                if len(self._buf) > MAX_REPLY_LINE:
+                # A line at the cap may have its CR here and its LF in the next read.
+                if len(self._buf) > MAX_REPLY_LINE + 1:
                     raise RemoteProtocolError(
                         f"reply line longer than {MAX_REPLY_LINE} octets")
                 return None

@@ -64,6 +64,30 @@ def test_trailing_bare_cr_refused() -> None:
         stuff([b"body\r"])
 
 
+@pytest.mark.parametrize(("chunks", "says"), [
+    ([b"body\r"], "message data ends in a CR that is not part of CRLF"),
+    ([b"a\x00b"], "message data contains a NUL octet"),
+    ([b"a\rb"], "message data contains a CR that is not part of CRLF"),
+    ([b"a\nb"], "message data contains a LF that is not part of CRLF"),
+    ([b"x" * 500, b"y" * 499], "a message line is 999 octets long (max 998)"),
+])
+def test_refusals_say_what_is_wrong(chunks: list[bytes], says: str) -> None:
+    with pytest.raises(LocalProtocolError) as exc:
+        stuff(chunks)
+    assert str(exc.value) == says
+
+
+def test_nothing_goes_after_the_end_of_data() -> None:
+    # A second terminator, or data after the first, would be read by the
+    # server as commands of its own.
+    s = DotStuffer()
+    assert s.feed(b"hi\r\n") + s.end() == b"hi\r\n.\r\n"
+    with pytest.raises(LocalProtocolError, match=r"^end of data sent twice$"):
+        s.end()
+    with pytest.raises(LocalProtocolError, match=r"^message data after the end of data$"):
+        s.feed(b"MAIL FROM:<x@example.com>\r\n")
+
+
 _pieces = st.sampled_from([b"a", b".", b"..", b"\r\n", b"\r\n.", b"x" * 50, b" ", b"\r\n\r\n"])
 
 

@@ -115,3 +115,57 @@ def test_one_line_fast_path_agrees_with_the_general_parser(data: bytes) -> None:
 def test_one_line_fast_path_keeps_the_line_cap(n: int, head: bytes) -> None:
     data = head + b"x" * (n - len(head) + 4) + b"\r\n"
     assert _all_replies(data, fast=True) == _all_replies(data, fast=False)
+
+
+@pytest.mark.parametrize(("raw", "code", "lines", "enhanced"), [
+    # RFC 3463 2: the class digit is the code's first digit, 500 and 501 included
+    # (a code divided by anything but 100 gives another digit for x00 to x0n).
+    (b"500 5.5.1 Command unrecognized\r\n", 500, ("Command unrecognized",), (5, 5, 1)),
+    (b"501-5.5.4 Syntax error\r\n501 5.5.4 in parameters\r\n", 501,
+     ("Syntax error", "in parameters"), (5, 5, 4)),
+    # Only the lines that carry the enhanced code lose it.
+    (b"250-2.0.0 first\r\n250 second line\r\n", 250, ("first", "second line"), (2, 0, 0)),
+    # Text that is not UTF-8 is read with replacement characters, never raised.
+    (b"250 caf\xe9\r\n", 250, ("caf\ufffd",), None),
+    (b"250-caf\xe9\r\n250 ok\r\n", 250, ("caf\ufffd", "ok"), None),
+])
+def test_reply_text_and_enhanced_code(raw: bytes, code: int, lines: tuple[str, ...],
+                                      enhanced: tuple[int, int, int] | None) -> None:
+    for got in (parse_bytewise(raw), _all_replies(raw, fast=False)[0]):
+        [reply] = got
+        assert (reply.code, reply.lines, reply.enhanced) == (code, lines, enhanced)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    (b"250 ok\n", "reply line not ended by CRLF"),
+    # a bare LF first, in a read that ends in the CR of the next line
+    (b"\n250 ok\r", "reply line not ended by CRLF"),
+    (b"25O ok\r\n", "malformed reply line b'25O ok'"),
+    (b"250-a\r\n550 b\r\n", "multi-line reply changed code from 250 to 550"),
+    (b"250-" + b"x" * MAX_REPLY_LINE + b"\r\n", f"reply line longer than {MAX_REPLY_LINE} octets"),
+    (b"250-x\r\n" * 300, "reply longer than 256 lines"),
+])
+def test_protocol_errors_say_what_is_wrong(data: bytes, says: str) -> None:
+    p = ReplyParser()
+    p.feed(data)
+    with pytest.raises(RemoteProtocolError) as exc:
+        while p.next_reply() is not None:
+            pass
+    assert str(exc.value) == says
+
+
+@pytest.mark.parametrize("head", [b"250 ", b"250-"])
+def test_a_line_at_the_cap_is_read_however_it_is_split(head: bytes) -> None:
+    line = head + b"x" * (MAX_REPLY_LINE - 4)
+    # its CR and LF in different reads too
+    replies = parse_bytewise(line + b"\r\n250 ok\r\n")
+    texts = [text for r in replies for text in r.lines]  # type: ignore[attr-defined]
+    assert texts == ["x" * (MAX_REPLY_LINE - 4), "ok"]
+    # one octet more is refused, whole or byte by byte, before its line ends
+    for feed in ([line + b"x\r\n"], [line + b"x\r"], [bytes([c]) for c in line + b"x\r\n"]):
+        p = ReplyParser()
+        with pytest.raises(RemoteProtocolError, match="longer than"):
+            for piece in feed:
+                p.feed(piece)
+                while p.next_reply() is not None:
+                    pass
