@@ -95,14 +95,15 @@ class ReplyParser:
             self._lines.append((m.group(3) or b"").decode("utf-8", "replace"))
             if len(self._lines) > MAX_REPLY_LINES:
                 raise RemoteProtocolError(f"reply longer than {MAX_REPLY_LINES} lines")
-            if m.group(2) != "-" and m.group(2) != b"-":
+            if m.group(2) != b"-":
                 lines, self._lines, self._code = self._lines, [], None
                 return _reply(code, lines)
 
 
 def _reply(code: int, lines: list[str]) -> Reply:
+    """The reply whose ``lines`` (at least one) were read."""
     enhanced = None
-    m = _ENHANCED.match(lines[0]) if lines else None
+    m = _ENHANCED.match(lines[0])
     # RFC 3463 2: the class digit matches the reply code's first digit.
     if m and int(m.group(1)) == code // 100:
         enhanced = (int(m.group(1)), int(m.group(2)), int(m.group(3)))

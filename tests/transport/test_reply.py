@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailfmt.errors import RemoteProtocolError
-from mailfmt.transport._reply import MAX_REPLY_LINE, ReplyParser
+from mailfmt.transport._reply import MAX_REPLY_LINE, MAX_REPLY_LINES, ReplyParser
 
 VECTORS = [
     (b"220 mx.example.com ESMTP\r\n", 220, ("mx.example.com ESMTP",), None),
@@ -128,6 +128,8 @@ def test_one_line_fast_path_keeps_the_line_cap(n: int, head: bytes) -> None:
     # Text that is not UTF-8 is read with replacement characters, never raised.
     (b"250 caf\xe9\r\n", 250, ("caf\ufffd",), None),
     (b"250-caf\xe9\r\n250 ok\r\n", 250, ("caf\ufffd", "ok"), None),
+    (b"250-\r\n250 ok\r\n", 250, ("", "ok"), None),
+    (b"250-x\r\n" * (MAX_REPLY_LINES - 1) + b"250 x\r\n", 250, ("x",) * MAX_REPLY_LINES, None),
 ])
 def test_reply_text_and_enhanced_code(raw: bytes, code: int, lines: tuple[str, ...],
                                       enhanced: tuple[int, int, int] | None) -> None:
@@ -141,9 +143,10 @@ def test_reply_text_and_enhanced_code(raw: bytes, code: int, lines: tuple[str, .
     # a bare LF first, in a read that ends in the CR of the next line
     (b"\n250 ok\r", "reply line not ended by CRLF"),
     (b"25O ok\r\n", "malformed reply line b'25O ok'"),
+    (b"x" * 100 + b"\r\n", "malformed reply line b'" + "x" * 80 + "'"),   # shown in part
     (b"250-a\r\n550 b\r\n", "multi-line reply changed code from 250 to 550"),
     (b"250-" + b"x" * MAX_REPLY_LINE + b"\r\n", f"reply line longer than {MAX_REPLY_LINE} octets"),
-    (b"250-x\r\n" * 300, "reply longer than 256 lines"),
+    (b"250-x\r\n" * MAX_REPLY_LINES + b"250 x\r\n", f"reply longer than {MAX_REPLY_LINES} lines"),
 ])
 def test_protocol_errors_say_what_is_wrong(data: bytes, says: str) -> None:
     p = ReplyParser()
