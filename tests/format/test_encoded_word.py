@@ -37,19 +37,43 @@ def test_rfc2231_language_suffix() -> None:
     assert decode_words("=?US-ASCII*EN?Q?Keith_Moore?=") == "Keith Moore"
 
 
-@pytest.mark.parametrize("word", [
-    "=?utf-8?q?a=0Ab?=",         # decodes to LF: CVE-2024-6923
-    "=?utf-8?q?a=0Db?=",         # CR
-    "=?utf-8?b?aGkKQmNjOiB4?=",  # "hi\nBcc: x"
-    "=?utf-8?q?a=00b?=",         # NUL
-    "=?x-nonsense?q?a?=",        # unknown charset
-    "=?utf-8?b?!!!!?=",          # invalid base64
-    "=?utf-8?q?=ZZ?=",           # invalid escape
-    "=?utf-8?q?=C3?=",           # truncated UTF-8
+@pytest.mark.parametrize(("word", "reason"), [
+    ("=?utf-8?q?a=0Ab?=", "decodes to a control character or line break"),  # CVE-2024-6923
+    ("=?utf-8?q?a=0Db?=", "decodes to a control character or line break"),  # CR
+    ("=?utf-8?b?aGkKQmNjOiB4?=", "decodes to a control character or line break"),  # "hi\nBcc: x"
+    ("=?utf-8?q?a=00b?=", "decodes to a control character or line break"),  # NUL
+    ("=?x-nonsense?q?a?=", "unknown charset 'x-nonsense'"),
+    ("=?utf-8?b?!!!!?=", "invalid base64 text"),
+    ("=?utf-8?q?=ZZ?=", "'=' not followed by two hex digits"),
+    ("=?utf-8?q?=C3?=", "text is not valid utf-8"),    # truncated UTF-8
 ])
-def test_unsafe_or_malformed_words_are_refused(word: str) -> None:
-    with pytest.raises(EncodedWordError):
-        decode_words(word)
+def test_unsafe_or_malformed_words_are_refused(word: str, reason: str) -> None:
+    # The parser and the linter report the word and the reason: both are kept.
+    with pytest.raises(EncodedWordError) as exc:
+        decode_words(f"Re: {word} x")
+    assert (exc.value.word, exc.value.reason, str(exc.value)) == (word, reason, reason)
+
+
+def test_lower_case_hex_in_q_words() -> None:
+    # RFC 2047 4.2 writes upper case; readers take both, as the stdlib does.
+    assert decode_words("=?utf-8?q?caf=c3=a9?=") == "café"
+
+
+def test_a_character_split_across_words() -> None:
+    # RFC 2047 5 forbids it: refused, unless the caller reads as readers do.
+    split = "=?utf-8?q?caf=C3?= =?utf-8?q?=A9_au_lait?="
+    with pytest.raises(EncodedWordError, match="text is not valid utf-8"):
+        decode_words(split)
+    assert decode_words(split, join_split=True) == "café au lait"
+
+
+def test_joined_words_keep_their_own_charsets() -> None:
+    # Only adjacent words in one charset are decoded together.
+    assert decode_words("=?utf-8?q?caf=C3=A9?= =?iso-8859-1?q?_cr=E8me?=",
+                        join_split=True) == "café crème"
+    with pytest.raises(EncodedWordError) as exc:
+        decode_words("=?utf-8?q?caf=C3?= =?iso-8859-1?q?=A9?=", join_split=True)
+    assert exc.value.word == "=?utf-8?q?caf=C3?="
 
 
 @given(st.text(min_size=1).filter(
@@ -70,6 +94,19 @@ def test_first_word_fits_the_room() -> None:
     words = encode_words("é" * 40, 30)
     assert len(words[0]) <= 30
     assert all(len(w) <= 75 for w in words[1:])
+
+
+@pytest.mark.parametrize(("text", "head"), [("a" * 150 + "é", "=?utf-8?q?"),
+                                            ("é" * 80, "=?utf-8?b?")])
+@pytest.mark.parametrize("first", [20, 40, 75])
+def test_words_fill_the_room_they_have(text: str, head: str, first: int) -> None:
+    # Each word but the last takes what its line leaves, less than one
+    # character's encoding: no field is folded more than it must be.
+    words = encode_words(text, first)
+    assert all(w.startswith(head) for w in words)
+    assert first - 6 < len(words[0]) <= first
+    assert all(75 - 6 < len(w) <= 75 for w in words[1:-1])
+    assert decode_words(" ".join(words)) == text
 
 
 def test_charset_names_no_codec_takes_are_word_errors() -> None:

@@ -36,6 +36,23 @@ def test_unbreakable_token_over_998_is_an_error() -> None:
     assert exc.value.code == "S101"
 
 
+@pytest.mark.parametrize(("chunks", "index", "char"), [
+    ([Chunk("", "a\nb")], 1, "U+000A"),                   # one line: the quick path
+    ([Chunk("", "ab\r")], 2, "U+000D"),
+    ([Chunk("", "x\r\ny")], 1, "U+000A"),                 # a CRLF that is no fold
+    # in the written field, folded
+    ([Chunk("", "w" * 40), Chunk(" ", "w" * 40), Chunk(" ", "a\nb")], 94, "U+000A"),
+])
+def test_a_line_break_in_a_chunk_is_refused_where_it_is(chunks: list[Chunk], index: int,
+                                                        char: str) -> None:
+    # The last check before the wire: a break that is not a fold would start
+    # a field of its own (header injection).
+    with pytest.raises(RuleError) as exc:
+        fold("Subject", chunks)
+    assert (exc.value.code, exc.value.field) == ("H103", "Subject")
+    assert (exc.value.ctx["index"], exc.value.ctx["char"]) == (index, char)
+
+
 def test_long_ascii_word_is_carried_in_encoded_words() -> None:
     value = "a" * 2000
     out = fold("Subject", unstructured_chunks(value, utf8=False))
