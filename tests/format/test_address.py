@@ -46,3 +46,24 @@ def test_an_encoded_name_starts_on_the_field_line() -> None:
     assert all(70 <= len(line) <= 78 for line in lines[:-1])
     parsed = email.message_from_bytes(msg.to_bytes(), policy=email.policy.default)
     assert "".join(parsed["From"].addresses[0].display_name.split()) == "".join(name.split())
+
+
+def test_encoded_word_markers_split_across_names_are_encoded() -> None:
+    # Quoted as they are, '"=?utf-8?q?Eve" <a@example.com>, "?=" <b@example.org>'
+    # reads in CPython as one mailbox named 'Eve" <a@example.com>, "': each
+    # marker alone is enough to encode a name.
+    names = ["=?utf-8?q?Eve", "?="]
+    msg = Message(from_="x@example.com", subject="x", text="x", to=[
+        Address(display_name=names[0], addr_spec="a@example.com"),
+        Address(display_name=names[1], addr_spec="b@example.org")])
+    assert '"' not in header(msg, "To")
+    parsed = email.message_from_bytes(msg.to_bytes(), policy=email.policy.default)
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [
+        (names[0], "a@example.com"), (names[1], "b@example.org")]
+
+
+def test_group_with_a_quoted_name() -> None:
+    msg = Message(from_="x@example.com", subject="x", text="x",
+                  to=[Group(display_name="Doe, John", members=["b@example.org"])])
+    assert header(msg, "To") == 'To: "Doe, John": b@example.org;'
+    assert Message.from_bytes(msg.to_bytes()) == msg

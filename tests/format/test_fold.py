@@ -117,3 +117,34 @@ def test_written_subject_is_what_fold_gives(value: str, limit: int) -> None:
                                                    room=limit - len("Subject") - 2),
                     limit=limit)
     assert expected in message_headers(msg)
+
+
+def test_encoded_word_markers_in_separate_words_are_encoded() -> None:
+    # CPython reads "=?utf-8?q?Eve ?=" as one encoded word across the blank:
+    # a word with either marker is encoded, so the text reads as written.
+    import email
+    import email.policy
+
+    from mailfmt import Message
+
+    for subject in ("=?utf-8?q?Eve ?=", "x =?utf-8?q?Eve y ?= z"):
+        msg = Message(from_="a@example.com", subject=subject, text="x")
+        parsed = email.message_from_bytes(msg.to_bytes(), policy=email.policy.default)
+        assert str(parsed["Subject"]) == subject
+
+
+@pytest.mark.parametrize(("length", "ok"), [(998, True), (999, False)])
+def test_a_header_line_may_be_998_octets_long(length: int, ok: bool) -> None:
+    # A token longer than the fold limit goes on a line of its own, after a blank.
+    token = "<" + "x" * (length - len(" <@example.com>")) + "@example.com>"
+    if ok:
+        assert fold("Message-ID", [Chunk("", token)], limit=78) == f"Message-ID:\r\n {token}\r\n"
+        return
+    with pytest.raises(RuleError) as exc:
+        fold("Message-ID", [Chunk("", token)], limit=78)
+    assert (exc.value.code, exc.value.field) == ("S101", "Message-ID")
+    # No line can hold it: it is measured where it stands, after the name.
+    written = len("Message-ID: ") + len(token)
+    assert (exc.value.ctx["length"], exc.value.ctx["limit"]) == (written, 998)
+    assert str(exc.value).startswith(
+        f"S101 line-too-long: a Message-ID header line is {written} octets long (max 998)")
