@@ -1,9 +1,11 @@
 import email.header
+import email.policy
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailfmt import Address, Message
 from mailfmt._grammar import FORBIDDEN_IN_VALUE
 from mailfmt.format.encoded_word import EncodedWordError, decode_words, encode_words
 
@@ -114,3 +116,18 @@ def test_charset_names_no_codec_takes_are_word_errors() -> None:
     # raise UnicodeEncodeError, a ValueError, not LookupError.
     with pytest.raises(EncodedWordError, match="unknown charset"):
         decode_words("=?\udcff?q?x?=")
+
+
+@pytest.mark.parametrize("text", [("Ünïcödé " * 12).strip(),            # B words
+                                  ("Unicode text é " * 12).strip()])     # Q words
+def test_words_are_cut_after_a_blank(text: str) -> None:
+    # CPython 3.11 keeps the blanks between adjacent encoded words of a display
+    # name (RFC 2047 6.2 drops them): cut after a blank, it shows the same
+    # words, never a word cut in two.
+    words = encode_words(text, 60)
+    assert len(words) > 2
+    assert all(decode_words(w).endswith(" ") for w in words[:-1])
+    assert decode_words(" ".join(words)) == text
+    msg = Message(from_=Address(display_name=text, addr_spec="a@example.com"), text="x")
+    parsed = email.message_from_bytes(msg.to_bytes(), policy=email.policy.default)
+    assert parsed["From"].addresses[0].display_name.split() == text.split()
