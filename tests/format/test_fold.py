@@ -148,3 +148,13 @@ def test_a_header_line_may_be_998_octets_long(length: int, ok: bool) -> None:
     assert (exc.value.ctx["length"], exc.value.ctx["limit"]) == (written, 998)
     assert str(exc.value).startswith(
         f"S101 line-too-long: a Message-ID header line is {written} octets long (max 998)")
+
+
+@pytest.mark.parametrize(("n", "on_line_two"), [(66, False), (67, True)])
+def test_an_unbreakable_first_token_moves_to_line_two_only_when_it_must(
+        n: int, on_line_two: bool) -> None:
+    # RFC 5322 3.2.2: FWS may open the value, so a token that would make line
+    # one longer than 78 octets ("Message-ID: " is 12) starts line two instead.
+    token = "<" + "x" * (n - len("<@example.com>")) + "@example.com>"
+    sep = "\r\n " if on_line_two else " "
+    assert fold("Message-ID", [Chunk("", token)], limit=78) == f"Message-ID:{sep}{token}\r\n"
