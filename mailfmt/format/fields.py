@@ -23,7 +23,7 @@ def unstructured_field(name: str, value: str, policy: Policy) -> str:
             and "=?" not in value and "?=" not in value):
         return field_line(name, value)
     return fold(name, unstructured_chunks(value, utf8=policy.utf8, room=lim - len(name) - 2),
-                limit=lim)
+                limit=lim, lead=False)
 
 
 def extra_fields(headers: Sequence[Header], policy: Policy) -> str:

@@ -33,12 +33,15 @@ def octets(s: str) -> int:
     return len(s) if s.isascii() else len(s.encode("utf-8"))
 
 
-def fold(name: str, chunks: Sequence[Chunk], *, limit: int = 78) -> str:
+def fold(name: str, chunks: Sequence[Chunk], *, limit: int = 78, lead: bool = True) -> str:
     """Write ``Name: value`` folded at chunk boundaries to at most ``limit`` octets.
 
     A chunk longer than the line is written on a line of its own; a line over
     998 octets raises rule S101 (the models check their inputs so that this
-    cannot happen for a valid model).
+    cannot happen for a valid model). ``lead``: the value may open with a
+    fold, as a structured one may (its leading CFWS means nothing);
+    unstructured text keeps a leading blank, so its first chunk stays on the
+    field's own line.
     """
     if chunks:
         # Fast path: most fields fit on one line as they are.
@@ -53,7 +56,7 @@ def fold(name: str, chunks: Sequence[Chunk], *, limit: int = 78) -> str:
         n = octets(chunk.text)
         if first:
             first = False
-            if width + 1 + n > limit and n < MAX_LINE:
+            if lead and width + 1 + n > limit and n < MAX_LINE:
                 # Rare: a long field name and an unbreakable first token. FWS
                 # may open the value (RFC 5322 3.2.2), so it goes on line two.
                 out.append(line)
@@ -109,6 +112,9 @@ _WORDS = re.compile(r"([ \t]*)([^ \t]+)")
 # Longest word written as it is; longer ones are carried in encoded words so
 # that the field can still be folded below 998 octets.
 _LONGEST_PLAIN_WORD = 900
+# The least room an encoded word holding a character needs: "=?utf-8?b?",
+# four base64 characters, "?=".
+_LEAST_WORD_ROOM = 16
 
 
 def _needs_encoding(word: str, utf8: bool, literal: bool = True) -> bool:
@@ -137,7 +143,14 @@ def unstructured_chunks(value: str, *, utf8: bool, room: int = 75,
     i = 0
     while i < len(words):
         ws, word = words[i]
-        if not _needs_encoding(word, utf8, literal):
+        # A first word too long for the field's line cannot go on the next
+        # line: the fold would open the text with a blank that unstructured
+        # text keeps (CPython reads " word"). Encoded words can be cut to fit
+        # the line; with SMTPUTF8 text stays raw, and the word stays on the
+        # field's line, longer than 78 (fold(lead=False)).
+        too_long_first = (literal and not utf8 and not chunks and not ws
+                          and room >= _LEAST_WORD_ROOM and octets(word) > room)
+        if not too_long_first and not _needs_encoding(word, utf8, literal):
             chunks.append(Chunk(ws, word))
             i += 1
             continue

@@ -158,3 +158,36 @@ def test_an_unbreakable_first_token_moves_to_line_two_only_when_it_must(
     token = "<" + "x" * (n - len("<@example.com>")) + "@example.com>"
     sep = "\r\n " if on_line_two else " "
     assert fold("Message-ID", [Chunk("", token)], limit=78) == f"Message-ID:{sep}{token}\r\n"
+
+
+@pytest.mark.parametrize("name", ["Subject", "X-Note"])
+def test_a_first_word_longer_than_the_line_reads_as_written(name: str) -> None:
+    # Folded before it, the text would open with a blank that unstructured
+    # text keeps: CPython read " FFF...". Encoded words cut to fit the line.
+    import email
+    import email.policy
+
+    from mailfmt import Message, Policy
+
+    value = "F" * 75 + " and more words after it"
+    fields = {"subject": value} if name == "Subject" else {"headers": [(name, value)]}
+    msg = Message(from_="a@example.com", text="x", **fields)  # type: ignore[arg-type]
+    raw = msg.to_bytes()
+    written = field(raw, name)
+    assert written.startswith(name.encode() + b": =?utf-8?q?FFF")
+    assert all(len(line) <= 78 for line in written.split(b"\n"))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(parsed[name]) == value
+    assert Message.from_bytes(raw) == msg
+    # With SMTPUTF8 the text stays raw, on the field's own line.
+    msg = Message(from_="a@example.com", text="x", policy=Policy(utf8=True),
+                  **fields)  # type: ignore[arg-type]
+    raw = msg.to_bytes()
+    assert field(raw, name) == f"{name}: {'F' * 75}\n and more words after it".encode()
+    assert Message.from_bytes(raw, policy=msg.policy) == msg
+
+
+def field(raw: bytes, name: str) -> bytes:
+    """The field ``name`` of the message ``raw``, its folds as LF."""
+    head = raw.split(b"\r\n\r\n")[0].replace(b"\r\n ", b"\n ")
+    return next(f for f in head.split(b"\r\n") if f.startswith(name.encode() + b":"))
