@@ -3,6 +3,8 @@
 import email
 import email.policy
 
+import pytest
+
 from mailfmt import Address, Group, Message, Policy
 
 
@@ -36,10 +38,11 @@ def test_group_under_smtputf8_keeps_names_and_addresses_raw() -> None:
     assert Message.from_bytes(msg.to_bytes(), policy=msg.policy) == msg
 
 
-def test_an_encoded_name_starts_on_the_field_line() -> None:
+@pytest.mark.parametrize("name", ["Ünïcödé" * 12,        # B words
+                                  "Ünicodetext" * 12])   # Q words, longer than B's 72
+def test_an_encoded_name_starts_on_the_field_line(name: str) -> None:
     # The first word takes the room left after "From: ": no fold is wasted
-    # before it.
-    name = "Ünïcödé" * 12      # no blank to cut after: each word is as long as it may be
+    # before it. No blank to cut after: each word is as long as it may be.
     msg = Message(from_=Address(display_name=name, addr_spec="a@example.com"), text="x")
     lines = header(msg, "From").split("\n")
     assert lines[0].startswith("From: =?utf-8?")
