@@ -282,7 +282,9 @@ def _encoded_field(name: str, text: str, raw: bytes, notes: list[str]) -> bytes:
     chunks = unstructured_chunks(text.strip(" \t"), utf8=False, room=78 - len(name) - 2,
                                  literal=False)
     try:
-        return fold(name, chunks).encode("ascii")
+        # lead=False: a fold before the first word would open the text with
+        # a blank that readers keep (see fold).
+        return fold(name, chunks, lead=False).encode("ascii")
     except Exception:  # an unbreakable token over 998 octets
         notes.append(f"{name}: a token too long to fold: left as it is")
         return raw

@@ -257,6 +257,14 @@ def test_encoded_words_next_to_8bit_text_are_not_encoded_again() -> None:
     assert meaning(result.data) == meaning(raw)
 
 
+def test_a_first_word_too_long_for_the_line_stays_on_the_field_line() -> None:
+    # Moved after a fold, it would read with a blank in front (CPython does).
+    raw = _HEAD + b"Subject: " + b"F" * 75 + b" caf\xc3\xa9\r\n\r\nhi\r\n"
+    result = fix(raw)
+    assert b"Subject: " + b"F" * 75 + b"\r\n =?utf-8?" in result.data
+    assert meaning(result.data) == meaning(raw)
+
+
 @given(st.lists(_CLEAN_PIECES, max_size=40).map(b"".join))
 def test_fix_keeps_what_the_stdlib_reads_in_a_message_with_crlf_lines(data: bytes) -> None:
     out = fix(data).data
