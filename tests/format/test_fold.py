@@ -1,9 +1,12 @@
+import email
+import email.policy
 import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailfmt import Message, Policy
 from mailfmt.errors import RuleError
 from mailfmt.format.encoded_word import decode_words
 from mailfmt.format.fold import Chunk, fold, unstructured_chunks
@@ -104,7 +107,6 @@ def test_date_format_matches_the_stdlib() -> None:
        st.sampled_from([40, 78]))
 def test_written_subject_is_what_fold_gives(value: str, limit: int) -> None:
     """The writer's shortcut for short ASCII fields gives fold's own output."""
-    from mailfmt import Message, Policy
     from mailfmt.format.writer import message_headers
 
     try:
@@ -122,11 +124,6 @@ def test_written_subject_is_what_fold_gives(value: str, limit: int) -> None:
 def test_encoded_word_markers_in_separate_words_are_encoded() -> None:
     # CPython reads "=?utf-8?q?Eve ?=" as one encoded word across the blank:
     # a word with either marker is encoded, so the text reads as written.
-    import email
-    import email.policy
-
-    from mailfmt import Message
-
     for subject in ("=?utf-8?q?Eve ?=", "x =?utf-8?q?Eve y ?= z"):
         msg = Message(from_="a@example.com", subject=subject, text="x")
         parsed = email.message_from_bytes(msg.to_bytes(), policy=email.policy.default)
@@ -164,11 +161,6 @@ def test_an_unbreakable_first_token_moves_to_line_two_only_when_it_must(
 def test_a_first_word_longer_than_the_line_reads_as_written(name: str) -> None:
     # Folded before it, the text would open with a blank that unstructured
     # text keeps: CPython read " FFF...". Encoded words cut to fit the line.
-    import email
-    import email.policy
-
-    from mailfmt import Message, Policy
-
     value = "F" * 75 + " and more words after it"
     fields = {"subject": value} if name == "Subject" else {"headers": [(name, value)]}
     msg = Message(from_="a@example.com", text="x", **fields)  # type: ignore[arg-type]
