@@ -42,7 +42,7 @@ from mailfmt.transport._session import (
     send_messages,
 )
 
-__all__ = ["PASSWORD", "Outcome", "Server", "run_session"]
+__all__ = ["PASSWORD", "Outcome", "Server", "open_only", "run_session"]
 
 PASSWORD = "s3cret-Pa55"
 _SECRETS = (PASSWORD.encode(), base64.b64encode(PASSWORD.encode()),
@@ -189,6 +189,19 @@ def _drive(conn: ClientConnection, server: Server, flow: Flow[Any], out: Outcome
             req = flow.send(result)
         except StopIteration as stop:
             return stop.value
+
+
+def open_only(server: Server, opts: SessionOptions) -> Outcome:
+    """Greeting, EHLO, STARTTLS and AUTH as ``opts`` ask, against ``server``:
+    what the session wrote, and the error it ended with."""
+    out = Outcome()
+    conn = ClientConnection()
+    try:
+        _drive(conn, server, open_session(conn, opts, tls_active=False), out)
+    except MailfmtError as exc:
+        out.error = exc
+    out.transcript = list(conn.transcript)
+    return out
 
 
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
