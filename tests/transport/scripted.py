@@ -52,11 +52,14 @@ class Peer:
         self.conn.close()
 
     def drain(self, seconds: float = 0.3) -> None:
-        """Read whatever the client still sends for a moment (QUIT, RSET...)."""
+        """Read whatever the client still sends for a moment (QUIT, RSET...);
+        a QUIT gets its 221 and ends the wait."""
         self.conn.settimeout(seconds)
         end = time.monotonic() + seconds
         while time.monotonic() < end and self._fill():
-            pass
+            if (b"\r\n" + self.buf).endswith(b"\r\nQUIT\r\n"):
+                self.send(b"221 bye\r\n")
+                return
 
     def lockstep(self, final: bytes = b"250 queued\r\n") -> None:
         """One transaction of one recipient, without PIPELINING."""
