@@ -409,6 +409,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
     queue = unique
     final: Reply | None = None
     end: int | None = None      # where this message's lines end, once known
+    delivered = False           # a transaction of this message got its 2xx
 
     def result() -> SendResult:
         out = [results.get(a) or RecipientResult(a, "deferred", text="not attempted")
@@ -456,7 +457,11 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         refused = [r for a, r in zip(batch, rcpt_replies, strict=True)
                    if a in results and results[a].status != "accepted"
                    ] if len(accepted) < len(batch) else []
-        if refused and not allow_partial:
+        # By default a refusal stops the message: nothing is sent. Once an
+        # earlier transaction of it was delivered (past 100 recipients) that
+        # cannot hold any more, and the accepted recipients of this one get it
+        # too; the refusals are raised at the end, with the whole result.
+        if refused and not allow_partial and not delivered:
             yield from _rset(conn, opts)
             for addr in accepted:
                 results[addr] = RecipientResult(addr, "deferred",
@@ -515,6 +520,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         if status != "accepted":
             raise MessageRefused(f"the server refused the message: {final}", reply=final,
                                  phase="final", result=result())
+        delivered = True
     res = result()
     # Between the final reply and the caller's next message: one pass, no lists.
     n_accepted = [r.status for r in res.recipients].count("accepted")
@@ -523,9 +529,9 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                                 reply=None if not res.recipients else _first_reply(res),
                                 phase="rcpt", result=res)
     if not allow_partial and n_accepted < len(res.recipients):
-        raise RecipientsRefused(f"{len(res.recipients) - n_accepted} recipient(s) "
-                                "not accepted", reply=_first_reply(res), phase="rcpt",
-                                result=res)
+        raise RecipientsRefused(f"{len(res.recipients) - n_accepted} recipient(s) not "
+                                f"accepted; the message went to the other {n_accepted}",
+                                reply=_first_reply(res), phase="rcpt", result=res)
     return res
 
 

@@ -58,6 +58,8 @@ class Outcome:
     results: list[Any] = field(default_factory=list)
     error: BaseException | None = None
     written: list[tuple[str, bytes]] = field(default_factory=list)
+    #: the phase of each reply the session read
+    reads: list[str] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
 
 
@@ -172,6 +174,7 @@ def _drive(conn: ClientConnection, server: Server, flow: Flow[Any], out: Outcome
                 server.wrote(req.data)
                 result = None
             elif isinstance(req, ReadReply):
+                out.reads.append(req.phase)
                 while not isinstance(ev := conn.next_event(), Reply):
                     conn.receive_data(server.recv())
                 result = ev
@@ -205,9 +208,12 @@ def open_only(server: Server, opts: SessionOptions) -> Outcome:
 
 
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
-                rcpts: int) -> Outcome:
+                rcpts: int, messages: list[Message] | None = None,
+                allow_partial: bool | None = None) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
-    two messages, QUIT, against ``server``."""
+    two messages to ``rcpts`` recipients (or ``messages``), QUIT, against
+    ``server``. ``allow_partial``: by default, what send_many and send are
+    asked for most (True for many messages, False for one)."""
     out = Outcome()
     conn = ClientConnection()
     opts = SessionOptions(local_hostname="client.example.com",
@@ -217,18 +223,20 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                           auth_mechanism=auth,
                           allow_insecure_auth=True, loopback=True)
     to = [f"user{i}@example.org" for i in range(rcpts)]
-    msgs = [Message(from_="alice@example.com", to=to, subject=f"m{i}",
-                    text="one\n.\n..two\n", date=datetime(1997, 11, 21, tzinfo=timezone.utc),
-                    message_id=f"<m{i}@example.com>") for i in range(2 if many else 1)]
+    msgs = messages or [
+        Message(from_="alice@example.com", to=to, subject=f"m{i}", text="one\n.\n..two\n",
+                date=datetime(1997, 11, 21, tzinfo=timezone.utc), message_id=f"<m{i}@example.com>")
+        for i in range(2 if many else 1)]
+    partial = many if allow_partial is None else allow_partial
     try:
         _drive(conn, server, open_session(conn, opts, tls_active=False), out)
         if many:
             out.results = _drive(conn, server, send_messages(
                 conn, opts, [lambda m=m: message_job(m, None, None) for m in msgs],
-                allow_partial=True), out)
+                allow_partial=partial), out)
         else:
             out.results = [_drive(conn, server, send_message(
-                conn, opts, message_job(msgs[0], None, None), allow_partial=False), out)]
+                conn, opts, message_job(msgs[0], None, None), allow_partial=partial), out)]
         _drive(conn, server, close_session(conn, opts), out)
     except MailfmtError as exc:
         out.error = exc
