@@ -7,8 +7,14 @@ coverage-guided)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from mailfmt import Attachment, Message
+from mailfmt.transport._session import WRITE_SIZE
 
 from .wire import Server, run_session
 
@@ -55,3 +61,25 @@ def test_a_good_server_gets_every_message(auth: str | None, tls: bool, many: boo
     assert len(out.results) == (2 if many else 1)
     assert all(r.ok and len(r.recipients) == rcpts for r in out.results)
     assert out.transcript[-1] == "S: 221 2.0.0 bye"
+
+
+def test_message_data_goes_in_writes_of_about_write_size(tmp_path: Path) -> None:
+    # Forty small attachments and one large file: small chunks are gathered
+    # into writes of WRITE_SIZE or more, a file is read in blocks, and the
+    # data unstuffs to the message exactly (run_session checks that).
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 1200)
+    msg = Message(from_="alice@example.com", to=["bob@example.org"], subject="parts",
+                  text="one\n.\n", attachments=[
+                      *(Attachment(filename=f"a{i}.txt", content=b"x\r\n.\r\n" * 500)
+                        for i in range(40)),
+                      Attachment.from_path(big)],
+                  date=datetime(1997, 11, 21, tzinfo=timezone.utc), message_id="<p@example.com>")
+    out = run_session(Server(), auth=None, tls=False, many=False, rcpts=1, messages=[msg])
+    assert out.error is None and out.results[0].ok
+    sizes = [len(data) for phase, data in out.written if phase == "message"]
+    assert len(sizes) >= 4
+    assert all(n >= WRITE_SIZE for n in sizes[:-1])
+    # ... and no more than one chunk past it (the dots stuffed aside).
+    assert max(sizes) < WRITE_SIZE + max(map(len, msg.iter_bytes())) + 64
+    assert sum(sizes) > len(msg.to_bytes())      # the stuffed dots and the end of data
