@@ -103,3 +103,37 @@ def test_unstuffing_the_wire_gives_back_the_message(data: bytes, cuts: list[int]
     assert max(map(len, wire.split(b"\r\n"))) <= 999
     content = data if data.endswith(b"\r\n") or not data else data + b"\r\n"
     assert unstuff(wire) == content
+
+
+_UNSAFE = re.compile(rb"\r(?!\n)|(?<!\r)\n|\x00")
+
+
+def wire_or_refusal(data: bytes, cuts: list[int]) -> bytes | None:
+    """``data`` through the stuffer in the pieces ``cuts`` make: the wire
+    bytes, or None when it refused them. Whatever the split, it refuses
+    exactly what a check of the whole buffer finds: a CR or LF outside CRLF,
+    a NUL, a line over 998 octets (RFC 5321 4.5.3.1.6); and the wire bytes
+    of what it takes keep the rules and unstuff to the data. Shared with
+    fuzz/fuzz_dotstuff.py."""
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    unsafe = bool(_UNSAFE.search(data)) or max(map(len, data.split(b"\r\n"))) > 998
+    try:
+        wire = stuff(chunks)
+    except LocalProtocolError:
+        assert unsafe, f"refused safe data {data[:80]!r}"
+        return None
+    assert not unsafe, f"took unsafe data {data[:80]!r}"
+    assert not _UNSAFE.search(wire) and max(map(len, wire.split(b"\r\n"))) <= 999
+    assert wire == b".\r\n" or (wire.endswith(b"\r\n.\r\n") and wire.count(b"\r\n.\r\n") == 1)
+    assert unstuff(wire) == (data if data.endswith(b"\r\n") or not data else data + b"\r\n")
+    return wire
+
+
+_octets = st.sampled_from([b"a", b".", b"\r", b"\n", b"\r\n", b"\x00", b"\r\n.", b"x" * 333])
+
+
+@given(st.lists(_octets, max_size=60).map(b"".join), st.lists(st.integers(0, 4000), max_size=6))
+def test_any_bytes_are_refused_exactly_when_a_whole_buffer_check_refuses_them(
+        data: bytes, cuts: list[int]) -> None:
+    wire_or_refusal(data, cuts)
