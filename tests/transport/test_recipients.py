@@ -9,10 +9,18 @@ timeout."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import astuple
 
 import pytest
 
-from mailfmt.errors import RecipientsRefused
+from mailfmt.errors import (
+    DataRefused,
+    DeliveryStatusUnknown,
+    MessageRefused,
+    RecipientsRefused,
+    SenderRefused,
+    TransportError,
+)
 
 from .wire import Outcome, Server, run_session
 
@@ -125,3 +133,52 @@ def test_a_refusal_reads_the_rset_reply_in_its_phase() -> None:
                       rcpts=2)
     assert [phase for phase, _ in out.written][-1] == "rset"
     assert out.reads[-1] == "rset"
+
+
+# Without PIPELINING, two recipients: the replies to DATA and to the end of data.
+DATA, FINAL = FIRST_RCPT + 2, FIRST_RCPT + 3
+NOT_ATTEMPTED = (None, None, "not attempted")
+
+
+@pytest.mark.parametrize(("replies", "error", "message", "phase", "each", "after"), [
+    ({2: b"550 5.7.1 sender rejected\r\n"}, SenderRefused,
+     "the server refused the sender: 550 5.7.1 sender rejected", "mail",
+     ("deferred", *NOT_ATTEMPTED), [b"RSET"]),
+    ({DATA: b"554 5.5.1 no valid recipients\r\n"}, DataRefused,
+     "the server refused DATA: 554 5.5.1 no valid recipients", "data",
+     ("rejected", 554, (5, 5, 1), "no valid recipients"), [b"DATA", b"RSET"]),
+    ({DATA: b"451 4.3.0 try later\r\n"}, DataRefused,
+     "the server refused DATA: 451 4.3.0 try later", "data",
+     ("deferred", 451, (4, 3, 0), "try later"), [b"DATA", b"RSET"]),
+    ({FINAL: b"552 5.3.4 too big\r\n"}, MessageRefused,
+     "the server refused the message: 552 5.3.4 too big", "final",
+     ("rejected", 552, (5, 3, 4), "too big"), [b"DATA"]),
+    ({FINAL: b"451 4.3.0 later\r\n"}, MessageRefused,
+     "the server refused the message: 451 4.3.0 later", "final",
+     ("deferred", 451, (4, 3, 0), "later"), [b"DATA"]),
+    # 452 to every recipient of a transaction: none left to try again with.
+    ({FIRST_RCPT: b"452 4.5.3 too many\r\n", FIRST_RCPT + 1: b"452 4.5.3 too many\r\n"},
+     RecipientsRefused, "every recipient was refused; no message was sent", "rcpt",
+     ("deferred", 452, (4, 5, 3), "too many"), [b"RCPT", b"RSET"]),
+    ({FINAL: b""}, DeliveryStatusUnknown,
+     "the connection failed after the end of data: the message may or may not have been "
+     "delivered; a retry may deliver it twice (RFC 5321 4.5.3.2.6)", "final",
+     ("unknown", None, None, "no reply to the end of data"), [b"DATA"]),
+])
+def test_every_failure_says_what_became_of_each_recipient(
+        replies: dict[int, bytes], error: type[TransportError], message: str, phase: str,
+        each: tuple[object, ...], after: list[bytes]) -> None:
+    out = run_session(Server(script(replies)), auth=None, tls=False, many=False, rcpts=2)
+    assert type(out.error) is error
+    assert out.error.args[0] == message and out.error.phase == phase
+    if replies[max(replies)]:
+        assert str(out.error.reply) == replies[max(replies)].decode().strip()
+    assert [astuple(r) for r in out.error.result.recipients] == [
+        (f"user{i}@example.org", *each) for i in range(2)]
+    assert commands(out)[-len(after):] == after
+
+
+def test_a_delivered_message_says_so_for_each_recipient() -> None:
+    out = run_session(Server(), auth=None, tls=False, many=False, rcpts=2)
+    assert [astuple(r) for r in out.results[0].recipients] == [
+        (f"user{i}@example.org", "accepted", 250, (2, 0, 0), "queued") for i in range(2)]
