@@ -103,9 +103,11 @@ def message_job(message: Message, mail_from: str | None,
     # message may well be all ASCII.
     needs_smtputf8 = utf8 and not (ascii_data and env.mail_from.isascii()
                                    and all(r.isascii() for r in env.rcpt_to))
+    # BODY=8BITMIME (RFC 6152) for 8-bit data only, as send_raw decides: an
+    # all-ASCII message goes to a server without 8BITMIME too.
     return Job(mail_from if mail_from is not None else env.mail_from,
                list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-               source, needs_smtputf8, utf8, warm)
+               source, needs_smtputf8, not ascii_data, warm)
 
 
 

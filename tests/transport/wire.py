@@ -26,11 +26,12 @@ from pydantic import SecretStr
 
 from mailfmt import Message
 from mailfmt.errors import MailfmtError, TransportError
-from mailfmt.transport._common import message_job
+from mailfmt.transport._common import message_job, raw_job
 from mailfmt.transport._connection import ClientConnection
 from mailfmt.transport._events import Reply
 from mailfmt.transport._session import (
     Flow,
+    Job,
     ReadReply,
     SendResult,
     SessionOptions,
@@ -208,10 +209,11 @@ def open_only(server: Server, opts: SessionOptions) -> Outcome:
 
 
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
-                rcpts: int, messages: list[Message] | None = None,
+                rcpts: int, messages: list[Message | bytes] | None = None,
                 allow_partial: bool | None = None) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
-    two messages to ``rcpts`` recipients (or ``messages``), QUIT, against
+    two messages to ``rcpts`` recipients (or ``messages``: bytes go as
+    send_raw sends them, from alice@example.com), QUIT, against
     ``server``. ``allow_partial``: by default, what send_many and send are
     asked for most (True for many messages, False for one)."""
     out = Outcome()
@@ -223,20 +225,25 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                           auth_mechanism=auth,
                           allow_insecure_auth=True, loopback=True)
     to = [f"user{i}@example.org" for i in range(rcpts)]
-    msgs = messages or [
+    msgs: list[Message | bytes] = messages or [
         Message(from_="alice@example.com", to=to, subject=f"m{i}", text="one\n.\n..two\n",
                 date=datetime(1997, 11, 21, tzinfo=timezone.utc), message_id=f"<m{i}@example.com>")
         for i in range(2 if many else 1)]
     partial = many if allow_partial is None else allow_partial
+
+    def job(m: Message | bytes) -> Job:
+        if isinstance(m, bytes):
+            return raw_job(m, "alice@example.com", to)
+        return message_job(m, None, None)
     try:
         _drive(conn, server, open_session(conn, opts, tls_active=False), out)
         if many:
             out.results = _drive(conn, server, send_messages(
-                conn, opts, [lambda m=m: message_job(m, None, None) for m in msgs],
+                conn, opts, [lambda m=m: job(m) for m in msgs],
                 allow_partial=partial), out)
         else:
             out.results = [_drive(conn, server, send_message(
-                conn, opts, message_job(msgs[0], None, None), allow_partial=partial), out)]
+                conn, opts, job(msgs[0]), allow_partial=partial), out)]
         _drive(conn, server, close_session(conn, opts), out)
     except MailfmtError as exc:
         out.error = exc
@@ -245,9 +252,9 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
     return out
 
 
-def _check(out: Outcome, msgs: list[Message]) -> None:
+def _check(out: Outcome, msgs: list[Message | bytes]) -> None:
     """The promises that hold whatever the server sent."""
-    data = [m.to_bytes() for m in msgs]
+    data = [m if isinstance(m, bytes) else m.to_bytes() for m in msgs]
     # The byte stream as a server reads it: commands, and message data
     # after each DATA's 354 up to its end of data (RFC 5321 4.5.2), which a
     # pipelined group of the next message's commands may follow in the
