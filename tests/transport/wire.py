@@ -61,6 +61,8 @@ class Outcome:
     written: list[tuple[str, bytes]] = field(default_factory=list)
     #: the phase of each reply the session read
     reads: list[str] = field(default_factory=list)
+    #: (phase, timeout) of every write and read, in order
+    waits: list[tuple[str, float]] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
 
 
@@ -169,6 +171,7 @@ def _drive(conn: ClientConnection, server: Server, flow: Flow[Any], out: Outcome
     except StopIteration as stop:
         return stop.value
     while True:
+        out.waits.append((req.phase, req.timeout))
         try:
             if isinstance(req, Write):
                 out.written.append((req.phase, req.data))
@@ -210,16 +213,17 @@ def open_only(server: Server, opts: SessionOptions) -> Outcome:
 
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                 rcpts: int, messages: list[Message | bytes] | None = None,
-                allow_partial: bool | None = None) -> Outcome:
+                allow_partial: bool | None = None, timeout: float = 5.0) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
     two messages to ``rcpts`` recipients (or ``messages``: bytes go as
     send_raw sends them, from alice@example.com), QUIT, against
     ``server``. ``allow_partial``: by default, what send_many and send are
-    asked for most (True for many messages, False for one)."""
+    asked for most (True for many messages, False for one); ``timeout``:
+    the caller's."""
     out = Outcome()
     conn = ClientConnection()
     opts = SessionOptions(local_hostname="client.example.com",
-                          tls="starttls" if tls else "none", timeout=5.0,
+                          tls="starttls" if tls else "none", timeout=timeout,
                           username="user" if auth else None,
                           password=SecretStr(PASSWORD) if auth else None,
                           auth_mechanism=auth,
