@@ -14,6 +14,7 @@ from dataclasses import astuple
 import pytest
 
 from mailfmt.errors import (
+    ConnectionLost,
     DataRefused,
     DeliveryStatusUnknown,
     MessageRefused,
@@ -182,3 +183,29 @@ def test_a_delivered_message_says_so_for_each_recipient() -> None:
     out = run_session(Server(), auth=None, tls=False, many=False, rcpts=2)
     assert [astuple(r) for r in out.results[0].recipients] == [
         (f"user{i}@example.org", "accepted", 250, (2, 0, 0), "queued") for i in range(2)]
+
+
+def test_a_connection_lost_during_data_leaves_every_recipient_deferred() -> None:
+    out = run_session(Server(lose_at="message"), auth=None, tls=False, many=False, rcpts=2)
+    assert type(out.error) is ConnectionLost and out.error.phase == "message"
+    assert [astuple(r) for r in out.error.result.recipients] == [
+        (f"user{i}@example.org", "deferred", None, None, "the connection failed during DATA")
+        for i in range(2)]
+
+
+def test_a_first_transaction_refused_whole_does_not_stop_the_next() -> None:
+    # 102 recipients: the first 100 all refused, so nothing is sent in that
+    # transaction; the last two are still tried, and get the message.
+    replies = {FIRST_RCPT + i: NO for i in range(100)}
+    out = run_session(Server(script(replies)), auth=None, tls=False, many=False, rcpts=102)
+    assert isinstance(out.error, RecipientsRefused)
+    assert out.error.args[0] == "100 recipient(s) not accepted; the message went to the other 2"
+    assert Counter(statuses(out)) == {"rejected": 100, "accepted": 2}
+    assert commands(out).count(b"MAIL") == 2 and commands(out).count(b"DATA") == 1
+
+
+def test_a_message_sent_to_nobody_has_no_final_reply() -> None:
+    out = run_session(Server(script({FIRST_RCPT: NO})), auth=None, tls=False, many=False,
+                      rcpts=1)
+    assert isinstance(out.error, RecipientsRefused)
+    assert out.error.result.reply is None

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from mailfmt import Message
-from mailfmt.errors import MailfmtError, TransportError
+from mailfmt.errors import ConnectionLost, MailfmtError, TransportError
 from mailfmt.transport._common import message_job, raw_job
 from mailfmt.transport._connection import ClientConnection
 from mailfmt.transport._events import Reply
@@ -71,12 +71,15 @@ class Server:
     script says otherwise: ``script[i]`` is what it says instead as its
     i-th reply (None: the good reply), and ``cuts[i]`` where that reply is
     cut in two reads. It reads the client's bytes as a server does:
-    commands, and after a 354 to DATA, message data up to its end.
+    commands, and after a 354 to DATA, message data up to its end. With
+    ``lose_at``, the first write of that phase fails as a reset does.
     """
 
     def __init__(self, script: Sequence[bytes | None] = (), cuts: Sequence[int] = (), *,
-                 ehlo: bytes = b"250 mx.example.org\r\n") -> None:
+                 ehlo: bytes = b"250 mx.example.org\r\n", lose_at: str | None = None) -> None:
         self.script, self.cuts, self.ehlo = list(script), list(cuts), ehlo
+        #: the phase of the first write that fails, as a reset connection fails it
+        self.lose_at = lose_at
         self.owed: deque[bytes] = deque([b"GREETING"])
         self.unread = b""
         self.in_data = False
@@ -174,6 +177,10 @@ def _drive(conn: ClientConnection, server: Server, flow: Flow[Any], out: Outcome
         out.waits.append((req.phase, req.timeout))
         try:
             if isinstance(req, Write):
+                if req.phase == server.lose_at:
+                    server.lose_at = None
+                    raise ConnectionLost("the connection failed while sending: reset",
+                                         phase=req.phase)
                 out.written.append((req.phase, req.data))
                 server.wrote(req.data)
                 result = None
