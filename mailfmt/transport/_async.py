@@ -208,6 +208,7 @@ class AsyncSMTPClient(ClientBase):
                          allow_partial: bool) -> list[SendResult | TransportError]:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
+        self._refuse("mail")    # before the core is asked for anything
         out: list[SendResult | TransportError] = await self._run(send_messages(
             self._conn, self._opts, makers, allow_partial=allow_partial))
         return self._account(out, n)
@@ -219,6 +220,7 @@ class AsyncSMTPClient(ClientBase):
     async def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
+        self._refuse("mail")    # before the core is asked for anything
         result: SendResult = await self._run(send_message(self._conn, self._opts, job,
                                                        allow_partial=allow_partial))
         return result
@@ -237,11 +239,15 @@ class AsyncSMTPClient(ClientBase):
                 req = flow.send(result)
         except StopIteration as stop:
             self._log()
+            if self._stranded(None):
+                await self.aclose(abort=True)
             return stop.value
         except TransportError as exc:
             if not exc.transcript:
                 exc.transcript = list(self._conn.transcript)
             self._log()
+            if self._stranded(exc):
+                await self.aclose(abort=True)
             raise
 
     async def _do(self, req: Any) -> Reply | None:

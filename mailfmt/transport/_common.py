@@ -13,7 +13,13 @@ from typing import Literal
 from pydantic import SecretStr
 
 from .._limits import MAX_HEADER_FIELDS
-from ..errors import ConnectionLost, MessageRejected, SMTPTimeout, TransportError
+from ..errors import (
+    ConnectionLost,
+    LocalProtocolError,
+    MessageRejected,
+    SMTPTimeout,
+    TransportError,
+)
 from ..lint.source import read_section
 from ..models.body import Attachment
 from ..models.message import Message, given_parts
@@ -21,6 +27,7 @@ from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_
 from ._connection import ClientConnection
 from ._events import Reply
 from ._session import Job, ReadReply, SendResult, SessionOptions
+from ._state import State
 
 __all__ = ["ClientBase", "TLSMode", "bcc_addresses", "field_addresses", "is_loopback", "logger",
            "make_options", "message_job", "raw_job"]
@@ -77,10 +84,20 @@ def message_job(message: Message, mail_from: str | None,
     env = message.envelope
     utf8 = message.policy.utf8
     source: Callable[[], Iterator[bytes]]
-    if (message.body is not None or message.attachments) and \
-            any(isinstance(p, Attachment) and p.path is not None
-                for p in given_parts(message.body, message.attachments)):
-        # Files are streamed: read when sent (and once more for SIZE).
+    files = [p.path for p in given_parts(message.body, message.attachments)
+             if isinstance(p, Attachment) and p.path is not None
+             ] if message.body is not None or message.attachments else []
+    if files:
+        # Files are streamed: read when sent (and once more for SIZE). One
+        # that cannot be opened fails here, before MAIL, and not after DATA's
+        # 354, when the data could not be ended without delivering part of it.
+        for path in files:
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as exc:
+                raise LocalProtocolError(f"an attached file cannot be opened: {exc}",
+                                         phase="mail") from None
         source = message.iter_bytes
         ascii_data = not utf8 or all(chunk.isascii() for chunk in source())
         warm = None
@@ -216,6 +233,17 @@ class ClientBase:
         it fails at its first read or write (_refuse)."""
         if self._failed is None:
             self._failed = exc
+
+    def _stranded(self, exc: TransportError | None) -> bool:
+        """Whether a flow ended with message data begun and never ended (its
+        bytes failed after the 354): then the session is out of step for
+        good, and the connection must go, so that the server drops the part
+        it has rather than wait for the rest. Notes the failure."""
+        if self._conn is None or self._conn.state is not State.BODY:
+            return False
+        self._failure(exc or LocalProtocolError("the message data was cut short",
+                                                phase="message"))
+        return True
 
     def _refuse(self, phase: str) -> None:
         """Raise ConnectionLost for any I/O after a failure (see _failure)."""

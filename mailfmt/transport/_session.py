@@ -492,6 +492,21 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                                                 text="the connection failed during DATA")
             exc.result = result()
             raise
+        except (MailfmtError, OSError) as exc:
+            # The message's own bytes failed after the 354: an attached file
+            # gone or unreadable, or data the stuffer refuses. Ending the data
+            # would deliver part of the message, so it is never ended: the
+            # session stops here, and the driver drops the connection
+            # (ClientBase._drop_stranded).
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "deferred",
+                                                text="not sent: the message data failed")
+            if isinstance(exc, TransportError):
+                exc.result = result()
+                raise
+            raise LocalProtocolError(
+                f"not sent: the message could not be read: {_reason(exc)}",
+                phase="message", result=result()) from exc
         if idle is not None and not queue:
             idle()
         try:
@@ -575,7 +590,7 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
                 ready.append(job)
             except (MailfmtError, OSError) as exc:
                 ready.append(LocalProtocolError(
-                    f"not sent: the message could not be made: {exc}", phase="mail"))
+                    f"not sent: the message could not be made: {_reason(exc)}", phase="mail"))
         # With PIPELINING the next envelope usually goes behind the end of
         # data (write_ahead), and a plan would read attached files for SIZE
         # once more: then it is made only if after() needs it.
@@ -628,13 +643,20 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
         except (MailfmtError, OSError) as exc:
             # The message's own bytes failed (an attachment file that cannot
             # be read, say): fine between transactions, fatal within one.
-            out.append(LocalProtocolError(f"not sent: the message could not be read: {exc}",
-                                          phase="message", transcript=list(conn.transcript)))
+            out.append(LocalProtocolError(
+                f"not sent: the message could not be read: {_reason(exc)}",
+                phase="message", transcript=list(conn.transcript)))
             if conn.state is not State.READY or conn.awaiting_replies:
                 return out
         ahead = written[0] if written else None
         prepare()
     return out
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, for another error's text: a TransportError's own
+    message, without the phase its str() adds."""
+    return str(exc.args[0]) if isinstance(exc, TransportError) and exc.args else str(exc)
 
 
 def _first_reply(res: SendResult) -> Reply:

@@ -163,6 +163,7 @@ class SMTPClient(ClientBase):
                    allow_partial: bool) -> list[SendResult | TransportError]:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
+        self._refuse("mail")    # before the core is asked for anything
         out: list[SendResult | TransportError] = self._run(send_messages(
             self._conn, self._opts, makers, allow_partial=allow_partial))
         return self._account(out, n)
@@ -175,6 +176,7 @@ class SMTPClient(ClientBase):
     def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
+        self._refuse("mail")    # before the core is asked for anything
         result: SendResult = self._run(send_message(self._conn, self._opts, job,
                                                        allow_partial=allow_partial))
         return result
@@ -195,11 +197,15 @@ class SMTPClient(ClientBase):
                 req = flow.send(result)
         except StopIteration as stop:
             self._log()
+            if self._stranded(None):
+                self.close()
             return stop.value
         except TransportError as exc:
             if not exc.transcript:
                 exc.transcript = list(self._conn.transcript)
             self._log()
+            if self._stranded(exc):
+                self.close()
             raise
 
     def _do(self, req: Any) -> Reply | None:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from mailfmt import Message
 from mailfmt.errors import (
     ConnectionLost,
     DeliveryStatusUnknown,
+    LocalProtocolError,
     MessageRefused,
     MessageTooLarge,
     RecipientsRefused,
@@ -159,25 +162,27 @@ def with_file(tmp_path: Any, i: int) -> tuple[Message, Any]:
 
 def test_a_file_gone_before_its_turn_fails_that_message_only(driver: str, smtpd: Server,
                                                               tmp_path: Any) -> None:
-    """aiosmtpd offers SIZE, so the file is read before MAIL: nothing was in
-    flight, and the session goes on."""
+    """The file is opened when the message is made, before its MAIL: nothing
+    was in flight, and the session goes on."""
     gone, f = with_file(tmp_path, 1)
     f.unlink()
     results = many(driver, smtpd.port, [msg(0, "user0@example.org"), gone,
                                         msg(2, "user2@example.org")])
     assert isinstance(results[0], SendResult) and isinstance(results[2], SendResult)
     assert isinstance(results[1], TransportError)
-    assert "could not be read" in str(results[1]) and "a1.bin" in str(results[1])
+    assert results[1].args[0].startswith(
+        "not sent: the message could not be made: an attached file cannot be opened: ")
+    assert "a1.bin" in str(results[1]) and results[1].phase == "mail"
     assert [e.rcpt_tos for e in smtpd.sink.envelopes] == [["user0@example.org"],
                                                           ["user2@example.org"]]
 
 
 def test_a_file_that_fails_during_data_stops_the_batch(driver: str, scripted: Any,
                                                         tmp_path: Any) -> None:
-    """Without SIZE the file is first read after the 354: the message is cut
-    short, never ended with its dot, and nothing more can go on this session."""
+    """A file gone between the making of its message and its DATA: the
+    message is cut short, never ended with its dot, and the connection is
+    dropped at once, so that the server throws away what it has."""
     gone, f = with_file(tmp_path, 1)
-    f.unlink()
 
     def script(p: Peer) -> None:
         p.hello(b"250-mx\r\n250 PIPELINING\r\n")
@@ -185,15 +190,91 @@ def test_a_file_that_fails_during_data_stops_the_batch(driver: str, scripted: An
         p.send(b"250 ok\r\n250 ok\r\n354 go\r\n")
         p.data()
         group(p)                                    # message 1's envelope, written ahead
+        f.unlink()
         p.send(b"250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n")
         p.drain(1)
     s = scripted(script)
     results = many(driver, s.port, [msg(0), gone, msg(2)])
     assert isinstance(results[0], SendResult) and results[0].ok
-    assert isinstance(results[1], TransportError) and "could not be read" in str(results[1])
+    failed = results[1]
+    assert isinstance(failed, LocalProtocolError) and failed.phase == "message"
+    assert failed.args[0].startswith("not sent: the message could not be read: ")
+    assert [(r.status, r.text) for r in failed.result.recipients] == [
+        ("deferred", "not sent: the message data failed")]
     assert isinstance(results[2], ConnectionLost)
     assert "was not sent: sending stopped at message 2" in str(results[2])
     assert s.received.count(b"\r\n.\r\n") == 1     # only message 0 was ended
+    assert not s.received.endswith(b"QUIT\r\n")    # dropped, not quit
+
+
+def test_one_send_whose_file_is_gone_fails_before_mail(driver: str, scripted: Any,
+                                                       tmp_path: Any) -> None:
+    gone, f = with_file(tmp_path, 1)
+    f.unlink()
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 8BITMIME\r\n")
+        p.lockstep()
+    s = scripted(script)
+
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", s.port, tls="none", timeout=3) as c:
+            with pytest.raises(LocalProtocolError) as first:
+                c.send(gone)
+            error, second = first.value, c.send(msg(2))
+    else:
+        async def main() -> tuple[BaseException, SendResult]:
+            async with AsyncSMTPClient("127.0.0.1", s.port, tls="none", timeout=3) as c:
+                with pytest.raises(LocalProtocolError) as first:
+                    await c.send(gone)
+                return first.value, await c.send(msg(2))
+        error, second = asyncio.run(main())
+    assert error.args[0].startswith("an attached file cannot be opened: ")
+    assert isinstance(error, LocalProtocolError) and error.phase == "mail"
+    assert second.ok and s.received.count(b"MAIL FROM") == 1
+
+
+def test_one_send_whose_file_goes_during_data_drops_the_connection(
+        driver: str, scripted: Any, tmp_path: Any) -> None:
+    """The same for one send: a typed error, not the OSError, and a
+    connection that carries nothing more (the server still waits for data)."""
+    gone, f = with_file(tmp_path, 1)
+
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250 8BITMIME\r\n")
+        for reply in (b"250 ok\r\n", b"250 ok\r\n"):
+            assert p.line()[:4] in (b"MAIL", b"RCPT")
+            p.send(reply)
+        assert p.line() == b"DATA"
+        f.unlink()
+        p.send(b"354 go\r\n")
+        p.drain(1)
+    s = scripted(script)
+
+    def check(first: BaseException, second: BaseException) -> None:
+        assert isinstance(first, LocalProtocolError) and first.phase == "message"
+        assert first.args[0].startswith("not sent: the message could not be read: ")
+        assert [r.status for r in first.result.recipients] == ["deferred"]
+        assert isinstance(second, ConnectionLost)
+        assert "cannot be used after the failure in phase message" in str(second)
+
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", s.port, tls="none", timeout=3) as c:
+            with pytest.raises(LocalProtocolError) as first:
+                c.send(gone)
+            with pytest.raises(ConnectionLost) as second:
+                c.send(msg(2))
+        check(first.value, second.value)
+    else:
+        async def main() -> tuple[BaseException, BaseException]:
+            async with AsyncSMTPClient("127.0.0.1", s.port, tls="none", timeout=3) as c:
+                with pytest.raises(LocalProtocolError) as first:
+                    await c.send(gone)
+                with pytest.raises(ConnectionLost) as second:
+                    await c.send(msg(2))
+            return first.value, second.value
+        check(*asyncio.run(main()))
+    assert b"\r\n.\r\n" not in s.received and not s.received.endswith(b"QUIT\r\n")
 
 
 def test_send_formats_while_the_server_answers_mail(driver: str, scripted: Any,
@@ -319,7 +400,7 @@ def test_a_file_gone_behind_a_pipelined_message_fails_alone(driver: str, scripte
     s = scripted(script)
     r = many(driver, s.port, [msg(0), gone, msg(2)])
     assert isinstance(r[0], SendResult) and isinstance(r[2], SendResult)
-    assert isinstance(r[1], TransportError) and "could not be read" in str(r[1])
+    assert isinstance(r[1], TransportError) and "could not be made" in str(r[1])
 
 
 def test_without_pipelining_a_refusal_stays_with_its_message(driver: str,
