@@ -107,9 +107,13 @@ _RAW_NAMES = frozenset({"received", "return-path", "authentication-results",
 
 
 def is_raw_header(name: str) -> bool:
-    """Structured fields that must not get encoded words (RFC 2047 section 5)."""
+    """Structured fields that must not get encoded words (RFC 2047 section 5),
+    kept and written as they are: trace, signature and list fields, and the
+    Resent- fields (RFC 5322 3.6.6: addresses, a date, a msg-id), which the
+    model takes only as extra fields."""
     n = name.lower()
-    return (n in _RAW_NAMES or n.endswith("-signature") or n.startswith(("arc-", "list-")))
+    return (n in _RAW_NAMES or n.endswith("-signature")
+            or n.startswith(("arc-", "list-", "resent-")))
 
 
 #: MIME fields with a grammar of their own (RFC 2045, 2183, 2392), read as such

@@ -213,8 +213,9 @@ class ClientBase:
         self._tls_hostname = tls_hostname or host
         self._conn: ClientConnection | None = None
         self._logged = 0
-        #: the I/O failure (timeout, lost connection, TLS or protocol error)
-        #: after which this connection carries nothing more
+        #: the I/O failure (timeout, lost connection, TLS or protocol error),
+        #: or the message data cut short, after which this connection carries
+        #: nothing more
         self._failed: TransportError | None = None
 
     def __repr__(self) -> str:

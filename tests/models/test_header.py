@@ -67,6 +67,39 @@ def test_raw_trace_headers_are_written_as_they_are() -> None:
     assert exc.value.errors()[0]["type"] == "non-ascii-header"
 
 
+LONG_ADDR = "u" * 40 + "@" + "d" * 50 + ".example.com"
+LONG_ID = "<" + "i" * 80 + "@example.com>"
+
+
+@pytest.mark.parametrize(("name", "value", "stdlib_reads"), [
+    ("Resent-From", LONG_ADDR, LONG_ADDR),
+    ("Resent-Message-ID", LONG_ID, LONG_ID),
+    ("Resent-To", "=?utf-8?q?Zo=C3=AB?= <z@example.com>, a@example.org",
+     "Zoë <z@example.com>, a@example.org"),
+])
+def test_resent_fields_are_never_encoded(name: str, value: str, stdlib_reads: str) -> None:
+    """RFC 5322 3.6.6: addresses, a date, a msg-id. A word too long for the
+    field's line is folded to the next, never written as encoded words
+    (RFC 2047 5), and reads back as it was given."""
+    import email
+    import email.policy
+
+    msg = Message(from_="a@example.com", to="b@example.org", text="x",
+                  headers=[(name, value)])
+    raw = msg.to_bytes()
+    assert raw.count(b"=?") == value.count("=?")
+    assert Message.from_bytes(raw).headers == msg.headers
+    read = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(read[name]).strip() == stdlib_reads
+
+
+def test_a_resent_field_with_utf8_needs_the_utf8_policy() -> None:
+    # Encoding it would break the address; without SMTPUTF8 it cannot go raw.
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", headers=[("Resent-From", "Zoë <z@example.com>")])
+    assert exc.value.errors()[0]["type"] == "non-ascii-header"
+
+
 def test_a_mapping_gives_fields_in_order_and_is_checked_as_pairs_are() -> None:
     from mailfmt import TextPart
 
