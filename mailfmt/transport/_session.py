@@ -497,7 +497,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
             # gone or unreadable, or data the stuffer refuses. Ending the data
             # would deliver part of the message, so it is never ended: the
             # session stops here, and the driver drops the connection
-            # (ClientBase._drop_stranded).
+            # (ClientBase._stranded).
             for addr in accepted:
                 results[addr] = RecipientResult(addr, "deferred",
                                                 text="not sent: the message data failed")
@@ -602,6 +602,9 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
     while ready:
         job = ready.popleft()
         if isinstance(job, TransportError):
+            # It could not be made: nothing was sent for it. Its transcript
+            # is the session's so far, as every error's is.
+            job.transcript = job.transcript or list(conn.transcript)
             out.append(job)
             prepare()
             continue

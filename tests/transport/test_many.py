@@ -173,6 +173,7 @@ def test_a_file_gone_before_its_turn_fails_that_message_only(driver: str, smtpd:
     assert results[1].args[0].startswith(
         "not sent: the message could not be made: an attached file cannot be opened: ")
     assert "a1.bin" in str(results[1]) and results[1].phase == "mail"
+    assert any(line.startswith("S: 250") for line in results[1].transcript)
     assert [e.rcpt_tos for e in smtpd.sink.envelopes] == [["user0@example.org"],
                                                           ["user2@example.org"]]
 
