@@ -103,14 +103,18 @@ HeaderList = Annotated[list[Header], BeforeValidator(_pairs)]
 MIME_SINGLETONS = frozenset({"mime-version", "content-type", "content-transfer-encoding"})
 
 _RAW_NAMES = frozenset({"received", "return-path", "authentication-results",
-                        "content-location", "auto-submitted", "mime-version"})
+                        "content-location", "auto-submitted", "mime-version",
+                        # addresses the reader parses: RFC 8098 2.1, and the
+                        # mailing-list fields most clients honour
+                        "disposition-notification-to", "mail-followup-to",
+                        "mail-reply-to"})
 
 
 def is_raw_header(name: str) -> bool:
     """Structured fields that must not get encoded words (RFC 2047 section 5),
-    kept and written as they are: trace, signature and list fields, and the
+    kept and written as they are: trace, signature and list fields, the
     Resent- fields (RFC 5322 3.6.6: addresses, a date, a msg-id), which the
-    model takes only as extra fields."""
+    model takes only as extra fields, and other address fields readers parse."""
     n = name.lower()
     return (n in _RAW_NAMES or n.endswith("-signature")
             or n.startswith(("arc-", "list-", "resent-")))

@@ -76,11 +76,15 @@ LONG_ID = "<" + "i" * 80 + "@example.com>"
     ("Resent-Message-ID", LONG_ID, LONG_ID),
     ("Resent-To", "=?utf-8?q?Zo=C3=AB?= <z@example.com>, a@example.org",
      "Zoë <z@example.com>, a@example.org"),
+    ("Disposition-Notification-To", LONG_ADDR, LONG_ADDR),
+    ("Mail-Followup-To", LONG_ADDR + ", list@example.org", LONG_ADDR + ", list@example.org"),
 ])
-def test_resent_fields_are_never_encoded(name: str, value: str, stdlib_reads: str) -> None:
-    """RFC 5322 3.6.6: addresses, a date, a msg-id. A word too long for the
-    field's line is folded to the next, never written as encoded words
-    (RFC 2047 5), and reads back as it was given."""
+def test_structured_extra_fields_are_never_encoded(name: str, value: str,
+                                                    stdlib_reads: str) -> None:
+    """Resent- fields (RFC 5322 3.6.6: addresses, a date, a msg-id) and other
+    address fields given as extra fields: a word too long for the field's
+    line is folded to the next, never written as encoded words (RFC 2047 5),
+    and reads back as it was given."""
     import email
     import email.policy
 
@@ -93,10 +97,11 @@ def test_resent_fields_are_never_encoded(name: str, value: str, stdlib_reads: st
     assert str(read[name]).strip() == stdlib_reads
 
 
-def test_a_resent_field_with_utf8_needs_the_utf8_policy() -> None:
+@pytest.mark.parametrize("name", ["Resent-From", "Disposition-Notification-To"])
+def test_an_address_field_with_utf8_needs_the_utf8_policy(name: str) -> None:
     # Encoding it would break the address; without SMTPUTF8 it cannot go raw.
     with pytest.raises(ValidationError) as exc:
-        Message(from_="a@example.com", headers=[("Resent-From", "Zoë <z@example.com>")])
+        Message(from_="a@example.com", headers=[(name, "Zoë <z@example.com>")])
     assert exc.value.errors()[0]["type"] == "non-ascii-header"
 
 
