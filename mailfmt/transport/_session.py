@@ -502,6 +502,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                 results[addr] = RecipientResult(addr, "deferred",
                                                 text="not sent: the message data failed")
             if isinstance(exc, TransportError):
+                exc.phase = exc.phase or "message"
                 exc.result = result()
                 raise
             raise LocalProtocolError(

@@ -9,6 +9,7 @@ timeout."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import astuple
 
 import pytest
@@ -17,11 +18,13 @@ from mailfmt.errors import (
     ConnectionLost,
     DataRefused,
     DeliveryStatusUnknown,
+    LocalProtocolError,
     MessageRefused,
     RecipientsRefused,
     SenderRefused,
     TransportError,
 )
+from mailfmt.transport._session import Job
 
 from .wire import Outcome, Server, run_session
 
@@ -209,3 +212,18 @@ def test_a_message_sent_to_nobody_has_no_final_reply() -> None:
                       rcpts=1)
     assert isinstance(out.error, RecipientsRefused)
     assert out.error.result.reply is None
+
+
+def test_data_the_stuffer_refuses_after_the_354_is_never_ended() -> None:
+    # Unreachable from a Message or linted bytes, but the stuffer's last
+    # check stands: a bare LF stops the message before its end of data.
+    def source() -> Iterator[bytes]:
+        yield b"Subject: x\r\n\r\nfine\r\n"
+        yield b"bare\nLF\r\n"
+    job = Job("alice@example.com", ["user0@example.org"], source, False, False)
+    out = run_session(Server(), auth=None, tls=False, many=False, rcpts=1, messages=[job])
+    assert isinstance(out.error, LocalProtocolError) and out.error.phase == "message"
+    assert out.error.args[0] == "message data contains a LF that is not part of CRLF"
+    assert [astuple(r)[1:] for r in out.error.result.recipients] == [
+        ("deferred", None, None, "not sent: the message data failed")]
+    assert "message" not in [phase for phase, _ in out.written]

@@ -220,11 +220,11 @@ def open_only(server: Server, opts: SessionOptions) -> Outcome:
 
 
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
-                rcpts: int, messages: list[Message | bytes] | None = None,
+                rcpts: int, messages: list[Message | bytes | Job] | None = None,
                 allow_partial: bool | None = None, timeout: float = 5.0) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
     two messages to ``rcpts`` recipients (or ``messages``: bytes go as
-    send_raw sends them, from alice@example.com), QUIT, against
+    send_raw sends them, from alice@example.com; a Job as it is), QUIT, against
     ``server``. ``allow_partial``: by default, what send_many and send are
     asked for most (True for many messages, False for one); ``timeout``:
     the caller's."""
@@ -237,13 +237,15 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                           auth_mechanism=auth,
                           allow_insecure_auth=True, loopback=True)
     to = [f"user{i}@example.org" for i in range(rcpts)]
-    msgs: list[Message | bytes] = messages or [
+    msgs: list[Message | bytes | Job] = messages or [
         Message(from_="alice@example.com", to=to, subject=f"m{i}", text="one\n.\n..two\n",
                 date=datetime(1997, 11, 21, tzinfo=timezone.utc), message_id=f"<m{i}@example.com>")
         for i in range(2 if many else 1)]
     partial = many if allow_partial is None else allow_partial
 
-    def job(m: Message | bytes) -> Job:
+    def job(m: Message | bytes | Job) -> Job:
+        if isinstance(m, Job):
+            return m
         if isinstance(m, bytes):
             return raw_job(m, "alice@example.com", to)
         return message_job(m, None, None)
@@ -264,13 +266,14 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
     return out
 
 
-def _check(out: Outcome, msgs: list[Message | bytes]) -> None:
+def _check(out: Outcome, msgs: list[Message | bytes | Job]) -> None:
     """The promises that hold whatever the server sent."""
     data: list[bytes] = []
     for m in msgs:
         # An attached file gone: that message cannot go out whole.
         with contextlib.suppress(OSError):
-            data.append(m if isinstance(m, bytes) else m.to_bytes())
+            data.append(m if isinstance(m, bytes) else b"".join(m.source())
+                        if isinstance(m, Job) else m.to_bytes())
     # The byte stream as a server reads it: commands, and message data
     # after each DATA's 354 up to its end of data (RFC 5321 4.5.2), which a
     # pipelined group of the next message's commands may follow in the
