@@ -76,7 +76,7 @@ def message_headers(msg: Message) -> str:
         out.append(fold("In-Reply-To", _words(" ".join(msg.in_reply_to)), limit=lim))
     if msg.references:
         out.append(fold("References", _words(" ".join(msg.references)), limit=lim))
-    out.append(extra_fields(msg.headers, p))
+    out.append(extra_fields(msg.headers, p, top=True))
     out.append("MIME-Version: 1.0\r\n")
     return "".join(out)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import (
@@ -127,20 +127,21 @@ MIME_STRUCTURED = MIME_SINGLETONS | {"content-disposition", "content-id"}
 
 
 def check_extra_fields(headers: Sequence[Header], managed: Mapping[str, str], *,
-                       utf8: bool | None) -> None:
+                       utf8: bool | None, typed: Collection[str] = ()) -> None:
     """The rules on a list of extra fields, of the message or of a body part:
     at most MAX_EXTRA_HEADERS, none that the model writes itself (``managed``:
     lower-case name -> the attribute that sets it), and the fields written as
     they are (is_raw_header) already fit to write. ``utf8``: whether the
     message travels with SMTPUTF8; None when that is not known yet (a body
-    part is checked again by its message)."""
+    part is checked again by its message). ``typed``: lower-case names of
+    fields checked and written by their own grammar, not as they are."""
     if len(headers) > MAX_EXTRA_HEADERS:
         raise rule_error("too-many-headers", count=len(headers), limit=MAX_EXTRA_HEADERS)
     for h in headers:
         attr = managed.get(h.name.lower())
         if attr is not None:
             raise rule_error("managed-header", name=h.name, attribute=attr)
-        if is_raw_header(h.name):
+        if is_raw_header(h.name) and h.name.lower() not in typed:
             if utf8 is False and not h.value.isascii():
                 raise rule_error("non-ascii-header", field=h.name)
             longest = max((octets(w) for w in h.value.split()), default=0)

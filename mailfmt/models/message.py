@@ -22,16 +22,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from .._grammar import MSG_ID
 from .._limits import (
     MAX_ADDRESSES_PER_FIELD,
     MAX_HEADER_VALUE,
-    MAX_MSG_ID,
     MAX_REFERENCES,
 )
 from ..policy import Policy, policy_from
 from ..rules import rule_error
-from ._checks import check_surrogates, check_text
+from ._checks import check_msg_id, check_surrogates, check_text
+from ._extra import ADDRESS_EXTRAS, extra_addresses, structured_extras
 from .address import Address, Group, parse_addresses
 from .body import Attachment, HtmlPart, Multipart, Part, TextPart
 from .header import Header, HeaderList, check_extra_fields, is_raw_header
@@ -237,7 +236,7 @@ class Message(BaseModel):
             from_ = info.data.get("from_") or []
             domain = (from_[0].ascii_addr_spec or "").rsplit("@", 1)[-1] if from_ else ""
             return f"<{secrets.token_hex(16)}@{domain or 'mailfmt.invalid'}>"
-        return _msg_id(v, "Message-ID")
+        return check_msg_id(v, "Message-ID")
 
     @field_validator("in_reply_to", "references", mode="before",
                      json_schema_input_type=Union[str, list[str]])  # noqa: UP007
@@ -255,7 +254,7 @@ class Message(BaseModel):
         if len(v) > MAX_REFERENCES:
             raise rule_error("too-many-references", field=label, count=len(v),
                              limit=MAX_REFERENCES)
-        return [_msg_id(i, label) for i in v]
+        return [check_msg_id(i, label) for i in v]
 
     @field_validator("text", "html")
     @classmethod
@@ -288,8 +287,8 @@ class Message(BaseModel):
     @classmethod
     def _headers(cls, v: list[Header], info: ValidationInfo) -> list[Header]:
         policy: Policy = info.data.get("policy") or Policy()
-        check_extra_fields(v, _MANAGED, utf8=policy.utf8)
-        return v
+        check_extra_fields(v, _MANAGED, utf8=policy.utf8, typed=ADDRESS_EXTRAS)
+        return structured_extras(v, policy)
 
     @model_validator(mode="after")
     def _part_headers(self) -> Message:
@@ -316,12 +315,34 @@ class Message(BaseModel):
 
     @property
     def envelope(self) -> Envelope:
-        """MAIL FROM (Sender, else the first From) and RCPT TO (To, Cc, Bcc, deduplicated)."""
+        """MAIL FROM (Sender, else the first From) and RCPT TO (To, Cc, Bcc, deduplicated).
+
+        A message being resent (RFC 5322 3.6.6) goes to the resent block's
+        recipients instead: Resent-To, Resent-Cc and Resent-Bcc, from
+        Resent-Sender, else the first Resent-From, else as above. When there
+        are several blocks, the first is the newest (each resend puts its own
+        on top); it ends where a second Resent-Date starts the next.
+
+        >>> Message(from_="a@example.com", to="b@example.org", headers=[
+        ...     ("Resent-From", "c@example.com"), ("Resent-To", "d@example.net"),
+        ...     ("Resent-Bcc", "e@example.net")]).envelope
+        Envelope(mail_from='c@example.com', rcpt_to=('d@example.net', 'e@example.net'))
+        """
         utf8 = self.policy.utf8
         origin = self.sender or next(iter(_mailboxes(self.from_)))
+        fields: tuple[list[AddressOrGroup], ...] = (self.to, self.cc, self.bcc)
+        if self.headers:
+            block = _resent_block(self.headers, self.policy)
+            if block:
+                resent_from = block.get("resent-sender") or block.get("resent-from")
+                if resent_from:
+                    origin = next(iter(_mailboxes(resent_from)))
+                if any(block.get(k) for k in ("resent-to", "resent-cc", "resent-bcc")):
+                    fields = tuple(block.get(k, []) for k in ("resent-to", "resent-cc",
+                                                              "resent-bcc"))
         seen: dict[str, None] = {}
         # Asked at every send: plain loops, no generator per field.
-        for field in (self.to, self.cc, self.bcc):
+        for field in fields:
             for item in field:
                 for mb in (item.members if isinstance(item, Group) else (item,)):
                     if (spec := _spec(mb, utf8)) not in seen:
@@ -413,6 +434,21 @@ def _under_policy(item: Any, policy: Policy, field: str | None = None) -> Any:
             raise PydanticCustomError(err["type"], err["msg"]) from None
 
 
+def _resent_block(headers: list[Header], policy: Policy) -> dict[str, list[Address | Group]]:
+    """The addresses of the newest resent block, by lower-case field name."""
+    out: dict[str, list[Address | Group]] = {}
+    dated = False
+    for h in headers:
+        key = h.name.lower()
+        if key == "resent-date":
+            if dated:
+                break       # the next (older) block starts
+            dated = True
+        elif key.startswith("resent-") and key in ADDRESS_EXTRAS and key not in out:
+            out[key] = list(extra_addresses(h.name, h.value, policy))
+    return out
+
+
 def _spec(mb: Address, utf8: bool) -> str:
     return mb.addr_spec if utf8 else (mb.ascii_addr_spec or mb.addr_spec)
 
@@ -434,16 +470,3 @@ def _check_ascii(mailboxes: list[Address], label: str, info: ValidationInfo) -> 
             raise rule_error("non-ascii-local-part", field=label, value=mb.addr_spec)
 
 
-def _msg_id(v: str, label: str) -> str:
-    check_text(v, label, MAX_HEADER_VALUE)
-    v = v.strip(" \t")
-    if not v.startswith("<"):
-        v = f"<{v}>"
-    if len(v) > MAX_MSG_ID:
-        raise rule_error("invalid-message-id", field=label, value=v[:60] + "...",
-                         reason=f"it is {len(v)} characters long and cannot be folded "
-                                f"(max {MAX_MSG_ID})")
-    if not MSG_ID.fullmatch(v):
-        raise rule_error("invalid-message-id", field=label, value=v,
-                         reason="expected <id-left@id-right>")
-    return v

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
 
 from .._charset import codec_for
 from .._date import read_date
@@ -27,8 +28,10 @@ from ..format.encoded_word import EncodedWordError, decode_words
 from ..format.flowed import unflow
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import DecodeError, decode_base64, decode_qp
+from ..format.writer import format_date
 from ..lint.engine import LintConfig, lint
-from ..models.address import as_dict
+from ..models._extra import ADDRESS_EXTRAS, structured_extras
+from ..models.address import Address, Group, as_dict
 from ..models.body import (
     TEXT_WRITTEN_PARAMS,
     Attachment,
@@ -38,10 +41,10 @@ from ..models.body import (
     TextPart,
     multipart_written_params,
 )
-from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
+from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, Header, is_raw_header
 from ..policy import Policy
 from ..rules import Severity, get_rule
-from .address import AddressSyntaxError, parse_address_list_lenient
+from .address import AddressSyntaxError, ParsedGroup, ParsedMailbox, parse_address_list_lenient
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -146,17 +149,59 @@ def _parse_date(f: RawField) -> datetime:
     # RFC 5322 4: the obsolete grammar is read too (receivers MUST accept it).
     reading = read_date(f.value)
     if reading.fields is None or reading.problem is not None:
-        raise ParseError("invalid-date", line=f.line, offset=f.offset, field="Date",
+        raise ParseError("invalid-date", line=f.line, offset=f.offset, field=f.name,
                          reason=reading.problem)
     year, month, day, hour, minute, second, zone = reading.fields
     # Valid dates a datetime cannot hold: refused rather than changed.
     if year > 9999 or second == 60 or abs(zone) >= 24 * 60:
         what = (f"the year {year}" if year > 9999 else "a leap second" if second == 60
                 else "a zone of 24 hours or more")
-        raise ParseError("invalid-date", line=f.line, offset=f.offset, field="Date",
+        raise ParseError("invalid-date", line=f.line, offset=f.offset, field=f.name,
                          reason=f"{what} cannot be held by the model's datetime")
     return datetime(year, month, day, hour, minute, second,
                     tzinfo=timezone(timedelta(minutes=zone)))
+
+
+def _extra_value(f: RawField, policy: Policy) -> str:
+    """An extra field of the message as the model holds it. Those with a
+    grammar the model checks (models._extra) are read as a reader must,
+    obsolete forms included, and given in the form the model writes; a value
+    that breaks the grammar is refused at its own line."""
+    key = f.name.lower()
+    if key in ADDRESS_EXTRAS:
+        value = _addresses_text(f.value)
+    elif key == "resent-date":
+        reading = read_date(f.value)
+        # RFC 5322 4.3: read, but written in the current form
+        value = format_date(_parse_date(f)) if reading.obsolete else f.value
+    elif key == "resent-message-id":
+        value = unfold_ids(f.value)
+    else:
+        return f.value if is_raw_header(f.name) else _decode(f)
+    try:
+        return structured_extras([Header.model_construct(name=f.name, value=value)],
+                                 policy)[0].value
+    except PydanticCustomError as exc:
+        ctx = dict(exc.context or {})
+        ctx.pop("code", None)
+        raise ParseError(exc.type, line=f.line, offset=f.offset, **ctx) from None
+
+
+def _addresses_text(value: str) -> str:
+    """An address field read leniently (see _addresses), as the text the
+    model parses strictly; what no reading makes sense of, as it is."""
+    try:
+        items, _ = parse_address_list_lenient(value, comment_names=True)
+    except AddressSyntaxError:
+        return value
+
+    def text(p: ParsedMailbox | ParsedGroup) -> str:
+        if isinstance(p, ParsedGroup):
+            return str(Group.model_construct(display_name=p.display_name, members=[
+                Address.model_construct(display_name=m.display_name, addr_spec=m.addr_spec)
+                for m in p.members]))
+        return str(Address.model_construct(display_name=p.display_name, addr_spec=p.addr_spec))
+    return ", ".join(text(p) for p in items)
 
 
 def _decode(f: RawField) -> str:
@@ -450,7 +495,7 @@ def parse_message(raw: bytes, *, policy: Policy | None = None) -> Message:
         elif key in _SINGLETONS:
             continue  # MIME fields: read below with the body
         else:
-            extra.append((f.name, f.value if is_raw_header(f.name) else _decode(f)))
+            extra.append((f.name, _extra_value(f, policy)))
             lines.setdefault("headers", f)
     data["headers"] = extra
     tree = _Body(policy, line_of).entity(fields, raw[body_at:], body_at, "1", 0)

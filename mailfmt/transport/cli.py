@@ -41,9 +41,11 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--password-env", default=None, metavar="VAR",
                    help="name of the environment variable that holds the password")
     p.add_argument("--from", dest="mail_from", default=None,
-                   help="envelope sender (default: Sender, else the first From mailbox)")
+                   help="envelope sender (default: Sender, else the first From mailbox; "
+                        "Resent-Sender or Resent-From for a resent message)")
     p.add_argument("--to", dest="rcpt_to", action="append", default=None,
-                   help="envelope recipient, repeatable (default: To, Cc)")
+                   help="envelope recipient, repeatable (default: To, Cc; Resent-To, "
+                        "Resent-Cc for a resent message)")
     p.add_argument("--cafile", default=None, help="trust this CA bundle for the server")
     p.add_argument("--timeout", type=float, default=60.0)
     p.add_argument("--allow-partial", action="store_true",
@@ -54,17 +56,28 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _envelope(data: bytes) -> tuple[str | None, list[str]]:
+    """Sender and recipients from the header, as Message.envelope takes
+    them: a resent message (RFC 5322 3.6.6) from its newest resent block."""
     sec = read_section(data, 0, len(data), MAX_HEADER_FIELDS)
     fields: dict[str, str] = {}
+    resent: dict[str, str] = {}
+    dates = 0
     for f in sec.fields:
-        fields.setdefault(f.name.lower(), f.value)
+        key = f.name.lower()
+        fields.setdefault(key, f.value)
+        dates += key == "resent-date"
+        if key.startswith("resent-") and dates <= 1:    # a second date: an older block
+            resent.setdefault(key, f.value)
 
-    def boxes(name: str) -> list[str]:
-        value = fields.get(name)
+    def boxes(name: str, where: dict[str, str] = fields) -> list[str]:
+        value = where.get(name)
         return (field_addresses(value) or []) if value is not None else []
 
-    origins = boxes("sender") or boxes("from")
-    return (origins[0] if origins else None), boxes("to") + boxes("cc")
+    origins = (boxes("resent-sender", resent) or boxes("resent-from", resent)
+               or boxes("sender") or boxes("from"))
+    rcpts = (boxes("resent-to", resent) + boxes("resent-cc", resent)
+             or boxes("to") + boxes("cc"))
+    return (origins[0] if origins else None), rcpts
 
 
 def _print(result: SendResult, prefix: str = "") -> None:

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from mailfmt import Header, Message
+from mailfmt import Header, Message, Policy
 
 
 @pytest.mark.parametrize(("name", "rule"), [
@@ -97,12 +97,92 @@ def test_structured_extra_fields_are_never_encoded(name: str, value: str,
     assert str(read[name]).strip() == stdlib_reads
 
 
-@pytest.mark.parametrize("name", ["Resent-From", "Disposition-Notification-To"])
-def test_an_address_field_with_utf8_needs_the_utf8_policy(name: str) -> None:
-    # Encoding it would break the address; without SMTPUTF8 it cannot go raw.
+@pytest.mark.parametrize("name", ["Resent-From", "Resent-To", "Disposition-Notification-To",
+                                  "Mail-Followup-To", "Mail-Reply-To"])
+def test_an_extra_address_field_is_written_as_to_is(name: str) -> None:
+    """A non-ASCII display name goes out as encoded words, the addresses as
+    they are; every reader gets the name back, and the linter finds nothing."""
+    import email
+    import email.policy
+
+    from mailfmt import lint
+
+    msg = Message(from_="a@example.com", to="b@example.org", text="x",
+                  headers=[(name, "Zoë  Brown <z@example.com>, c@example.org")])
+    assert msg.headers[0].value == "Zoë Brown <z@example.com>, c@example.org"
+    raw = msg.to_bytes()
+    assert f"{name}: =?utf-8?".encode() in raw
+    assert Message.from_bytes(raw) == msg
+    read = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(read[name]) == "Zoë Brown <z@example.com>, c@example.org"
+    assert lint(raw).violations == ()
+    utf8 = Message(from_="a@example.com", to="b@example.org", text="x",
+                   policy=Policy(utf8=True), headers=[(name, "Zoë <zoë@example.com>")])
+    assert f"{name}: Zoë <zoë@example.com>\r\n".encode() in utf8.to_bytes()
+
+
+@pytest.mark.parametrize(("name", "value", "rule"), [
+    ("Resent-To", "garbage here", "invalid-address-list"),
+    ("Resent-To", "", "invalid-address-list"),
+    ("Resent-Cc", "Alice <alice@example.com", "invalid-address-list"),
+    ("Resent-From", "G: a@example.com;", "invalid-address-list"),
+    ("Resent-Sender", "a@example.com, b@example.org", "invalid-address-list"),
+    ("Disposition-Notification-To", "Team: a@example.com;", "invalid-address-list"),
+    ("Mail-Followup-To", "a@b", "invalid-address"),
+    ("Resent-To", "x@example.test", "invalid-address"),
+    ("Resent-From", "zoë@example.com", "non-ascii-local-part"),
+    ("Resent-To", ", ".join(f"u{i}@ex.co" for i in range(1001)), "too-many-addresses"),
+    ("Resent-Date", "yesterday", "invalid-date"),
+    ("Resent-Date", "Mon, 31 Feb 2025 10:00:00 +0000", "invalid-date"),
+    ("Resent-Date", "21 Nov 97 09:55 EST", "invalid-date"),
+    ("Resent-Message-ID", "<one@example.com> <two@example.com>", "invalid-message-id"),
+    ("Resent-Message-ID", "no id", "invalid-message-id"),
+])
+def test_an_extra_field_with_a_grammar_is_held_to_it(name: str, value: str, rule: str) -> None:
+    """Each of these would make a message the linter reports (A106, A101,
+    H206, H205 ...): the model refuses it, naming the field."""
     with pytest.raises(ValidationError) as exc:
-        Message(from_="a@example.com", headers=[(name, "Zoë <z@example.com>")])
-    assert exc.value.errors()[0]["type"] == "non-ascii-header"
+        Message(from_="a@example.com", to="b@example.org", text="x", headers=[(name, value)])
+    err = exc.value.errors()[0]
+    assert err["type"] == rule
+    assert err["ctx"]["field"] == name
+
+
+def test_valid_resent_fields_are_kept_and_lint_clean() -> None:
+    from mailfmt import lint
+
+    block = [("Resent-Date", "Mon, 24 Nov 1997 14:22:01 -0800"),
+             ("Resent-From", "Mary Smith <mary@example.net>"),
+             ("Resent-To", "Jane Brown <j-brown@example.org>"),
+             ("Resent-Message-ID", "78910@example.net")]
+    msg = Message(from_="a@example.com", to="b@example.org", text="x", headers=block)
+    assert msg.headers[3].value == "<78910@example.net>"     # as Message-ID is
+    raw = msg.to_bytes()
+    assert lint(raw).violations == ()
+    assert Message.from_bytes(raw) == msg
+
+
+def test_the_parser_gives_the_written_form_of_obsolete_and_lenient_fields() -> None:
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Resent-Date: 24 Nov 97 14:22 PST\r\n"
+           b"Resent-From: mary@example.net (Mary Smith)\r\n"
+           b"Resent-To: <@relay.example.com:jane@example.org>\r\n"
+           b"Resent-Message-ID: <78910 @ example.net>\r\n\r\nx\r\n")
+    msg = Message.from_bytes(raw)
+    assert [h.value for h in msg.headers] == [
+        "Mon, 24 Nov 1997 14:22:00 -0800", "Mary Smith <mary@example.net>",
+        "jane@example.org", "<78910@example.net>"]
+
+
+def test_the_parser_refuses_a_broken_extra_field_at_its_line() -> None:
+    from mailfmt.errors import ParseError
+
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"X-Note: hello\r\nResent-From: Team: a@example.com;\r\n\r\nx\r\n")
+    with pytest.raises(ParseError) as exc:
+        Message.from_bytes(raw)
+    assert exc.value.code == "A106"
+    assert exc.value.line == 4
 
 
 def test_a_mapping_gives_fields_in_order_and_is_checked_as_pairs_are() -> None:

@@ -98,6 +98,36 @@ def test_envelope_uses_sender_and_ascii_forms() -> None:
     assert msg.envelope.rcpt_to == ("x@example.org", "y@example.org")
 
 
+def test_a_resent_message_goes_to_the_resent_block() -> None:
+    """RFC 5322 3.6.6, as smtplib's send_message reads it: the newest block
+    (the first; a second Resent-Date starts an older one) gives the envelope;
+    Resent-Bcc, like Bcc, is in the envelope only."""
+    msg = Message(from_="a@example.com", to="b@example.org", cc="c@example.org", headers=[
+        ("Resent-Date", "Mon, 24 Nov 1997 14:22:01 -0800"),
+        ("Resent-From", "Mary <mary@example.net>"),
+        ("Resent-To", "jane@example.org, Team: t1@example.org, t2@example.org;"),
+        ("Resent-Bcc", "hidden@example.net, jane@example.org"),
+        ("Resent-Date", "Fri, 21 Nov 1997 10:01:10 -0600"),
+        ("Resent-Sender", "old@example.com"),
+        ("Resent-Cc", "old-cc@example.com")])
+    assert msg.envelope.mail_from == "mary@example.net"
+    assert msg.envelope.rcpt_to == ("jane@example.org", "t1@example.org", "t2@example.org",
+                                    "hidden@example.net")
+    raw = msg.to_bytes()
+    assert b"hidden" not in raw and b"Resent-Bcc" not in raw
+    assert b"Resent-To: jane@example.org, Team: t1@example.org, t2@example.org;\r\n" in raw
+    sender = Message(from_="a@example.com", to="b@example.org",
+                     headers=[("Resent-Sender", "s@example.com"), *msg.headers])
+    assert sender.envelope.mail_from == "s@example.com"
+
+
+def test_resent_fields_without_recipients_leave_the_envelope_alone() -> None:
+    msg = Message(from_="a@example.com", to="b@example.org", headers=[
+        ("Resent-Bcc", ""), ("Resent-Message-ID", "<r@example.com>")])
+    assert msg.envelope == Message(from_="a@example.com", to="b@example.org").envelope
+    assert b"Resent-Bcc" not in msg.to_bytes()
+
+
 def test_address_list_string() -> None:
     msg = Message(from_="a@example.com", to='"Doe, John" <j@example.com>, b@example.org')
     assert [a.addr_spec for a in msg.to] == ["j@example.com", "b@example.org"]

@@ -49,6 +49,24 @@ def test_send_refuses_a_bcc_field(smtpd: Server, tmp_path: Path) -> None:
     assert res.returncode == 2 and "Bcc" in res.stderr
 
 
+def test_send_takes_a_resent_message_to_its_resent_recipients(smtpd: Server,
+                                                               tmp_path: Path) -> None:
+    msg = Message(from_="alice@example.com", to="bob@example.org", text="x", headers=[
+        ("Resent-Date", "Mon, 24 Nov 1997 14:22:01 -0800"),
+        ("Resent-From", "mary@example.net"), ("Resent-To", "jane@example.org"),
+        ("Resent-Cc", "Team: t@example.org;"),
+        ("Resent-Date", "Fri, 21 Nov 1997 10:01:10 -0600"),
+        ("Resent-Sender", "old@example.com"), ("Resent-To", "old@example.org")])
+    f = tmp_path / "resent.eml"
+    f.write_bytes(msg.to_bytes())
+    res = run(str(f), "--host", smtpd.host, "--port", str(smtpd.port), "--tls", "none")
+    assert res.returncode == 0, res.stderr
+    env = smtpd.sink.envelopes[0]
+    assert (env.mail_from, env.rcpt_tos) == (msg.envelope.mail_from,
+                                            list(msg.envelope.rcpt_to))
+    assert env.rcpt_tos == ["jane@example.org", "t@example.org"]
+
+
 def test_send_failure_exit_code_and_message(tmp_path: Path) -> None:
     from .conftest import free_port
 

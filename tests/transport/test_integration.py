@@ -39,6 +39,20 @@ def test_plain_send_bytes_and_envelope(driver: str, smtpd: Server) -> None:
     assert b"hidden" not in env.original_content
 
 
+def test_a_resent_message_goes_to_the_resent_recipients(driver: str, smtpd: Server) -> None:
+    msg = make(headers=[("Resent-From", "Mary Smith <mary@example.net>"),
+                        ("Resent-To", "Zoë <zoe@example.org>"),
+                        ("Resent-Bcc", "audit@example.net")])
+    [result] = deliver(driver, smtpd, [msg])
+    assert [r.address for r in result.accepted] == ["zoe@example.org", "audit@example.net"]
+    env = smtpd.sink.envelopes[0]
+    assert env.mail_from == "mary@example.net"
+    assert env.rcpt_tos == ["zoe@example.org", "audit@example.net"]
+    assert env.original_content == msg.to_bytes()
+    assert b"Resent-To: =?utf-8?q?Zo=C3=AB?= <zoe@example.org>\r\n" in env.original_content
+    assert b"audit" not in env.original_content
+
+
 def test_several_messages_reuse_the_connection(driver: str, smtpd: Server) -> None:
     msgs = [make(subject=f"n{i}") for i in range(5)]
     results = deliver(driver, smtpd, msgs)
