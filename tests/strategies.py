@@ -18,6 +18,7 @@ from mailfmt import (
     Policy,
     TextPart,
 )
+from mailfmt.format.writer import format_date
 
 # Text that may reach a header: any character but the rejected controls and
 # line breaks, with plenty of the characters that need care.
@@ -63,6 +64,21 @@ extra_headers = st.lists(st.builds(Header, name=st.sampled_from(["X-Campaign", "
 part_headers = st.lists(st.builds(Header, name=st.sampled_from(
     ["Content-Description", "Content-Language", "X-Attachment-Id"]), value=header_text),
     max_size=2)
+
+
+def _listed(items: list[Address | Group]) -> str:
+    return ", ".join(str(a) for a in items)
+
+
+# A resent block (RFC 5322 3.6.6), given as the extra fields it is.
+resent_blocks = st.one_of(st.just([]), st.builds(
+    lambda d, frm, to, cc, mid: [("Resent-Date", format_date(d)), ("Resent-From", _listed(frm)),
+                                 ("Resent-To", _listed(to)), *([("Resent-Cc", _listed(cc))]
+                                                               if cc else []),
+                                 ("Resent-Message-ID", f"<{mid}@example.com>")],
+    dates, st.lists(addresses, min_size=1, max_size=2),
+    st.lists(st.one_of(addresses, groups), min_size=1, max_size=3),
+    st.lists(addresses, max_size=2), words))
 attachments = st.builds(Attachment, filename=filenames, content=st.binary(max_size=2000),
                         headers=part_headers, params=st.sampled_from(
                             [{}, {"charset": "utf-8"}, {"method": "REQUEST", "x-note": "ä b"}]))
@@ -89,7 +105,7 @@ def messages(draw: st.DrawFn, *, utf8: bool = False) -> Message:
         text=draw(st.one_of(st.none(), body_text)),
         html=draw(st.one_of(st.none(), body_text)),
         attachments=draw(st.lists(attachments, max_size=3)),
-        headers=draw(extra_headers),
+        headers=[*draw(extra_headers), *draw(resent_blocks)],
         references=draw(st.lists(st.builds(lambda a: f"<{a}>", addr_specs.filter(
             lambda s: s.isascii())), max_size=3)),
     )
