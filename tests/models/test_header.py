@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -146,6 +148,67 @@ def test_an_extra_field_with_a_grammar_is_held_to_it(name: str, value: str, rule
     err = exc.value.errors()[0]
     assert err["type"] == rule
     assert err["ctx"]["field"] == name
+
+
+@pytest.mark.parametrize("length", range(30, 70, 3))
+@pytest.mark.parametrize("name", ["Resent-To", "Disposition-Notification-To"])
+def test_an_extra_address_field_folds_within_the_line(name: str, length: int) -> None:
+    """The encoded display name starts on the field's own line, with the
+    room the name leaves (RFC 5322 2.1.1: 78); a longer policy line is kept to."""
+    display = ("Zoë " * 30)[:length].strip()
+    value = f"{display} <zoe@example.com>, b@example.org, c@example.org"
+    for limit in (78, 120):
+        msg = Message(from_="a@example.com", to="b@example.org", text="x",
+                      policy=Policy(max_line_length=limit), headers=[(name, value)])
+        head = msg.to_bytes().split(b"\r\n\r\n")[0].split(b"\r\n")
+        assert all(len(line) <= limit for line in head)
+        # the name's first encoded word fills the field's own line
+        [first] = [line for line in head if line.startswith(name.encode() + b":")]
+        assert first.startswith(name.encode() + b": =?utf-8?")
+        assert len(first) > 68 or limit > 78
+        assert Message.from_bytes(msg.to_bytes()).headers == msg.headers
+
+
+def test_the_policy_line_length_folds_every_kind_of_extra_field() -> None:
+    long_list = ", ".join(f"user{i}@example.com" for i in range(6))
+    trace = " ".join(f"hop{i}.example.net" for i in range(8))
+    for limit in (78, 120):
+        msg = Message(from_="a@example.com", to="b@example.org", text="x",
+                      policy=Policy(max_line_length=limit),
+                      headers=[("Resent-To", long_list), ("Received", trace)])
+        head = msg.to_bytes().split(b"\r\n\r\n")[0].decode()
+        for name in ("Resent-To", "Received"):
+            field = re.search(rf"^{name}:.*?\r\n(?! )", head, re.S | re.M)
+            assert field is not None
+            longest = max(len(line) for line in field.group().split("\r\n"))
+            # each fills the lines the policy allows, and no more
+            assert limit - 20 < longest <= limit, (name, limit, field.group())
+
+
+def test_an_address_field_in_a_body_part_is_the_part_s_own_text() -> None:
+    """A body part's fields say nothing of the envelope: Resent-Bcc there is
+    written, and any field is written as it is."""
+    from mailfmt import Multipart, TextPart
+
+    part = TextPart(content="x", headers=[("Resent-Bcc", "list@example.org"),
+                                          ("Mail-Followup-To", "not an address")])
+    msg = Message(from_="a@example.com", to="b@example.org",
+                  body=Multipart(subtype="mixed", parts=[part, TextPart(content="y")]))
+    raw = msg.to_bytes()
+    assert b"\r\nResent-Bcc: list@example.org\r\n" in raw
+    assert b"\r\nMail-Followup-To: not an address\r\n" in raw
+    assert msg.envelope.rcpt_to == ("b@example.org",)
+
+
+def test_an_obsolete_resent_date_says_so() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", headers=[("Resent-Date", "24 Nov 97 14:22 PST")])
+    reason = exc.value.errors()[0]["ctx"]["reason"]
+    assert reason == "it is in the obsolete form of RFC 5322 4.3, which must not be written"
+    with pytest.raises(ValidationError) as exc:
+        Message(from_="a@example.com", headers=[("Resent-Date", "Sat, 21 Nov 1997 09:55 +0000")])
+    assert exc.value.errors()[0]["ctx"]["reason"] == \
+        "21 November 1997 is a Friday, not a Saturday"
 
 
 def test_valid_resent_fields_are_kept_and_lint_clean() -> None:

@@ -115,6 +115,9 @@ def test_a_resent_message_goes_to_the_resent_block() -> None:
                                     "hidden@example.net")
     raw = msg.to_bytes()
     assert b"hidden" not in raw and b"Resent-Bcc" not in raw
+    # the fields after it are written
+    assert b"\r\nResent-Date: Fri, 21 Nov 1997 10:01:10 -0600\r\n" in raw
+    assert b"\r\nResent-Cc: old-cc@example.com\r\n" in raw
     assert b"Resent-To: jane@example.org, Team: t1@example.org, t2@example.org;\r\n" in raw
     sender = Message(from_="a@example.com", to="b@example.org",
                      headers=[("Resent-Sender", "s@example.com"), *msg.headers])
