@@ -249,6 +249,18 @@ RULES: tuple[Rule, ...] = (
        "From: alice (work) @ example.com",
        "Write the address with nothing around the '@' (alice@example.com); a comment "
        "meant as a name goes in the display name: Alice <alice@example.com>."),
+    _r("A108", "address-in-display-name", W, "RFC 5322 3.4",
+       "{field}: the display name '{name}' shows the address {shown}, not the "
+       "mailbox's own {addr}",
+       "A display name holds something shaped like an address that is not the address "
+       "the mailbox has.",
+       "Many mail programs show only the display name, so the reader sees one sender or "
+       "recipient and the mail goes to or comes from another: the display-name spoofing "
+       "of Chen, Paxson and Jiang, 'Composition Kills' (USENIX Security 2020). Mailing "
+       "lists that rewrite From ('alice@example.com via List') do it too, and get the "
+       "same scrutiny.",
+       'From: "ceo@bank.example" <attacker@evil.example>',
+       "Put a name, not an address, in the display name; or leave it out."),
     # ---- M: MIME structure ------------------------------------------------
     _r("M101", "mime-too-deep", E, "RFC 2046 5.1",
        "the MIME tree is nested {depth} levels deep (max {limit})",
@@ -498,7 +510,7 @@ RULES: tuple[Rule, ...] = (
 # The rules `mailfmt lint` reports; the others apply to building messages only.
 _LINT = frozenset({
     "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
-    "H107", "A101", "A106", "A107", "M101", "M102", "M103", "M109", "M110", "M111", "M112",
+    "H107", "A101", "A106", "A107", "A108", "M101", "M102", "M103", "M109", "M110", "M111", "M112",
     "M113", "M114", "M115",
     "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",
     "S101", "S102", "S103", "S104", "S105", "S106", "S107",

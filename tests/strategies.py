@@ -19,6 +19,8 @@ from mailfmt import (
     TextPart,
 )
 from mailfmt.format.writer import format_date
+from mailfmt.lint import Report
+from mailfmt.models._extra import ADDRESS_EXTRAS, extra_addresses
 
 # Text that may reach a header: any character but the rejected controls and
 # line breaks, with plenty of the characters that need care.
@@ -35,7 +37,10 @@ local_parts = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]", fullmatch=Tru
 domains = st.sampled_from(["example.com", "example.org", "mail.example.net", "exämple.com",
                            "例え.example.com"])
 addr_specs = st.builds(lambda local, d: f"{local}@{d}", local_parts, domains)
-display_names = st.one_of(st.none(), header_text.map(lambda s: s.strip(" \t")[:80]),
+# Names with an "@" only where a name shows an address on purpose (the
+# linter warns of those, A108): "x@y.example".
+display_names = st.one_of(st.none(), header_text.filter(lambda s: "@" not in s)
+                          .map(lambda s: s.strip(" \t")[:80]),
                           st.sampled_from(["Doe, John", 'a"b\\c', "=?utf-8?q?CEO?=",
                                            "Zoë Ünïcode", "Joe Q. Public", "x@y.example"]))
 addresses = st.builds(Address, display_name=display_names, addr_spec=addr_specs)
@@ -147,3 +152,28 @@ def tree_messages(draw: st.DrawFn, *, utf8: bool = False) -> Message:
     # The root's fields would be the message's: the tree goes one level down.
     return Message(from_=draw(addresses), to=draw(address_lists), date=draw(dates),
                    body=Multipart(parts=[draw(trees())]), policy=Policy(utf8=utf8))
+
+
+def shown_addresses(msg: Message) -> list[str]:
+    """The written fields, one entry per mailbox whose display name shows an
+    address not its own (the strategies make only "x@y.example")."""
+    fields = [("From", msg.from_), ("Sender", [msg.sender] if msg.sender else []),
+              ("Reply-To", msg.reply_to), ("To", msg.to), ("Cc", msg.cc)]
+    fields += [(h.name, list(extra_addresses(h.name, h.value, msg.policy)))
+               for h in msg.headers if h.name.lower() in ADDRESS_EXTRAS]
+    out = []
+    for name, items in fields:
+        for item in items:
+            for mb in item.members if isinstance(item, Group) else [item]:
+                if mb.display_name and "x@y.example" in mb.display_name:
+                    out.append(name)
+    return out
+
+
+def assert_clean(report: Report, msg: Message) -> None:
+    """Clean but for A108, a warning about what the caller chose to show,
+    which is found wherever a display name shows another address."""
+    others = [(v.code, v.message) for v in report.violations if v.code != "A108"]
+    assert others == []
+    shown = sorted(v.header or "" for v in report.violations if v.code == "A108")
+    assert shown == sorted(shown_addresses(msg))

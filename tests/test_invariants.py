@@ -18,7 +18,7 @@ from mailfmt import Group, Message, Multipart, TextPart
 from mailfmt.lint import LintConfig, lint
 from mailfmt.models._extra import ADDRESS_EXTRAS, extra_addresses
 
-from .strategies import messages, tree_messages
+from .strategies import assert_clean, messages, tree_messages
 
 BOUNDARY = re.compile(rb'boundary="([^"]+)"')
 
@@ -194,7 +194,7 @@ def test_explicit_trees_write_clean_and_read_back(msg: Message) -> None:
     # parser reads back the same message.
     raw = msg.to_bytes()
     config = LintConfig(utf8=True) if msg.policy.utf8 else None
-    assert [v.code for v in lint(raw, config).violations] == []
+    assert_clean(lint(raw, config), msg)
     if not msg.policy.utf8:
         # (the stdlib's headers do not read RFC 6532 UTF-8 without defects)
         parsed = email.message_from_bytes(raw, policy=email.policy.default)

@@ -58,9 +58,10 @@ _ADDR = (rb"(?=[" + _ATEXT + rb".]{1,64}@)[" + _ATEXT + rb"]+(?:\.[" + _ATEXT + 
          rb"(?:(?=[A-Za-z0-9-]{1,63}\.)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+[A-Za-z]{2,63}"
          rb"(?![" + _ATEXT + rb".@])")
 # A display name of atoms (no dots, which obs-phrase would allow) or one
-# quoted string without escapes.
+# quoted string without escapes, and without "@": a name that shows an
+# address is the full checks' to judge (A108).
 _PHRASE = (rb"(?:[" + _ATEXT + rb"]+(?:(?=[ \t\r\n])" + _FWS + rb"[" + _ATEXT + rb"]+)*"
-           rb'|"[\t\x20\x21\x23-\x5b\x5d-\x7e]*")')
+           rb'|"[\t\x20\x21\x23-\x3f\x41-\x5b\x5d-\x7e]*")')
 _MAILBOX = rb"(?:" + _ADDR + rb"|" + _PHRASE + _FWS + rb"<" + _ADDR + rb">)"
 _MAILBOX_LIST = _FWS + _MAILBOX + rb"(?:" + _FWS + rb"," + _FWS + _MAILBOX + rb")*" + _FWS
 # RFC 5322 3.6.4 msg-id: the grammar's own pattern (ASCII only, so it reads

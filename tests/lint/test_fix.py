@@ -59,7 +59,9 @@ def test_fix_keeps_meaning_and_is_idempotent(msg: Message, how: str) -> None:
     result = fix(bad)
     assert meaning(result.data) == meaning(bad)
     assert fix(result.data).data == result.data
-    assert not [v for v in lint(result.data).violations if v.severity.value != "info"]
+    # A108 is about the names the caller shows: fmt never changes what they say.
+    assert not [v for v in lint(result.data).violations
+                if v.severity.value != "info" and v.code != "A108"]
 
 
 def test_fixes_the_fixable_fixtures() -> None:

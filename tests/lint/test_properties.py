@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mailfmt import Message, ParseError
 from mailfmt.lint import lint
 
-from ..strategies import messages
+from ..strategies import assert_clean, messages
 
 
 @given(st.binary(max_size=4000))
@@ -39,8 +39,7 @@ def test_never_raises_on_mail_shaped_bytes(data: bytes) -> None:
 
 @given(messages())
 def test_built_messages_lint_clean(msg: Message) -> None:
-    report = lint(msg.to_bytes())
-    assert report.violations == (), [(v.code, v.message) for v in report.violations]
+    assert_clean(lint(msg.to_bytes()), msg)
 
 
 @given(messages(), st.data())
@@ -85,7 +84,7 @@ def test_utf8_messages_lint_clean_in_utf8_mode(msg: Message) -> None:
     from mailfmt.lint import LintConfig
 
     raw = msg.to_bytes()
-    assert lint(raw, LintConfig(utf8=True)).violations == ()
+    assert_clean(lint(raw, LintConfig(utf8=True)), msg)
     if not raw.split(b"\r\n\r\n", 1)[0].isascii():
         assert "E101" in {v.code for v in lint(raw).violations}
 

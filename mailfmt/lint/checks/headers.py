@@ -213,6 +213,8 @@ def _check_addresses(ctx: Context, f: Field) -> int:
     for item in items:
         mailboxes.extend(item.members if isinstance(item, ParsedGroup) else [item])
     for mb in mailboxes:
+        if mb.display_name and "@" in mb.display_name:
+            _check_name(ctx, f, mb)
         problem = _addr_problem(_as_text(mb.addr_spec))
         if problem:
             ctx.add("invalid-address", f.offset_of(mb.spec_index), header=f.name,
@@ -229,6 +231,22 @@ def _check_addresses(ctx: Context, f: Field) -> int:
             elif not any(m.group() in mb.addr_spec for mb in mailboxes):
                 _check_word(ctx, f, m.group(), m.start())
     return len(mailboxes)
+
+
+# Something a reader takes for an address: a dot-atom-like local part, "@",
+# and a domain with at least one dot (Unicode letters allowed, as IDNs are).
+_SHOWN_ADDR = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _check_name(ctx: Context, f: Field, mb: ParsedMailbox) -> None:
+    """A108: the display name shows an address other than the mailbox's."""
+    own = _as_text(mb.addr_spec).lower()
+    name = _as_text(mb.display_name or "")
+    for m in _SHOWN_ADDR.finditer(name):
+        if m.group().lower().strip(".") != own:
+            ctx.add("address-in-display-name", f.offset_of(mb.index), header=f.name,
+                    name=_clip(name, 60), shown=m.group(), addr=mb.addr_spec)
+            return
 
 
 def _shape_problem(key: str, items: list[ParsedMailbox | ParsedGroup],
