@@ -261,6 +261,18 @@ RULES: tuple[Rule, ...] = (
        "same scrutiny.",
        'From: "ceo@bank.example" <attacker@evil.example>',
        "Put a name, not an address, in the display name; or leave it out."),
+    _r("A109", "mixed-script-domain", W, "UTS #39 5.2, RFC 4290",
+       "{field}: the domain of {value} has a label that mixes scripts: '{label}' "
+       "({scripts})",
+       "An address's domain has a label whose letters come from scripts that are not "
+       "written together (an A-label, xn--..., is read as the Unicode it stands for).",
+       "A Cyrillic 'а' among Latin letters makes 'аpple.com' look like 'apple.com': "
+       "the IDN homograph attack. Unicode's security mechanisms (UTS #39) allow one "
+       "script per label, or Latin with the scripts of Japanese, Chinese or Korean, "
+       "as browsers do before they show a domain in Unicode.",
+       "From: billing@xn--pple-43d.example",
+       "Check who the address really belongs to; a legitimate domain keeps to one "
+       "script per label."),
     # ---- M: MIME structure ------------------------------------------------
     _r("M101", "mime-too-deep", E, "RFC 2046 5.1",
        "the MIME tree is nested {depth} levels deep (max {limit})",
@@ -510,8 +522,8 @@ RULES: tuple[Rule, ...] = (
 # The rules `mailfmt lint` reports; the others apply to building messages only.
 _LINT = frozenset({
     "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
-    "H107", "A101", "A106", "A107", "A108", "M101", "M102", "M103", "M109", "M110", "M111", "M112",
-    "M113", "M114", "M115",
+    "H107", "A101", "A106", "A107", "A108", "A109",
+    "M101", "M102", "M103", "M109", "M110", "M111", "M112", "M113", "M114", "M115",
     "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",
     "S101", "S102", "S103", "S104", "S105", "S106", "S107",
 })

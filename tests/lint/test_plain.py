@@ -79,6 +79,7 @@ _BAD = [
     # 8-bit text: E101 where the field is unstructured, the full checks elsewhere
     b"caf\xc3\xa9\r\n caf\xc3\xa9 again", b"caf\xc3\xa9 =?utf-8?q?x?=", b"text/plain; name=\xe9",
     b"\xc3", b"1.0 \xa0", b'"ceo@bank.example" <a@example.com>',
+    b"a@xn--pple-43d.example.com",
 ]
 _NAMES = ["From", "FROM", "from", "To", "Cc", "Bcc", "Reply-To", "Sender", "Resent-To", "Date",
           "date", "Resent-Date", "Message-ID", "Message-Id", "message-id", "Content-ID",
@@ -140,7 +141,8 @@ def test_the_proof_declines_what_it_cannot_vouch_for() -> None:
                   b"Date: Fri, 27 Nov 2026 12:33:28 +0000\r\n", b"Subject : x\r\n",
                   b"To: a..b@example.com\r\n", b"FROM: b@example.com\r\n",
                   # a name that shows an address: A108 is the full checks' to judge
-                  b'To: "ceo@bank.example" <a@example.com>\r\n'):
+                  b'To: "ceo@bank.example" <a@example.com>\r\n',
+                  b"To: a@xn--pple-43d.example.com\r\n"):
         assert plain_section(base + extra + b"\r\n") is None, extra
     assert plain_section(b"Date: Fri, 27 Nov 2026 12:33:28 +0000\r\n\r\n") is None
     # Two Received fields are fine: not a singleton.

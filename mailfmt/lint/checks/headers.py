@@ -13,6 +13,7 @@ from ..._charset import codec_for
 from ..._date import read_date
 from ..._grammar import ENCODED_WORD, MSG_ID
 from ..._msgid import unfold_ids
+from ..._scripts import mixed_label
 from ...format.encoded_word import EncodedWordError, decode_words
 from ...models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ...parse.address import (
@@ -222,6 +223,13 @@ def _check_addresses(ctx: Context, f: Field) -> int:
         if "=?" in mb.addr_spec:
             ctx.add("encoded-word-misplaced", f.offset_of(mb.spec_index), header=f.name,
                     where="an addr-spec")
+        domain = mb.addr_spec.rpartition("@")[2]
+        if not domain.isascii() or "xn--" in domain.lower():
+            mixed = mixed_label(_as_text(domain))
+            if mixed is not None:
+                ctx.add("mixed-script-domain", f.offset_of(mb.spec_index), header=f.name,
+                        value=_as_text(mb.addr_spec), label=mixed[0],
+                        scripts=" and ".join(mixed[1]))
     if "=?" in text:
         quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
         for m in _EW_CANDIDATE.finditer(text):
