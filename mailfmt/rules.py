@@ -234,8 +234,11 @@ RULES: tuple[Rule, ...] = (
     _r("A106", "invalid-address-list", E, "RFC 5322 3.4",
        "{field}: {reason} at character {index} of '{value}'",
        "Address text does not parse as RFC 5322 mailbox / group syntax, or breaks its "
-       "field's own grammar: a group or several mailboxes in Sender, a group in From, no "
-       "address at all in a field other than Bcc.",
+       "field's own grammar: a group or several mailboxes in Sender or Resent-Sender, a "
+       "group in From, Resent-From or Disposition-Notification-To, no address at all in a "
+       "field other than Bcc and Resent-Bcc. The address fields are those of RFC 5322 "
+       "3.6.2, 3.6.3 and 3.6.6, Disposition-Notification-To (RFC 8098), Mail-Followup-To "
+       "and Mail-Reply-To.",
        "Lenient address parsing is how one string turns into a different recipient.",
        'Alice <alice@example.com',
        "Fix the syntax, or pass Address objects."),

@@ -82,7 +82,8 @@ _EOL = rb"\r?\n"
 # The names the full checks read with a grammar of their own; any other
 # field is unstructured text to them (or not read at all).
 _SPECIAL = (rb"from|sender|reply-to|to|cc|bcc|resent-from|resent-sender|resent-to|"
-            rb"resent-cc|resent-bcc|date|resent-date|message-id|resent-message-id|"
+            rb"resent-cc|resent-bcc|disposition-notification-to|mail-followup-to|"
+            rb"mail-reply-to|date|resent-date|message-id|resent-message-id|"
             rb"content-id|in-reply-to|references")
 # The special fields in their usual spellings (a case-sensitive literal is
 # quicker to rule out than a case-insensitive one); other spellings, and the

@@ -84,7 +84,8 @@ _BAD = [
 _NAMES = ["From", "FROM", "from", "To", "Cc", "Bcc", "Reply-To", "Sender", "Resent-To", "Date",
           "date", "Resent-Date", "Message-ID", "Message-Id", "message-id", "Content-ID",
           "In-Reply-To", "References", "Subject", "X-Tag", "MIME-Version", "Content-Type",
-          "Content-Transfer-Encoding", "Received", "Comments"]
+          "Content-Transfer-Encoding", "Received", "Comments", "Disposition-Notification-To",
+          "Mail-Followup-To"]
 
 
 def _good(name: str) -> list[bytes]:
@@ -124,6 +125,22 @@ def test_every_name_with_every_value_agrees() -> None:
             _same(raw)
             taken += plain_section(raw) is not None
     assert taken > 100     # the proof does take the plain ones
+
+
+def test_every_field_the_checks_read_is_special_to_the_proof() -> None:
+    """The generic branch vouches for fields no grammar reads: each field the
+    full checks read with one must be named in _SPECIAL, or its own branch."""
+    import re
+
+    from mailfmt.lint.checks.headers import ADDRESS_FIELDS
+    from mailfmt.lint.plain import _SPECIAL
+
+    for name in ADDRESS_FIELDS | {"date", "resent-date", "message-id", "resent-message-id",
+                                  "content-id", "in-reply-to", "references"}:
+        assert re.fullmatch(rb"(?:" + _SPECIAL + rb")", name.encode()), name
+    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    for name in ("Disposition-Notification-To", "Mail-Followup-To", "Mail-Reply-To"):
+        assert plain_section(base + name.encode() + b": G: a@example.com;\r\n\r\n") is None
 
 
 def test_the_proof_declines_what_it_cannot_vouch_for() -> None:

@@ -15,6 +15,7 @@ from ..._grammar import ENCODED_WORD, MSG_ID
 from ..._msgid import unfold_ids
 from ..._scripts import mixed_label
 from ...format.encoded_word import EncodedWordError, decode_words
+from ...models._extra import ADDRESS_EXTRAS
 from ...models.header import MIME_SINGLETONS, MIME_STRUCTURED, is_raw_header
 from ...parse.address import (
     AddressSyntaxError,
@@ -31,8 +32,16 @@ __all__ = ["check_duplicates", "check_ids", "check_message_fields", "check_secti
 #: the fields a message may have once (RFC 5322 3.6, and the MIME ones)
 SINGLETONS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "subject", "date",
                         "message-id", "in-reply-to", "references"}) | MIME_SINGLETONS
-ADDRESS_FIELDS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
-                            "resent-sender", "resent-to", "resent-cc", "resent-bcc"})
+#: the address fields: RFC 5322 3.6.2, 3.6.3, and those the models check as
+#: extra fields (the Resent- fields of 3.6.6, Disposition-Notification-To ...)
+ADDRESS_FIELDS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc"}) | frozenset(
+    ADDRESS_EXTRAS)
+# Their grammars: mailbox-list or mailbox, not address-list (no groups); one
+# mailbox; or, as Bcc, no address at all.
+_NO_GROUPS = frozenset({"from", "sender"} | {k for k, s in ADDRESS_EXTRAS.items()
+                                               if not s.groups})
+_ONE_MAILBOX = frozenset({"sender"} | {k for k, s in ADDRESS_EXTRAS.items() if s.single})
+_MAY_BE_EMPTY = frozenset({"bcc"} | {k for k, s in ADDRESS_EXTRAS.items() if s.may_be_empty})
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NON_ASCII = re.compile(r"[\x80-\xff]")
@@ -191,7 +200,7 @@ def _check_addresses(ctx: Context, f: Field) -> int:
     text = f.value
     key = f.key
     # RFC 5322 3.6.3: bcc = "Bcc:" [address-list / CFWS]; the others need an address
-    may_be_empty = key in ("bcc", "resent-bcc")
+    may_be_empty = key in _MAY_BE_EMPTY
     if not text.strip():
         if not may_be_empty:
             ctx.add("invalid-address-list", f.offset_of(0), header=f.name, value="",
@@ -205,7 +214,7 @@ def _check_addresses(ctx: Context, f: Field) -> int:
     items, notes = parsed
     for rule, what, index in notes:
         ctx.add(rule, f.offset_of(index), header=f.name, what=what)
-    shape = _shape_problem(key, items, may_be_empty)
+    shape = _shape_problem(key, f.name, items, may_be_empty)
     if shape is not None:
         reason, index = shape
         ctx.add("invalid-address-list", f.offset_of(index), header=f.name,
@@ -257,25 +266,20 @@ def _check_name(ctx: Context, f: Field, mb: ParsedMailbox) -> None:
             return
 
 
-def _shape_problem(key: str, items: list[ParsedMailbox | ParsedGroup],
+def _shape_problem(key: str, name: str, items: list[ParsedMailbox | ParsedGroup],
                    may_be_empty: bool) -> tuple[str, int] | None:
-    """What the field's grammar (RFC 5322 3.6.2, 3.6.3, 3.6.6) says against
-    the addresses it holds: (reason, index), or None."""
+    """What the field's grammar (RFC 5322 3.6.2, 3.6.3, 3.6.6; RFC 8098 2.1)
+    says against the addresses it holds: (reason, index), or None."""
     if not items:
         # obs-addr-list and obs-mbox-list allow empty elements, not an empty list
         return None if may_be_empty else ("the field has no address", 0)
-    if key in ("from", "resent-from", "sender", "resent-sender"):
-        # from = mailbox-list; sender = mailbox: no groups
+    if key in _NO_GROUPS:
         group = next((i for i in items if isinstance(i, ParsedGroup)), None)
         if group is not None:
-            return f"{_NAMES[key]} takes mailboxes, not groups", group.index
-        if key in ("sender", "resent-sender") and len(items) > 1:
-            return f"{_NAMES[key]} takes exactly one mailbox, not {len(items)}", items[1].index
+            return f"{name} takes mailboxes, not groups", group.index
+        if key in _ONE_MAILBOX and len(items) > 1:
+            return f"{name} takes exactly one mailbox, not {len(items)}", items[1].index
     return None
-
-
-_NAMES = {"from": "From", "resent-from": "Resent-From", "sender": "Sender",
-          "resent-sender": "Resent-Sender"}
 
 
 @functools.lru_cache(maxsize=4096)
