@@ -20,6 +20,8 @@ from mailfmt.lint import LintConfig, lint
     ("カタカナー.jp", None),            # the prolonged sound mark has no script
     ("例한.kr", None),                  # Han and Hangul (Korean)
     ("例ㄅ.tw", None),                  # Han and Bopomofo (Chinese)
+    ("例えカナabc.jp", None),           # all four of Japanese with Latin
+    ("例аb.example", ("例аb", ("Cyrillic", "Han", "Latin"))),
     ("あ한.example", ("あ한", ("Hangul", "Hiragana"))),
     ("пример.рф", None),               # one script per label
     ("exämple.com", None),             # Latin with a diacritic
