@@ -43,8 +43,9 @@ def _encoded(name: str, room: int) -> list[Chunk]:
     return [Chunk("", words[0]), *(Chunk(" ", w) for w in words[1:])]
 
 
-def _mailbox_chunks(addr: Address, *, utf8: bool, room: int = 75) -> list[Chunk]:
-    spec = addr.addr_spec if utf8 else addr.ascii_addr_spec
+def _mailbox_chunks(addr: Address, *, utf8: bool, room: int = 75,
+                    as_written: bool = False) -> list[Chunk]:
+    spec = addr.addr_spec if utf8 or as_written else addr.ascii_addr_spec
     # Message validation refuses non-ASCII local parts without utf8.
     assert spec is not None
     if not addr.display_name:
@@ -54,7 +55,8 @@ def _mailbox_chunks(addr: Address, *, utf8: bool, room: int = 75) -> list[Chunk]
     return chunks
 
 
-def _group_chunks(group: Group, *, utf8: bool, room: int = 75) -> list[Chunk]:
+def _group_chunks(group: Group, *, utf8: bool, room: int = 75,
+                  as_written: bool = False) -> list[Chunk]:
     chunks, encoded = phrase_chunks(group.display_name, utf8=utf8, room=room)
     # RFC 2047 5 (3): an encoded word in a phrase is separated from a special
     # by whitespace.
@@ -66,7 +68,7 @@ def _group_chunks(group: Group, *, utf8: bool, room: int = 75) -> list[Chunk]:
         chunks[-1] = Chunk(chunks[-1].ws, chunks[-1].text + ";")
         return chunks
     for i, member in enumerate(group.members):
-        mchunks = _mailbox_chunks(member, utf8=utf8)
+        mchunks = _mailbox_chunks(member, utf8=utf8, as_written=as_written)
         mchunks[0] = Chunk(" ", mchunks[0].text)
         last = mchunks[-1]
         mchunks[-1] = Chunk(last.ws, last.text + ("," if i < len(group.members) - 1 else ";"))
@@ -75,19 +77,22 @@ def _group_chunks(group: Group, *, utf8: bool, room: int = 75) -> list[Chunk]:
 
 
 def address_list_chunks(
-    items: Sequence[Address | Group], *, utf8: bool, room: int = 75
+    items: Sequence[Address | Group], *, utf8: bool, room: int = 75, as_written: bool = False
 ) -> list[Chunk]:
     """Chunks for an address-list: mailboxes and groups separated by ', '.
 
     ``room`` is the width left on the first line (after "Name: ").
+    ``as_written``: each addr-spec as it is, not in the form email-validator
+    normalizes (for rewriting a field read from a message: ``mailfmt fmt``).
     """
     from ..models.address import Group
 
     out: list[Chunk] = []
     for i, item in enumerate(items):
         r = room if i == 0 else 75
-        chunks = (_group_chunks(item, utf8=utf8, room=r) if isinstance(item, Group)
-                  else _mailbox_chunks(item, utf8=utf8, room=r))
+        chunks = (_group_chunks(item, utf8=utf8, room=r, as_written=as_written)
+                  if isinstance(item, Group)
+                  else _mailbox_chunks(item, utf8=utf8, room=r, as_written=as_written))
         if i:
             chunks[0] = Chunk(" ", chunks[0].text)
         if i < len(items) - 1:

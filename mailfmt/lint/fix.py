@@ -10,6 +10,8 @@ What it changes, and why each change keeps what the message says:
   and every fold already made, stays as it is;
 - non-ASCII text in unstructured fields (Subject, Comments, X-*) becomes
   RFC 2047 encoded words of the same UTF-8 text;
+- so do non-ASCII display names in address fields (RFC 2047 5 (3)), each
+  addr-spec written as it was: readers decode the names to the same text;
 - encoded words there that break RFC 2047 in a way readers read past, a
   character split across two words (5) or a word over 75 characters (2),
   are written again from the text the stdlib reads in them;
@@ -17,8 +19,9 @@ What it changes, and why each change keeps what the message says:
   NUL are re-encoded (quoted-printable for text, base64 otherwise): the
   decoded octets are the same.
 
-It never guesses: a charset it does not know, a binary part, non-ASCII in
-an address field or any other structured one (a date, a msg-id), text with
+It never guesses: a charset it does not know, a binary part, a non-ASCII
+address, an address field with a comment or that the strict reader refuses,
+non-ASCII in any other structured field (a date, a msg-id), text with
 a control character or with encoded words already in it, a section with a
 field written "Name :" (which readers disagree on), an unbreakable token
 over 998 octets are left as they are, and the lint findings that remain are
@@ -39,11 +42,14 @@ from dataclasses import dataclass, field
 
 from .._grammar import ENCODED_WORD, FORBIDDEN_IN_VALUE
 from .._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH
+from ..format.address import address_list_chunks
 from ..format.encoded_word import EncodedWordError, decode_words
 from ..format.fold import fold, unstructured_chunks
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import b64_lines, encode_qp, max_line_length
+from ..models.address import Address, Group
 from ..models.header import MIME_STRUCTURED, is_raw_header
+from ..parse.address import AddressSyntaxError, ParsedGroup, ParsedMailbox, parse_address_list
 from ._signed import Signatures, read_signatures
 from .checks.headers import ADDRESS_FIELDS
 from .checks.mime import _delimiters, first_fields
@@ -255,6 +261,8 @@ def _fix_field(raw: bytes, name: str, notes: list[str]) -> bytes:
     except UnicodeDecodeError:
         notes.append(f"{name}: not UTF-8 text: left as it is")
         return raw
+    if non_ascii and key in ADDRESS_FIELDS:
+        return _address_field(name, value, raw, notes)
     if non_ascii and structured:
         notes.append(f"{name}: non-ASCII in a structured field: left as it is")
         return raw
@@ -273,6 +281,38 @@ def _fix_field(raw: bytes, name: str, notes: list[str]) -> bytes:
         notes.append(f"{name}: encoded words and 8-bit text together: left as it is")
         return raw
     return _encoded_field(name, value, raw, notes)
+
+
+def _address_field(name: str, value: str, raw: bytes, notes: list[str]) -> bytes:
+    """The address field ``name`` holding ``value``, its non-ASCII display
+    names written as encoded words (RFC 2047 5 (3)) and every addr-spec as
+    it is; ``raw`` when that cannot keep what the field says: a comment (the
+    rewrite drops comments), encoded words next to 8-bit text, syntax the
+    strict reader refuses, or a non-ASCII address, which only SMTPUTF8 can
+    carry."""
+    if "(" in value or "=?" in value:
+        notes.append(f"{name}: non-ASCII beside a comment or encoded words: left as it is")
+        return raw
+    try:
+        items = parse_address_list(value)
+    except AddressSyntaxError:
+        notes.append(f"{name}: an address field that does not parse: left as it is")
+        return raw
+
+    def mailbox(p: ParsedMailbox) -> Address:
+        return Address.model_construct(display_name=p.display_name, addr_spec=p.addr_spec)
+
+    written = [Group.model_construct(display_name=p.display_name,
+                                     members=[mailbox(m) for m in p.members])
+               if isinstance(p, ParsedGroup) else mailbox(p) for p in items]
+    specs = [m.addr_spec for p in items
+             for m in (p.members if isinstance(p, ParsedGroup) else [p])]
+    if not all(spec.isascii() for spec in specs):
+        notes.append(f"{name}: a non-ASCII address, which needs SMTPUTF8: left as it is")
+        return raw
+    chunks = address_list_chunks(written, utf8=False, room=78 - len(name) - 2,
+                                 as_written=True)
+    return fold(name, chunks).encode("ascii")
 
 
 def _encoded_field(name: str, text: str, raw: bytes, notes: list[str]) -> bytes:

@@ -50,10 +50,14 @@ def mangle(raw: bytes, how: str) -> bytes:
     if how == "8bit-subject":
         return raw.replace(b"\r\nMessage-ID:", "\r\nX-Note: Grüße aus Köln\r\nMessage-ID:"
                            .encode(), 1)
+    if how == "8bit-name":
+        field = '\r\nResent-To: Zoë Brown <zoe@example.org>, "Ünï, Côde" <u@example.com>, ' \
+                'Team Ü: a@example.com;\r\nMessage-ID:'
+        return raw.replace(b"\r\nMessage-ID:", field.encode(), 1)
     return raw
 
 
-@given(messages(), st.sampled_from(["lf", "unfold", "8bit-subject", "none"]))
+@given(messages(), st.sampled_from(["lf", "unfold", "8bit-subject", "8bit-name", "none"]))
 def test_fix_keeps_meaning_and_is_idempotent(msg: Message, how: str) -> None:
     bad = mangle(msg.to_bytes(), how)
     result = fix(bad)
@@ -62,6 +66,34 @@ def test_fix_keeps_meaning_and_is_idempotent(msg: Message, how: str) -> None:
     # A108 is about the names the caller shows: fmt never changes what they say.
     assert not [v for v in lint(result.data).violations
                 if v.severity.value != "info" and v.code != "A108"]
+
+
+def test_encodes_display_names_in_address_fields_and_nothing_else() -> None:
+    """RFC 2047 5 (3): a non-ASCII display name becomes encoded words; the
+    addr-specs stay as written. A field whose rewrite could change what it
+    says (a comment, a non-ASCII address, syntax the strict reader refuses)
+    is left, with a note."""
+    head = ('From: José Núñez <J.Doe@Example.COM>\r\n'
+            'To: "Zoë, B" <z@example.org>, Team Ü: a@example.com, Ann <a2@example.com>;\r\n'
+            'Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n')
+    raw = (head + "\r\nhi\r\n").encode()
+    result = fix(raw)
+    assert result.data.startswith(
+        b"From: =?utf-8?b?Sm9zw6kgTsO6w7Fleg==?= <J.Doe@Example.COM>\r\n"
+        b"To: =?utf-8?b?Wm/DqywgQg==?= <z@example.org>, =?utf-8?q?Team_=C3=9C?= :\r\n"
+        b" a@example.com, Ann <a2@example.com>;\r\n")
+    assert meaning(result.data) == meaning(raw)
+    assert lint(result.data).violations == ()
+    assert fix(result.data).data == result.data
+    for field, note in (("Cc: x@example.com (Jösé)", "a comment"),
+                        ("Cc: Zoë =?utf-8?q?B?= <z@example.com>", "encoded words"),
+                        ("Cc: Zoë <zoë@example.com>", "needs SMTPUTF8"),
+                        ("Cc: Zoë <z@example.com", "does not parse")):
+        kept = (head + field + "\r\n\r\nhi\r\n").encode()
+        out = fix(kept)
+        assert field.encode() + b"\r\n" in out.data
+        assert any(n.startswith("Cc: ") and note in n for n in out.notes), (field, out.notes)
+        assert "E101" in {v.code for v in out.remaining}
 
 
 def test_fixes_the_fixable_fixtures() -> None:
