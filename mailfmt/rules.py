@@ -198,6 +198,15 @@ RULES: tuple[Rule, ...] = (
        "Bounded input keeps validation and formatting fast.",
        "references=[...10000 ids...]",
        "Keep the most recent ids."),
+    _r("H208", "missing-message-id", W, "RFC 5322 3.6.4",
+       "the message has no Message-ID field",
+       "The message has no Message-ID header field.",
+       "Every message SHOULD have one: replies thread by it (In-Reply-To, References), "
+       "and stores and filters deduplicate by it. Large receivers refuse mail without "
+       "one (Gmail answers 550 5.7.1).",
+       "From: alice@example.com\\r\\nDate: ...\\r\\n(no Message-ID)",
+       "Add a Message-ID of the form <unique@your-domain> (mailfmt generates one by "
+       "default)."),
     # ---- A: addresses -----------------------------------------------------
     _r("A101", "invalid-address", E, "RFC 5322 3.4.1",
        "{field}: '{value}' is not a valid address: {reason}",
@@ -525,6 +534,7 @@ RULES: tuple[Rule, ...] = (
 # The rules `mailfmt lint` reports; the others apply to building messages only.
 _LINT = frozenset({
     "H101", "H104", "H108", "H109", "H110", "H201", "H202", "H203", "H204", "H205", "H206",
+    "H208",
     "H107", "A101", "A106", "A107", "A108", "A109",
     "M101", "M102", "M103", "M109", "M110", "M111", "M112", "M113", "M114", "M115",
     "E101", "E102", "E103", "E104", "E105", "E106", "E107", "E109", "E110", "E111",

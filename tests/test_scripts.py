@@ -35,6 +35,7 @@ def test_labels(domain: str, found: tuple[str, tuple[str, ...]] | None) -> None:
 
 def test_lint_reports_it_in_every_address_field_and_form() -> None:
     head = ("From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+            "Message-ID: <1@example.com>\r\n"
             "Reply-To: Pay <pay@xn--pypal-4ve.com>\r\nResent-To: x@аpple.com\r\n")
     raw = (head + "\r\nhi\r\n").encode()
     found = [(v.code, v.header, v.column) for v in lint(raw, LintConfig(utf8=True)).violations]

@@ -50,7 +50,8 @@ def lint(raw: bytes | bytearray | memoryview, config: LintConfig | None = None, 
          path: str | None = None) -> Report:
     """Lint one message. Never raises on any input bytes.
 
-    >>> r = lint(b"From: a@example.com\\nDate: Fri, 21 Nov 1997 09:55:06 -0600\\n\\nhi\\n")
+    >>> r = lint(b"From: a@example.com\\nDate: Fri, 21 Nov 1997 09:55:06 -0600\\n"
+    ...          b"Message-ID: <1@example.com>\\n\\nhi\\n")
     >>> r.violations[0].code, r.violations[0].line, r.ok
     ('S102', 1, False)
     """

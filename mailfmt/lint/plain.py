@@ -4,7 +4,7 @@ Most mail is written by programs, and its top-level header section is plain:
 printable ASCII, each field of the simplest form its name allows, encoded
 words only in unstructured text. One match of ``_PLAIN_SECTION`` proves
 that, field by field, in C. When it matches, the names show no duplicate
-and From and Date present, and every encoded word decodes, the header rules
+and From, Date and Message-ID present, and every encoded word decodes, the header rules
 (check_section_syntax, check_message_fields) cannot find anything, and the
 linter skips them and the Field objects they read. Unstructured text may
 hold 8-bit octets too: then what E101 reports is all they could find, and
@@ -145,11 +145,12 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, st
     8-bit octet of each field that has one (what E101 reports). None when
     the full checks must run.
 
-    >>> plain_section(b"From: a@example.com\\r\\nDate: 1 Jan 2026 00:00 +0000\\r\\n\\r\\n")
-    ({}, 53, [])
-    >>> plain_section(b"From: a@example.com\\r\\nDate: 1 Jan 2026 00:00 +0000\\r\\n"
-    ...               b"Subject: caf\\xc3\\xa9\\r\\n\\r\\n")[2]
-    [(63, 'Subject')]
+    >>> head = (b"From: a@example.com\\r\\nDate: 1 Jan 2026 00:00 +0000\\r\\n"
+    ...         b"Message-ID: <1@x.example>\\r\\n")
+    >>> plain_section(head + b"\\r\\n")
+    ({}, 80, [])
+    >>> plain_section(head + b"Subject: caf\\xc3\\xa9\\r\\n\\r\\n")[2]
+    [(90, 'Subject')]
     >>> plain_section(b"From: a@example.com\\r\\n\\r\\n") is None  # no Date
     True
     """
@@ -164,8 +165,9 @@ def plain_section(raw: bytes) -> tuple[dict[str, Field], int, list[tuple[int, st
             eight_bit or not _words_pass(raw, head, end))):
         return None
     once = _ONCE.findall(head)
-    if b"from" not in once or b"date" not in once or len(set(once)) != len(once):
-        return None
+    if (b"from" not in once or b"date" not in once or b"message-id" not in once
+            or len(set(once)) != len(once)):
+        return None     # the full checks report what is missing, or twice there
     # The Date value starts after "date:" (head has one octet more in front);
     # its first colon is the time's, and the hour before it is dropped.
     at = head.find(b"\ndate:") + 5

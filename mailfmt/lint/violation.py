@@ -60,7 +60,7 @@ class Report:
     >>> from mailfmt.lint import lint
     >>> r = lint(b"Subject: hi\\r\\n\\r\\nbody\\r\\n")
     >>> r.ok, sorted(r.counts())
-    (False, ['H201', 'H202'])
+    (False, ['H201', 'H202', 'H208'])
     """
 
     violations: tuple[Violation, ...]

@@ -75,7 +75,7 @@ def test_encodes_display_names_in_address_fields_and_nothing_else() -> None:
     is left, with a note."""
     head = ('From: José Núñez <J.Doe@Example.COM>\r\n'
             'To: "Zoë, B" <z@example.org>, Team Ü: a@example.com, Ann <a2@example.com>;\r\n'
-            'Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n')
+            'Date: Fri, 21 Nov 1997 09:55:06 -0600\r\nMessage-ID: <1@example.com>\r\n')
     raw = (head + "\r\nhi\r\n").encode()
     result = fix(raw)
     assert result.data.startswith(
@@ -315,6 +315,7 @@ def test_a_forwarded_message_is_fixed_as_a_message_never_encoded() -> None:
     inner = (b"From: c@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
              b"Subject: inner\r\n\r\n" + b"word " * 30 + b"\r\ncaf\xc3\xa9\r\n")
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
            b"--b\r\nContent-Type: text/plain\r\n\r\nfwd\r\n--b\r\n"
            b"Content-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--b--\r\n")
@@ -338,8 +339,8 @@ def test_parts_nested_past_the_cap_are_left_without_an_error() -> None:
 
 
 def _subject(value: bytes) -> bytes:
-    return (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\nSubject: " + value
-            + b"\r\n\r\nhi\r\n")
+    return (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+            b"Message-ID: <1@example.com>\r\nSubject: " + value + b"\r\n\r\nhi\r\n")
 
 
 def test_encoded_words_readers_read_past_are_written_again() -> None:

@@ -97,7 +97,8 @@ def _good(name: str) -> list[bytes]:
 def _sections(draw: st.DrawFn) -> bytes:
     """Good fields and at most one probe: a bad value under any name, so
     that the probe is what decides whether the proof may pass it."""
-    lines = [b"From: a@example.com", b"Date: Fri, 27 Nov 2026 12:33:28 +0000"]
+    lines = [b"From: a@example.com", b"Date: Fri, 27 Nov 2026 12:33:28 +0000",
+             b"Message-ID: <1@example.com>"]
     for _ in range(draw(st.integers(0, 5))):
         name = draw(st.sampled_from(_NAMES))
         lines.insert(draw(st.integers(0, len(lines))),
@@ -110,13 +111,15 @@ def _sections(draw: st.DrawFn) -> bytes:
 
 
 @given(_sections())
-@example(b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n\r\nbody\r\n")
+@example(b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+         b"Message-ID: <1@example.com>\r\n\r\nbody\r\n")
 def test_generated_sections_agree(raw: bytes) -> None:
     _same(raw)
 
 
 def test_every_name_with_every_value_agrees() -> None:
-    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    base = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+            b"Message-ID: <1@example.com>\r\n")
     values = [b" " + v for v in _BAD] + [v for pool in _GOOD.values() for v in pool]
     taken = 0
     for name in _NAMES:
@@ -138,19 +141,23 @@ def test_every_field_the_checks_read_is_special_to_the_proof() -> None:
     for name in ADDRESS_FIELDS | {"date", "resent-date", "message-id", "resent-message-id",
                                   "content-id", "in-reply-to", "references"}:
         assert re.fullmatch(rb"(?:" + _SPECIAL + rb")", name.encode()), name
-    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    base = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+            b"Message-ID: <1@example.com>\r\n")
     for name in ("Disposition-Notification-To", "Mail-Followup-To", "Mail-Reply-To"):
         assert plain_section(base + name.encode() + b": G: a@example.com;\r\n\r\n") is None
 
 
 def test_the_proof_declines_what_it_cannot_vouch_for() -> None:
-    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    base = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+            b"Message-ID: <1@example.com>\r\n")
     assert plain_section(base + b"\r\n") is not None
     # A well-formed encoded word in unstructured text passes; elsewhere, or
     # malformed, it is the full checks' to judge.
     assert plain_section(base + b"Subject: =?utf-8?q?caf=C3=A9?=\r\n\r\n") is not None
     # "=?" is atext: a msg-id may hold it, and no encoded-word rule reads it there.
-    assert plain_section(base + b"Message-ID: <a=?x?y?z?=@example.com>\r\n\r\n") is not None
+    assert plain_section(base + b"References: <a=?x?y?z?=@example.com>\r\n\r\n") is not None
+    # Without a Message-ID the full checks run, and report H208.
+    assert plain_section(base.replace(b"Message-ID: <1@example.com>\r\n", b"") + b"\r\n") is None
     for extra in (b"Subject: =?utf-8?q?x\r\n?=\r\n", b"Subject: caf\xc3\xa9 =?utf-8?q?x?=\r\n",
                   b"Content-Type: text/plain; name=caf\xc3\xa9\r\n",
                   b"Subject: =?utf-8?x?y?=\r\n", b"To: =?utf-8?q?A?= <a@example.com>\r\n",
@@ -168,7 +175,8 @@ def test_the_proof_declines_what_it_cannot_vouch_for() -> None:
 
 
 def test_8bit_text_is_listed_once_per_field() -> None:
-    base = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    base = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+            b"Message-ID: <1@example.com>\r\n")
     raw = base + (b"Subject: caf\xc3\xa9 caf\xc3\xa9\r\n\tna\xc3\xafve\r\nX-Tag: ok\r\n"
                   b"x-note: \xff\r\n\r\nbody\r\n")
     got = plain_section(raw)
@@ -182,6 +190,7 @@ def test_8bit_text_is_listed_once_per_field() -> None:
 
 def test_mime_fields_come_from_the_original_bytes() -> None:
     raw = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"MIME-Version: 1.0\r\nCONTENT-TYPE: Text/Plain;\r\n charset=UTF-8\r\n"
            b"Content-Transfer-Encoding: 7bit\r\n\r\n")
     got = plain_section(raw)
@@ -216,6 +225,7 @@ _PART_BODIES = [b"hello\r\n", b"", b"SGVsbG8=\r\n", b"caf\xc3\xa9\r\n", b"=ZZ\r\
        st.sampled_from([b"\r\n", b"\n"]))
 def test_multipart_messages_agree(parts: list[tuple[bytes, bool, bytes]], eol: bytes) -> None:
     raw = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n")
     for head, blank, body in parts:
         raw += b"--b\r\n" + head + (b"\r\n" if blank else b"") + body
@@ -247,7 +257,8 @@ def test_too_many_fields_go_to_the_reader() -> None:
     from mailfmt._limits import MAX_HEADER_FIELDS
 
     many = b"X-A: b\r\n" * (MAX_HEADER_FIELDS + 1)
-    top = b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+    top = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+           b"Message-ID: <1@example.com>\r\n")
     _same(top + many + b"\r\nbody\r\n")
     _same(top + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
           b"--b\r\n" + many + b"\r\nbody\r\n--b--\r\n")
@@ -264,4 +275,5 @@ _SHAPED = st.sampled_from([
 
 @given(st.lists(_SHAPED, max_size=25).map(b"".join))
 def test_mail_shaped_bytes_agree(tail: bytes) -> None:
-    _same(b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n" + tail)
+    _same(b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+          b"Message-ID: <1@example.com>\r\n" + tail)

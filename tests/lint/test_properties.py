@@ -27,7 +27,8 @@ _PIECES = st.sampled_from([
     b"From: a@example.com\r\n", b"To: (x\r\n", b"Content-Type: multipart/mixed; boundary=b\r\n",
     b"--b\r\n", b"--b--\r\n", b"\r\n", b"\n", b"\r", b"\x00", b"=?utf-8?q?=0A?=", b"\xff",
     b"Content-Transfer-Encoding: base64\r\n", b"Content-Transfer-Encoding: quoted-printable\r\n",
-    b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n", b"Subject: ", b" ", b":", b'"', b"<", b">",
+    b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n", b"Message-ID: <1@example.com>\r\n",
+    b"Subject: ", b" ", b":", b'"', b"<", b">",
     b"@", b",", b";", b"(", b")", b"x" * 100, b"=", b"=ZZ", b"\r\n.\r\n", b"\n.\n",
 ])
 
@@ -93,6 +94,7 @@ def test_utf8_mode_still_reports_invalid_octets() -> None:
     from mailfmt.lint import LintConfig
 
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"Subject: caf\xe9\r\n\r\nhi\r\n")
     assert [v.code for v in lint(raw, LintConfig(utf8=True)).violations] == ["E101"]
 
@@ -101,7 +103,8 @@ def test_utf8_mode_counts_the_78_limit_in_characters() -> None:
     # RFC 6532 3.4: with UTF-8 the 998 limit is in octets, the 78 one in characters.
     from mailfmt.lint import LintConfig
 
-    head = "From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\n"
+    head = ("From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+            "Message-ID: <1@example.com>\r\n\r\n")
     short, long = "é" * 60, "é" * 70 + "x" * 10      # 120 octets / 60 chars; 80 chars
     for body, utf8, expect in ((short, True, []), (short, False, [("S106", 78, "octets")]),
                                (long, True, [("S106", 148, "characters")])):
@@ -116,6 +119,7 @@ def test_utf8_mode_counts_the_78_limit_in_characters() -> None:
 
 
 _B64_HEAD = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+             b"Message-ID: <1@example.com>\r\n"
              b"MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
              b"Content-Transfer-Encoding: base64\r\n\r\n")
 
@@ -142,7 +146,8 @@ def test_base64_check_agrees_with_strict_binascii(body: bytes) -> None:
     assert codes == ([] if valid else ["E102"]), body
 
 
-_LINE_HEAD = b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\n"
+_LINE_HEAD = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+              b"Message-ID: <1@example.com>\r\n\r\n")
 
 
 @given(st.lists(st.tuples(st.integers(0, 1100), st.sampled_from([b"\r\n", b"\n", b"\r"])),
@@ -181,7 +186,7 @@ def test_bare_lf_past_the_cap_is_counted_exactly() -> None:
     assert len(lf) == PER_RULE_CAP
     assert [v.offset for v in lf] == [i for i, c in enumerate(raw) if c == 0x0A
                                       and raw[i - 1] != 0x0D][:PER_RULE_CAP]
-    assert report.suppressed["S102"] == 2 + 1 + 500 - PER_RULE_CAP
+    assert report.suppressed["S102"] == 3 + 1 + 500 - PER_RULE_CAP
     assert report.counts()["S103"] == 7 and "S103" not in report.suppressed
 
 
@@ -216,6 +221,7 @@ def _line_oracle(raw: bytes) -> dict[str, int]:
 
 
 _B64_MULTI = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+              b"Message-ID: <1@example.com>\r\n"
               b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
               b"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\n"
               b"Content-Type: application/octet-stream\r\n"
@@ -275,6 +281,7 @@ def test_a_charset_name_no_codec_can_look_up_is_reported_not_raised() -> None:
     # codecs.lookup raises ValueError, not LookupError, for a name with a NUL.
     for charset in (b'charset="us\x00ascii"', b"charset*=utf-8''us%00ascii"):
         raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+               b"Message-ID: <1@example.com>\r\n"
                b"MIME-Version: 1.0\r\nContent-Type: text/plain; " + charset + b"\r\n"
                b"\r\nhi\r\n")
         assert "E105" in [v.code for v in lint(raw).violations], charset
@@ -283,7 +290,8 @@ def test_a_charset_name_no_codec_can_look_up_is_reported_not_raised() -> None:
 def test_duplicate_mime_fields_are_reported_where_they_are() -> None:
     # H203 names MIME-Version, Content-Type and Content-Transfer-Encoding
     # among the fields that may occur once: at the top and in a body part.
-    head = b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\nMIME-Version: 1.0\r\n"
+    head = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+            b"Message-ID: <1@example.com>\r\nMIME-Version: 1.0\r\n")
     top = head + b"Content-Type: text/plain\r\nContent-Type: text/html\r\n\r\nhi\r\n"
     found = [(v.code, v.header, v.part, v.offset) for v in lint(top).violations]
     assert found == [("H203", "Content-Type", None, top.index(b"Content-Type: text/html"))]
@@ -320,7 +328,8 @@ def test_duplicate_mime_fields_are_reported_where_they_are() -> None:
 ])
 def test_dates_are_valid_obsolete_or_invalid_by_the_grammar(date: bytes, code: str | None,
                                                             says: str) -> None:
-    raw = b"From: a@example.com\r\nDate: " + date + b"\r\n\r\nhi\r\n"
+    raw = (b"From: a@example.com\r\nMessage-ID: <1@example.com>\r\nDate: " + date
+           + b"\r\n\r\nhi\r\n")
     found = [(v.code, v.message) for v in lint(raw).violations]
     assert [c for c, _ in found] == ([code] if code else [])
     assert all(says in message for _, message in found)
@@ -336,6 +345,7 @@ def test_dates_are_valid_obsolete_or_invalid_by_the_grammar(date: bytes, code: s
 ])
 def test_content_type_is_type_and_subtype_tokens(ctype: bytes, bad: bool) -> None:
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: " + ctype + b"\r\n\r\nhi\r\n")
     assert [v.code for v in lint(raw).violations] == (["M103"] if bad else [])
 
@@ -350,7 +360,8 @@ def test_content_type_is_type_and_subtype_tokens(ctype: bytes, bad: bool) -> Non
     (b"Content-ID", ["H205"]),
 ])
 def test_encoded_words_in_content_fields(field: bytes, found: list[str]) -> None:
-    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + field
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n" + field
            + b": =?utf-8?q?caf=ZZ?=\r\n\r\nhi\r\n")
     assert [v.code for v in lint(raw).violations] == found
 
@@ -364,7 +375,8 @@ def test_encoded_words_in_content_fields(field: bytes, found: list[str]) -> None
     b"\r\nContent-Transfer-Encoding: 7bit (plain (nested) text)\r\n",
 ])
 def test_comments_in_mime_fields_are_read_as_blanks(fields: bytes) -> None:
-    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + fields
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n" + fields
            + b"\r\nhi\r\n")
     assert lint(raw).violations == ()
     quoted = raw.replace(b"us-ascii (u)", b'"us-ascii (u)"')
@@ -378,8 +390,8 @@ RFC2047 = Path(__file__).parent.parent / "vectors" / "rfc2047"
 
 @pytest.mark.parametrize("path", sorted(RFC2047.glob("*.eml")), ids=lambda p: p.stem)
 def test_rfc_2047_examples_lint_clean(path: Path) -> None:
-    # RFC 2047 8, with a Date added: encoded words in phrases, in comments, in
-    # unstructured text, adjacent and folded
+    # RFC 2047 8, with a Date and a Message-ID added: encoded words in phrases,
+    # in comments, in unstructured text, adjacent and folded
     assert lint(path.read_bytes()).violations == ()
 
 
@@ -414,10 +426,11 @@ def test_quoted_printable_line_ending_in_a_blank(body: bytes, column: int | None
     # RFC 2045 6.7 (3): a blank on an encoded line must be followed by a
     # printable character on that line; readers delete trailing blanks.
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + body)
     found = [(v.code, v.line, v.column) for v in lint(raw).violations]
-    assert found == ([] if column is None else [("E103", 7, column)])
+    assert found == ([] if column is None else [("E103", 8, column)])
     if column is not None:
         with pytest.raises(ParseError) as exc:
             Message.from_bytes(raw)
@@ -432,6 +445,7 @@ def test_quoted_printable_line_ending_in_a_blank(body: bytes, column: int | None
 ])
 def test_boundary_grammar(boundary: bytes, bad: bool) -> None:
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n boundary="' + boundary
            + b'"\r\n\r\n--' + boundary + b"\r\n\r\nhi\r\n--" + boundary + b"--\r\n")
     # (a 70-octet boundary makes lines over 78: S106, a warning)
@@ -458,14 +472,15 @@ def test_boundary_grammar(boundary: bytes, bad: bool) -> None:
     (b"To:", ["A106"]), (b"Cc: ,", ["A106", "H110"]), (b"Bcc: ,", ["H110"]),
 ])
 def test_address_fields_hold_what_their_grammar_allows(fields: bytes, found: list[str]) -> None:
-    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n" + fields
+    raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n" + fields
            + b"\r\n\r\nhi\r\n")
     assert [v.code for v in lint(raw).violations] == found
 
 
 def test_from_takes_no_group() -> None:
     raw = (b"From: Team: a@example.com;\r\nSender: a@example.com\r\n"
-           b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\nhi\r\n")
+           b"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\nMessage-ID: <1@example.com>\r\n\r\nhi\r\n")
     assert [(v.code, v.column) for v in lint(raw).violations] == [("A106", 7)]
 
 
@@ -474,9 +489,11 @@ def test_from_takes_no_group() -> None:
                                             (b"7bit", []), (b"8bit", [])])
 def test_message_rfc822_is_not_encoded_whole(cte: bytes, found: list[str]) -> None:
     # RFC 2046 5.2.1: only 7bit, 8bit or binary for a message/rfc822 body
-    inner = b"From: b@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n\r\ninner\r\n"
+    inner = (b"From: b@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+             b"Message-ID: <1@example.com>\r\n\r\ninner\r\n")
     body = inner if cte in (b"7bit", b"8bit") else b"RnJvbTogYkBleGFtcGxlLmNvbQ0K\r\n"
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: message/rfc822\r\n"
            b"Content-Transfer-Encoding: " + cte + b"\r\n\r\n" + body)
     assert [v.code for v in lint(raw).violations] == found
@@ -494,6 +511,7 @@ def test_message_rfc822_is_not_encoded_whole(cte: bytes, found: list[str]) -> No
 @pytest.mark.parametrize("where", ["top", "part"])
 def test_content_disposition_is_read(disposition: bytes, found: list[str], where: str) -> None:
     head = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+            b"Message-ID: <1@example.com>\r\n"
             b"MIME-Version: 1.0\r\n")
     entity = (b"Content-Type: application/octet-stream\r\nContent-Disposition: "
               + disposition + b"\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n")
@@ -509,13 +527,14 @@ def test_content_disposition_is_read(disposition: bytes, found: list[str], where
 def test_a_parts_content_id_is_read(cid: bytes, found: list[str]) -> None:
     # the parser reads a part's Content-ID; the linter read only the message's
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b'MIME-Version: 1.0\r\nContent-Type: multipart/related; type="text/plain";\r\n'
            b" boundary=b\r\n\r\n"
            b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: image/png\r\n"
            b"Content-ID: " + cid + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
            b"QUJD\r\n--b--\r\n")
     got = [(v.code, v.part, v.line) for v in lint(raw).violations]
-    assert got == [(code, "2", 13) for code in found]
+    assert got == [(code, "2", 14) for code in found]
 
 
 _RELATED_BODY = (b"--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b\r\n"
@@ -535,6 +554,7 @@ _RELATED_BODY = (b"--b\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n--b\r\n"
 ])
 def test_multipart_related_type_names_its_root(params: bytes, says: str | None) -> None:
     raw = (b"From: a@example.com\r\nDate: Fri, 21 Nov 1997 09:55:06 -0600\r\n"
+           b"Message-ID: <1@example.com>\r\n"
            b"MIME-Version: 1.0\r\nContent-Type: multipart/related;" + params
            + b"\r\n boundary=b\r\n\r\n" + _RELATED_BODY)
     found = [v for v in lint(raw).violations if v.code == "M114"]
@@ -543,4 +563,4 @@ def test_multipart_related_type_names_its_root(params: bytes, says: str | None) 
     else:
         assert len(found) == 1 and says in found[0].message
         assert (found[0].line, found[0].header, found[0].severity.value) == (
-            4, "Content-Type", "warning")
+            5, "Content-Type", "warning")

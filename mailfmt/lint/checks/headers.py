@@ -137,6 +137,8 @@ def check_message_fields(ctx: Context, sec: Section) -> None:
         ctx.add("missing-from", 0)
     if "date" not in seen:
         ctx.add("missing-date", 0)
+    if "message-id" not in seen:
+        ctx.add("missing-message-id", 0)
     if n_from > 1 and "sender" not in seen:
         ctx.add("sender-required", seen["from"].offset, header="From", count=n_from)
 
