@@ -315,7 +315,8 @@ RULES: tuple[Rule, ...] = (
        "Add a part or drop the multipart."),
     _r("M105", "invalid-filename", E, "RFC 2183 2.3",
        "{field}: {reason}",
-       "An attachment filename is empty, too long or contains a path separator.",
+       "An attachment filename is empty, too long, contains a path separator, or is "
+       "wrapped in quotes or angle brackets (which readers drop).",
        "Receivers save attachments under this name; a path in it is a traversal attempt.",
        'filename="../../etc/passwd"',
        "Use a plain file name such as report.pdf."),

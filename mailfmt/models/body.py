@@ -189,6 +189,11 @@ class Attachment(_Part):
         if "/" in v or "\\" in v:
             raise rule_error("invalid-filename", field="filename",
                              reason=f"{v!r} contains a path separator")
+        if len(v) > 1 and (v[0], v[-1]) in (('"', '"'), ("<", ">")):
+            # Readers unquote a name once more after decoding it (Python's
+            # email.utils.unquote): '"a.pdf"' would be saved as 'a.pdf'.
+            raise rule_error("invalid-filename", field="filename",
+                             reason=f"{v!r} is wrapped in {v[0]}{v[-1]}, which readers drop")
         return v
 
     @field_validator("content_type")

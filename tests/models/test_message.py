@@ -181,6 +181,10 @@ def test_empty_multipart() -> None:
     ({"filename": "../../etc/passwd", "content": b"x"}, "invalid-filename"),
     ({"filename": "a\r\nContent-Type: text/html", "content": b"x"}, "line-break-in-value"),
     ({"filename": "   ", "content": b"x"}, "invalid-filename"),
+    # readers unquote the decoded name once more: saved as 'a.pdf' (fuzz_format found it)
+    ({"filename": '"a.pdf"', "content": b"x"}, "invalid-filename"),
+    ({"filename": '"""', "content": b"x"}, "invalid-filename"),
+    ({"filename": "<a.pdf>", "content": b"x"}, "invalid-filename"),
     ({"filename": "a", "content": b"x", "content_type": "pdf"}, "invalid-content-type"),
     ({"filename": "a", "content": b"x", "content_type": "multipart/mixed"},
      "invalid-content-type"),
@@ -191,6 +195,18 @@ def test_attachment_rules(kwargs: dict[str, object], rule: str) -> None:
     with pytest.raises(ValidationError) as exc:
         Attachment(**kwargs)
     assert exc.value.errors()[0]["type"] == rule
+
+
+@pytest.mark.parametrize("name", ['"', '"a', 'a"b', "<a", "a>", "a<b>c", '"a" b'])
+def test_a_filename_with_quotes_or_brackets_inside_reads_back_as_given(name: str) -> None:
+    import email
+    import email.policy
+
+    raw = Message(from_="a@example.com", to="b@example.org",
+                  attachments=[Attachment(filename=name, content=b"x")]).to_bytes()
+    [att] = email.message_from_bytes(raw, policy=email.policy.default).iter_attachments()
+    assert att.get_filename() == name
+    assert Message.from_bytes(raw).attachments[0].filename == name
 
 
 def test_attachment_path_checked_at_construction(tmp_path: Path) -> None:
