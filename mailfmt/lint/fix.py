@@ -42,14 +42,15 @@ from dataclasses import dataclass, field
 
 from .._grammar import ENCODED_WORD, FORBIDDEN_IN_VALUE
 from .._limits import MAX_HEADER_FIELDS, MAX_MIME_DEPTH
+from ..errors import RuleError
 from ..format.address import address_list_chunks
 from ..format.encoded_word import EncodedWordError, decode_words
 from ..format.fold import fold, unstructured_chunks
 from ..format.params import ParamError, parse_params, token_value
 from ..format.transfer import b64_lines, encode_qp, max_line_length
-from ..models.address import Address, Group
+from ..models.address import as_written
 from ..models.header import MIME_STRUCTURED, is_raw_header
-from ..parse.address import AddressSyntaxError, ParsedGroup, ParsedMailbox, parse_address_list
+from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list
 from ._signed import Signatures, read_signatures
 from .checks.headers import ADDRESS_FIELDS
 from .checks.mime import _delimiters, first_fields
@@ -298,21 +299,19 @@ def _address_field(name: str, value: str, raw: bytes, notes: list[str]) -> bytes
     except AddressSyntaxError:
         notes.append(f"{name}: an address field that does not parse: left as it is")
         return raw
-
-    def mailbox(p: ParsedMailbox) -> Address:
-        return Address.model_construct(display_name=p.display_name, addr_spec=p.addr_spec)
-
-    written = [Group.model_construct(display_name=p.display_name,
-                                     members=[mailbox(m) for m in p.members])
-               if isinstance(p, ParsedGroup) else mailbox(p) for p in items]
     specs = [m.addr_spec for p in items
              for m in (p.members if isinstance(p, ParsedGroup) else [p])]
     if not all(spec.isascii() for spec in specs):
         notes.append(f"{name}: a non-ASCII address, which needs SMTPUTF8: left as it is")
         return raw
+    written = [as_written(p) for p in items]
     chunks = address_list_chunks(written, utf8=False, room=78 - len(name) - 2,
                                  as_written=True)
-    return fold(name, chunks).encode("ascii")
+    try:
+        return fold(name, chunks).encode("ascii")
+    except RuleError:      # an addr-spec too long for any line (S101)
+        notes.append(f"{name}: a token too long to fold: left as it is")
+        return raw
 
 
 def _encoded_field(name: str, text: str, raw: bytes, notes: list[str]) -> bytes:

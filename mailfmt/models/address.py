@@ -25,7 +25,7 @@ from ..policy import policy_from
 from ..rules import rule_error
 from ._checks import check_text
 
-__all__ = ["Address", "Group", "as_dict", "parse_addresses"]
+__all__ = ["Address", "Group", "as_dict", "as_written", "parse_addresses"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +223,19 @@ def as_dict(p: ParsedMailbox | ParsedGroup) -> dict[str, Any]:
         return {"display_name": p.display_name,
                 "members": [as_dict(m) for m in p.members]}
     return {"display_name": p.display_name, "addr_spec": p.addr_spec}
+
+
+def as_written(p: ParsedMailbox | ParsedGroup) -> Address | Group:
+    """A parsed mailbox or group as a model, not validated: for writing a
+    field read from a message again (its addr-specs kept as they are)."""
+    if isinstance(p, ParsedGroup):
+        return Group.model_construct(display_name=p.display_name,
+                                     members=[_mailbox_as_written(m) for m in p.members])
+    return _mailbox_as_written(p)
+
+
+def _mailbox_as_written(p: ParsedMailbox) -> Address:
+    return Address.model_construct(display_name=p.display_name, addr_spec=p.addr_spec)
 
 
 def _one_mailbox(text: str) -> dict[str, Any]:

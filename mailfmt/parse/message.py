@@ -31,7 +31,7 @@ from ..format.transfer import DecodeError, decode_base64, decode_qp
 from ..format.writer import format_date
 from ..lint.engine import LintConfig, lint
 from ..models._extra import ADDRESS_EXTRAS, structured_extras
-from ..models.address import Address, Group, as_dict
+from ..models.address import as_dict, as_written
 from ..models.body import (
     TEXT_WRITTEN_PARAMS,
     Attachment,
@@ -44,7 +44,7 @@ from ..models.body import (
 from ..models.header import MIME_SINGLETONS, MIME_STRUCTURED, Header, is_raw_header
 from ..policy import Policy
 from ..rules import Severity, get_rule
-from .address import AddressSyntaxError, ParsedGroup, ParsedMailbox, parse_address_list_lenient
+from .address import AddressSyntaxError, parse_address_list_lenient
 
 if TYPE_CHECKING:
     from ..models.message import Message
@@ -194,14 +194,7 @@ def _addresses_text(value: str) -> str:
         items, _ = parse_address_list_lenient(value, comment_names=True)
     except AddressSyntaxError:
         return value
-
-    def text(p: ParsedMailbox | ParsedGroup) -> str:
-        if isinstance(p, ParsedGroup):
-            return str(Group.model_construct(display_name=p.display_name, members=[
-                Address.model_construct(display_name=m.display_name, addr_spec=m.addr_spec)
-                for m in p.members]))
-        return str(Address.model_construct(display_name=p.display_name, addr_spec=p.addr_spec))
-    return ", ".join(text(p) for p in items)
+    return ", ".join(str(as_written(p)) for p in items)
 
 
 def _decode(f: RawField) -> str:

@@ -88,7 +88,10 @@ def test_encodes_display_names_in_address_fields_and_nothing_else() -> None:
     for field, note in (("Cc: x@example.com (Jösé)", "a comment"),
                         ("Cc: Zoë =?utf-8?q?B?= <z@example.com>", "encoded words"),
                         ("Cc: Zoë <zoë@example.com>", "needs SMTPUTF8"),
-                        ("Cc: Zoë <z@example.com", "does not parse")):
+                        ("Cc: Zoë <z@example.com", "does not parse"),
+                        # an addr-spec no fold can bring under 998 octets: fix
+                        # raised RuleError (S101) on it
+                        ("Cc: Zoë <" + "a" * 1000 + "@example.com>", "too long to fold")):
         kept = (head + field + "\r\n\r\nhi\r\n").encode()
         out = fix(kept)
         assert field.encode() + b"\r\n" in out.data
