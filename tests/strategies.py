@@ -57,11 +57,18 @@ body_text = st.one_of(
     st.builds(lambda n, c: c * n, st.integers(70, 2100), st.sampled_from(["x", "é", " ", "."])),
 ).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s))
 
+
+def _plain_filename(s: str) -> bool:
+    """A filename the model takes once stripped (Attachment._check_filename):
+    not empty, no path separator, not wrapped in quotes or angle brackets."""
+    return bool(s) and "/" not in s and "\\" not in s and not (
+        len(s) > 1 and (s[0], s[-1]) in (('"', '"'), ("<", ">")))
+
+
 filenames = st.one_of(
     st.sampled_from(["a.pdf", "report 2024.xlsx", "Résumé.docx", "日本語のファイル名.txt",
                      "x" * 200 + ".bin", 'quote"and;semi.txt']),
-    header_text.filter(lambda s: s.strip() and "/" not in s and "\\" not in s)
-    .map(lambda s: s[:100]),
+    header_text.map(lambda s: s[:100]).filter(lambda s: _plain_filename(s.strip())),
 )
 extra_headers = st.lists(st.builds(Header, name=st.sampled_from(["X-Campaign", "X-Tag",
                                                                  "Comments", "Keywords"]),
