@@ -15,10 +15,10 @@ def describe_bytes(data: bytes) -> str:
     return "".join(_NAMES.get(b, chr(b)) for b in data)
 
 
-def lines_over(raw: bytes, pos: int, lines: list[bytes], limit: int) -> list[tuple[int, int]]:
+def lines_over(pos: int, lines: list[bytes], limit: int) -> list[tuple[int, int]]:
     """(start, length) of each line longer than ``limit`` octets, the CR of
-    its CRLF not counted. ``lines`` is a split on LF whose first line starts
-    at ``raw[pos]``.
+    its CRLF (or a CR that ends the last line) not counted. ``lines`` is a
+    split on LF whose first line starts at offset ``pos``.
     """
     if max(map(len, lines)) <= limit:
         return []   # the usual answer, asked per message: no generator to make
@@ -32,7 +32,7 @@ def lines_over(raw: bytes, pos: int, lines: list[bytes], limit: int) -> list[tup
         start += sum(lens[at:i]) + i - at
         at = i
         n = lens[i]
-        length = n - 1 if raw[start + n - 1] == 0x0D else n
+        length = n - 1 if lines[i][-1:] == b"\r" else n
         if length > limit:
             out.append((start, length))
     return out

@@ -11,7 +11,8 @@ import re
 from itertools import accumulate, count, repeat
 from operator import add
 
-from .._shared import describe_bytes, lines_over
+from .._scan import scan_lines
+from .._shared import describe_bytes
 from ..context import Context
 
 __all__ = ["check_lines"]
@@ -40,34 +41,30 @@ _CR_DOT = re.compile(rb"\r\.")
 
 def check_lines(ctx: Context, header_end: int) -> None:
     """The S rules. Spans the MIME checks proved regular (ctx.proven) are
-    counted, not read; the rest is split once into lines."""
+    counted, not read; the rest is scanned once (see _scan.py)."""
     raw = ctx.raw
     n_lf = n_cr = n_crlf = 0
     for _, _, in_span, crlfs in ctx.proven:
         n_lf += in_span
         n_cr += crlfs
         n_crlf += crlfs
-    spans = []
-    for a, b in ctx.unproven():
-        lines = raw[a:b].split(b"\n")
-        spans.append((a, lines))
-        n_lf += len(lines) - 1
-        cr = raw.count(b"\r", a, b)
-        if cr:
-            n_cr += cr
-            # Without a CR outside CRLF, every CR counts one CRLF: a search
-            # that stops at each CR costs less than counting the pairs.
-            n_crlf += cr if _BARE_CR.search(raw, a, b) is None else raw.count(b"\r\n", a, b)
+    spans = ctx.unproven()
+    long_lines: list[tuple[int, int]] = []
+    for a, b in spans:
+        lf, cr, crlf, over = scan_lines(raw, a, b, ctx.line_length)
+        n_lf += lf
+        n_cr += cr
+        n_crlf += crlf
+        long_lines += over
     has_nul = b"\x00" in raw
     # Every LF not in a CRLF is bare, and every CR not in one too: the counts
     # give the totals, the regexes only the listed positions.
     if n_lf != n_crlf:
         if n_cr == 0 and len(spans) == 1 and not ctx.proven:
-            # Every LF is bare, and the split already has them: the LF that
-            # ends line i + 1 is at the lengths of lines 0..i plus i, added
-            # up in C, and in column len(line i) + 1.
-            a, lines = spans[0]
-            assert a == 0
+            # Every LF is bare: the LF that ends line i + 1 is at the lengths
+            # of lines 0..i plus i, added up in C, and in column
+            # len(line i) + 1.
+            lines = raw.split(b"\n")
             ctx.add_line_run("bare-lf", map(add, accumulate(map(len, lines)), count()),
                              map(add, map(len, lines), repeat(1)), n_lf)
         else:
@@ -85,15 +82,16 @@ def check_lines(ctx: Context, header_end: int) -> None:
             has_nul or _LF_DOT.search(raw) or (n_cr and _CR_DOT.search(raw))):
         for m in _SMUGGLING.finditer(raw):
             ctx.add("smtp-smuggling-sequence", m.start(), seq=describe_bytes(m.group()))
-    for a, lines in spans:
-        _long_lines(ctx, header_end, a, lines)
+    if long_lines:
+        _long_lines(ctx, header_end, long_lines)
 
 
-def _long_lines(ctx: Context, header_end: int, pos: int, lines: list[bytes]) -> None:
-    """Lines over the limits among ``lines``, the first of which starts at ``pos``."""
+def _long_lines(ctx: Context, header_end: int, found: list[tuple[int, int]]) -> None:
+    """The findings for ``found``: (start, length) of each line over
+    ctx.line_length octets."""
     warn = ctx.line_length
     raw = ctx.raw
-    for start, length in lines_over(raw, pos, lines, warn):
+    for start, length in found:
         where = "A header" if start < header_end else "A body"
         if length > 998:
             ctx.add("line-too-long", start + 998, where=where, length=length, limit=998)

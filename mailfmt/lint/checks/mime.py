@@ -362,5 +362,5 @@ def _encoded_lines(ctx: Context, start: int, stop: int, part: str, cte: str) -> 
     """RFC 2045 6.7 (5) and 6.8: encoded lines of at most 76 characters, the
     CRLF not counted."""
     lines = ctx.raw[start:stop].split(b"\n")
-    for pos, length in lines_over(ctx.raw, start, lines, 76):
+    for pos, length in lines_over(start, lines, 76):
         ctx.add("encoded-line-too-long", pos + 76, part=part, encoding=cte, length=length)

@@ -1,0 +1,3 @@
+def scan_lines(
+    data: bytes, start: int, end: int, limit: int, /
+) -> tuple[int, int, int, list[tuple[int, int]]]: ...
