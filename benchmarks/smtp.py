@@ -1,5 +1,5 @@
 """SMTP client throughput and memory: smtplib, aiosmtplib, mailfmt (sync and
-async) and a raw pipelined floor, in one run, each server in its own process.
+async) and two raw floors, in one run, each server in its own process.
 
     pip install -e .[bench]
     python benchmarks/smtp.py [--messages 2000] [--big-mb 100] [--repeat 3]
@@ -10,6 +10,10 @@ shows the client's own cost), aiosmtpd, and Postfix when MAILFMT_POSTFIX_PORT
 is set (.ci/postfix.sh starts one). Per client: messages per second over one
 connection, and client CPU time per message (time.process_time, which does
 not count the server processes), the best of --repeat interleaved rounds.
+Two floors that only move bytes: one that waits for each reply as the
+rules require (DATA's 354 before the data; one command at a time without
+PIPELINING), which bounds any client sending one message at a time, and one
+that writes everything at once without waiting, which bounds any client.
 Then the peak memory growth (ru_maxrss) of sending one message with a large
 attachment, in a fresh process per client.
 """
@@ -233,6 +237,38 @@ def run_raw(port: int, msgs: list[Message], raw: list[bytes]) -> None:
         reply()
 
 
+def run_raw_compliant(port: int, msgs: list[Message], raw: list[bytes]) -> None:
+    """The floor of a client that keeps the rules: the same bytes, no checks,
+    no parsing, but the message data waits for DATA's 354 (RFC 2920 3.1), and
+    commands go one at a time when the server does not offer PIPELINING:
+    two round trips per message at best, four without PIPELINING."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        f = s.makefile("rb")
+
+        def reply() -> bytes:
+            lines = [f.readline()]
+            while lines[-1][3:4] == b"-":
+                lines.append(f.readline())
+            return b"".join(lines)
+        reply()
+        s.sendall(b"EHLO bench.example.com\r\n")
+        pipelining = b"PIPELINING" in reply().upper()
+        mail, rcpt = f"MAIL FROM:<{FROM}>\r\n".encode(), f"RCPT TO:<{TO}>\r\n".encode()
+        for data in raw:
+            if pipelining:
+                s.sendall(mail + rcpt + b"DATA\r\n")
+                reply(), reply(), reply()
+            else:
+                for command in (mail, rcpt, b"DATA\r\n"):
+                    s.sendall(command)
+                    reply()
+            s.sendall(data.replace(b"\r\n.", b"\r\n..") + b"\r\n.\r\n")
+            reply()
+        s.sendall(b"QUIT\r\n")
+        reply()
+
+
 # Each library sends its own message objects (formatting included for all);
 # "bytes" rows give smtplib and aiosmtplib pre-serialized bytes, their best case.
 CLIENTS = [("smtplib (objects)", run_smtplib_objects), ("smtplib (bytes)", run_smtplib),
@@ -241,7 +277,7 @@ CLIENTS = [("smtplib (objects)", run_smtplib_objects), ("smtplib (bytes)", run_s
            ("mailfmt (sync)", run_mailfmt), ("mailfmt (async)", run_mailfmt_async),
            ("mailfmt send_many (sync)", run_mailfmt_many),
            ("mailfmt send_many (async)", run_mailfmt_many_async),
-           ("raw pipelined floor", run_raw)]
+           ("raw compliant floor", run_raw_compliant), ("raw pipelined floor", run_raw)]
 
 
 def measure(fn: Callable[..., None], port: int, msgs: list[Message],
@@ -361,6 +397,11 @@ def main() -> None:
                 print(f"   {ours} / {theirs}: "
                       f"{rates[ours] / rates[theirs + ' (objects)']:.2f}x objects, "
                       f"{rates[ours] / rates[theirs + ' (bytes)']:.2f}x bytes")
+            # What no client could beat one message at a time, keeping the
+            # rules: the compliant floor, which only moves bytes.
+            for ours in ("mailfmt (sync)", "smtplib (bytes)", "mailfmt send_many (sync)"):
+                print(f"   {ours} / raw compliant floor: "
+                      f"{rates[ours] / rates['raw compliant floor']:.2f}x")
             print()
         fast_port = servers[0][1]
         print(f"== peak memory growth sending a {args.big_mb} MB attachment (fast server)")
