@@ -63,6 +63,7 @@ def _reference(data: bytes, start: int, end: int,
 @example(b"\r\n", 1, 2, 0)             # and starts between them
 @example(b"abc", 2, 1, 0)              # an empty span
 @example(b"", 0, 0, -1)                # an empty line over a limit below zero
+@example(b"\r\n\r", 2, 3, 0)            # a CRLF before the span is not the span's
 def test_python_scanner_reads_like_the_reference(data: bytes, start: int, end: int,
                                                  limit: int) -> None:
     assert _scan.scan_lines_py(data, start, end, limit) == _reference(data, start, end, limit)
@@ -74,6 +75,7 @@ def test_python_scanner_reads_like_the_reference(data: bytes, start: int, end: i
 @example(b"\r\n", 1, 2, 0)
 @example(b"abc", 2, 1, 0)
 @example(b"", 0, 0, -1)
+@example(b"\r\n\r", 2, 3, 0)
 def test_c_scanner_agrees_with_python(data: bytes, start: int, end: int, limit: int) -> None:
     assert scan_lines_c is not None
     assert scan_lines_c(data, start, end, limit) == _scan.scan_lines_py(data, start, end, limit)
