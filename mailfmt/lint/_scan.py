@@ -17,11 +17,13 @@ from collections.abc import Callable
 
 from ._shared import lines_over
 
-__all__ = ["SPEEDUPS", "scan_lines", "scan_lines_py"]
+__all__ = ["BARE_CR", "SPEEDUPS", "scan_lines", "scan_lines_py"]
 
 ScanResult = tuple[int, int, int, list[tuple[int, int]]]
 
-_BARE_CR = re.compile(rb"\r(?!\n)")
+#: a CR that no LF follows (the line rules list these; the scan only asks
+#: whether there is one)
+BARE_CR = re.compile(rb"\r(?!\n)")
 
 
 def scan_lines_py(data: bytes, start: int, end: int, limit: int) -> ScanResult:
@@ -38,7 +40,7 @@ def scan_lines_py(data: bytes, start: int, end: int, limit: int) -> ScanResult:
     cr = data.count(b"\r", start, end)
     # Without a CR outside CRLF, every CR counts one CRLF: a search that
     # stops at each CR costs less than counting the pairs.
-    crlf = 0 if not cr else cr if _BARE_CR.search(data, start, end) is None \
+    crlf = 0 if not cr else cr if BARE_CR.search(data, start, end) is None \
         else data.count(b"\r\n", start, end)
     return len(lines) - 1, cr, crlf, lines_over(start, lines, limit)
 

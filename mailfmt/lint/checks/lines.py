@@ -11,6 +11,7 @@ import re
 from itertools import accumulate, count, repeat
 from operator import add
 
+from .._scan import BARE_CR as _BARE_CR
 from .._scan import scan_lines
 from .._shared import describe_bytes
 from ..context import Context
@@ -20,7 +21,6 @@ __all__ = ["check_lines"]
 # Each pattern starts with a literal octet, so the regex engine skips ahead
 # to candidates at C speed instead of trying every position.
 _BARE_LF = re.compile(rb"\n(?<!\r\n)")
-_BARE_CR = re.compile(rb"\r(?!\n)")
 # RFC 5321 4.1.1.4 and the SMTP smuggling research (SEC Consult 2023,
 # SMTP-Smuggling-Tools): end-of-data look-alikes that some server accepts.
 _SMUGGLING = re.compile(
