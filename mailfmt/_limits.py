@@ -7,11 +7,15 @@ keep every algorithm linear and every input small enough to validate fast.
 from __future__ import annotations
 
 __all__ = [
+    "DSN_MAIL_ROOM",
+    "DSN_RCPT_ROOM",
     "MAX_ADDRESSES_PER_FIELD",
     "MAX_ADDRESS_INPUT",
     "MAX_ADDR_SPEC",
     "MAX_BOUNDARY",
     "MAX_DISPLAY_NAME",
+    "MAX_DSN_ENVID",
+    "MAX_DSN_ORCPT",
     "MAX_ENCODED_LINE",
     "MAX_ENCODED_WORD",
     "MAX_EXTRA_HEADERS",
@@ -102,3 +106,14 @@ MAX_HEADER_FIELDS = 10_000
 
 #: cap: bytes accepted by ``Message.from_bytes``.
 MAX_PARSE_INPUT = 64 * 1024 * 1024
+
+#: RFC 3461 section 4.4: an ENVID (as xtext) is at most 100 characters.
+MAX_DSN_ENVID = 100
+
+#: RFC 3461 section 4.2: an ORCPT value is at most 500 characters.
+MAX_DSN_ORCPT = 500
+
+#: RFC 3461 section 4: RET and ENVID may make a MAIL command line 110
+#: characters longer than RFC 5321's 512, NOTIFY and ORCPT a RCPT line 520.
+DSN_MAIL_ROOM = 110
+DSN_RCPT_ROOM = 520

@@ -21,8 +21,8 @@ rule name from :mod:`mailfmt.rules`. Everything else mailfmt raises is below::
         │                               certificate failure; nothing was sent after
         ├── AuthError                   no usable mechanism, plaintext refused, or
         │                               the server refused the credentials
-        ├── ExtensionMissing            the message needs SMTPUTF8 / 8BITMIME the
-        │   │                           server does not offer
+        ├── ExtensionMissing            the message needs SMTPUTF8 / 8BITMIME, or
+        │   │                           asks for DSN, and the server does not offer it
         │   └── MessageTooLarge         over the server's SIZE limit
         ├── MessageRejected             send_raw: the .eml fails lint
         └── SMTPReplyError              a reply refused a step; .code, .enhanced,
@@ -232,8 +232,8 @@ class AuthError(TransportError):
 
 
 class ExtensionMissing(TransportError):
-    """The message needs an extension (SMTPUTF8, 8BITMIME) or SIZE room that the
-    server does not offer; nothing was sent."""
+    """The message needs an extension (SMTPUTF8, 8BITMIME, or DSN when asked for)
+    or SIZE room that the server does not offer; nothing was sent."""
 
 
 class MessageTooLarge(ExtensionMissing):

@@ -2,6 +2,7 @@
 
 from ._async import AsyncSMTPClient, send_async
 from ._connection import ClientConnection
+from ._dsn import DSN
 from ._events import (
     NEED_DATA,
     Auth,
@@ -24,6 +25,7 @@ from ._state import State
 from ._sync import SMTPClient, send
 
 __all__ = [
+    "DSN",
     "NEED_DATA",
     "AsyncSMTPClient",
     "Auth",

@@ -19,6 +19,7 @@ from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, Transp
 from ..models.message import Message
 from ._common import ClientBase, TLSMode, logger, message_job, raw_job
 from ._connection import ClientConnection
+from ._dsn import DSN
 from ._events import Reply
 from ._session import (
     Flow,
@@ -193,16 +194,17 @@ class AsyncSMTPClient(ClientBase):
                 stream.transport.abort()
 
     async def send(self, message: Message, *, mail_from: str | None = None,
-                   rcpt_to: Sequence[str] | None = None,
-                   allow_partial: bool = False) -> SendResult:
-        return await self._send(message_job(message, mail_from, rcpt_to), allow_partial)
+                   rcpt_to: Sequence[str] | None = None, allow_partial: bool = False,
+                   dsn: DSN | None = None) -> SendResult:
+        """The asyncio twin of :meth:`SMTPClient.send`."""
+        return await self._send(message_job(message, mail_from, rcpt_to, dsn), allow_partial)
 
-    async def send_many(self, messages: Iterable[Message], *,
-                        allow_partial: bool = False) -> list[SendResult | TransportError]:
+    async def send_many(self, messages: Iterable[Message], *, allow_partial: bool = False,
+                        dsn: DSN | None = None) -> list[SendResult | TransportError]:
         """The asyncio twin of :meth:`SMTPClient.send_many`."""
         msgs = list(messages)
-        return await self._send_jobs((functools.partial(message_job, m, None, None) for m in msgs),
-                                 len(msgs), allow_partial)
+        makers = (functools.partial(message_job, m, None, None, dsn) for m in msgs)
+        return await self._send_jobs(makers, len(msgs), allow_partial)
 
     async def _send_jobs(self, makers: Iterable[Callable[[], Job]], n: int,
                          allow_partial: bool) -> list[SendResult | TransportError]:
@@ -214,8 +216,9 @@ class AsyncSMTPClient(ClientBase):
         return self._account(out, n)
 
     async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
-                       allow_partial: bool = False) -> SendResult:
-        return await self._send(raw_job(data, mail_from, rcpt_to), allow_partial)
+                       allow_partial: bool = False, dsn: DSN | None = None) -> SendResult:
+        """The asyncio twin of :meth:`SMTPClient.send_raw`."""
+        return await self._send(raw_job(data, mail_from, rcpt_to, dsn), allow_partial)
 
     async def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
@@ -319,10 +322,10 @@ class AsyncSMTPClient(ClientBase):
 
 async def send_async(message: Message, *, host: str, port: int | None = None,
                      tls: TLSMode = "starttls", allow_partial: bool = False,
-                     **kwargs: Any) -> SendResult:
+                     dsn: DSN | None = None, **kwargs: Any) -> SendResult:
     """Connect, send one message, QUIT (asyncio).
 
     >>> result = await send_async(message, host="smtp.example.com")  # doctest: +SKIP
     """
     async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
-        return await client.send(message, allow_partial=allow_partial)
+        return await client.send(message, allow_partial=allow_partial, dsn=dsn)

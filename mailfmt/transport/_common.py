@@ -25,6 +25,7 @@ from ..models.body import Attachment
 from ..models.message import Message, given_parts
 from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_lenient
 from ._connection import ClientConnection
+from ._dsn import DSN
 from ._events import Reply
 from ._session import Job, ReadReply, SendResult, SessionOptions
 from ._state import State
@@ -79,7 +80,7 @@ def _local_name() -> str:
 
 
 def message_job(message: Message, mail_from: str | None,
-                rcpt_to: Sequence[str] | None) -> Job:
+                rcpt_to: Sequence[str] | None, dsn: DSN | None = None) -> Job:
     """Envelope and byte source for a validated Message (Bcc in the envelope only)."""
     env = message.envelope
     utf8 = message.policy.utf8
@@ -124,7 +125,7 @@ def message_job(message: Message, mail_from: str | None,
     # all-ASCII message goes to a server without 8BITMIME too.
     return Job(mail_from if mail_from is not None else env.mail_from,
                list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-               source, needs_smtputf8, not ascii_data, warm)
+               source, needs_smtputf8, not ascii_data, warm, dsn)
 
 
 
@@ -159,7 +160,8 @@ def bcc_addresses(data: bytes) -> list[str]:
     return out
 
 
-def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
+def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str],
+            dsn: DSN | None = None) -> Job:
     """Envelope and source for an existing .eml, which must lint without errors."""
     from ..lint import lint
 
@@ -189,7 +191,7 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str]) -> Job:
             yield data[i:i + _RAW_CHUNK]
 
     needs_utf8 = not (mail_from.isascii() and all(r.isascii() for r in rcpt_to))
-    return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii())
+    return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii(), dsn=dsn)
 
 
 class ClientBase:

@@ -19,6 +19,7 @@ from collections import deque
 from ..errors import ConnectionLost, LocalProtocolError, RemoteProtocolError
 from ._capabilities import Capabilities
 from ._dotstuff import DotStuffer
+from ._dsn import mail_room, rcpt_room
 from ._events import (
     NEED_DATA,
     Auth,
@@ -29,7 +30,9 @@ from ._events import (
     EndOfMessage,
     Greeting,
     Helo,
+    Mail,
     MessageData,
+    Rcpt,
     Reply,
     StartTLS,
     _NeedData,
@@ -130,6 +133,12 @@ class ClientConnection:
         line = command.line()
         data = line.encode("utf-8") + b"\r\n"
         limit = MAX_AUTH_LINE if isinstance(command, (Auth, AuthResponse)) else MAX_COMMAND
+        if len(data) > limit:
+            # RFC 3461 4: the DSN parameters make MAIL and RCPT lines longer.
+            if isinstance(command, Mail):
+                limit += mail_room(command.params)
+            elif isinstance(command, Rcpt):
+                limit += rcpt_room(command.params)
         if len(data) > limit:
             raise LocalProtocolError(
                 f"{type(command).__name__} line is {len(data)} octets (max {limit})")

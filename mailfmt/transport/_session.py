@@ -40,6 +40,7 @@ from ..errors import (
 )
 from ._auth import make_mechanism
 from ._connection import ClientConnection
+from ._dsn import DSN
 from ._events import (
     Auth,
     AuthResponse,
@@ -276,15 +277,29 @@ class Job(NamedTuple):
     #: server works on a command, so that formatting and dot-stuffing are not
     #: on the critical path of a server that answers one command at a time
     warm: Callable[[], bytes] | None = None
+    #: delivery status notifications asked for (RFC 3461)
+    dsn: DSN | None = None
+
+
+def _rcpt(address: str, dsn: DSN | None) -> Rcpt:
+    """The RCPT of ``address``, with the parameters ``dsn`` asks for."""
+    return Rcpt(address) if dsn is None else Rcpt(address, dsn.rcpt_params(address))
 
 
 def _mail_params(conn: ClientConnection, job: Job) -> tuple[str, ...]:
     """The MAIL parameters a message needs, or why the server cannot take it."""
     caps = conn.capabilities
     needs_smtputf8, needs_8bitmime = job.needs_smtputf8, job.needs_8bitmime
-    if not (needs_smtputf8 or needs_8bitmime or "SIZE" in caps.keywords):
+    if not (needs_smtputf8 or needs_8bitmime or "SIZE" in caps.keywords or job.dsn):
         return ()       # the usual case, asked before every MAIL
     params: list[str] = []
+    if job.dsn is not None:
+        # A server without DSN would not pass the request on: reports would
+        # come by its own rules or never, and the sender must not count on them.
+        if not caps.has("DSN"):
+            raise ExtensionMissing("delivery status notifications (DSN) were asked for and "
+                                   "the server does not offer them", phase="mail")
+        params.extend(job.dsn.mail_params())
     if needs_smtputf8:
         if not caps.has("SMTPUTF8"):
             raise ExtensionMissing("the message needs SMTPUTF8 (UTF-8 addresses or headers) "
@@ -343,7 +358,7 @@ def write_ahead(conn: ClientConnection, job: Job, *,
     try:
         params = _mail_params(conn, job)
         # Every command is made, and so checked, before the first is sent.
-        commands = [Mail(job.mail_from, params), *[Rcpt(a) for a in rcpts], Data()]
+        commands = [Mail(job.mail_from, params), *[_rcpt(a, job.dsn) for a in rcpts], Data()]
     except (MailfmtError, OSError):
         # Reported in its turn, with nothing sent: a message the server
         # cannot take, an address that cannot be sent, or a file that
@@ -367,7 +382,7 @@ def plan_mail(conn: ClientConnection, job: Job) -> MailPlan | None:
         params = _mail_params(conn, job)
         mail = Mail(job.mail_from, params)
         for a in job.rcpt_to:
-            Rcpt(a)     # an address that cannot be sent waits for its turn
+            _rcpt(a, job.dsn)   # an address that cannot be sent waits for its turn
     except (MailfmtError, OSError):
         return None     # reported in its turn, with nothing sent (see write_ahead)
     return mail, params
@@ -423,7 +438,7 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         with_data = _one_group(conn, batch, allow_partial)
         mail_reply, rcpt_replies, early, data_written = yield from _envelope(
             conn, opts, mail_from, params, batch, with_data=with_data, written=written,
-            mail_written=mail_written, make=job.warm)
+            mail_written=mail_written, make=job.warm, dsn=job.dsn)
         if early is not None and early.code == 354 and (
                 mail_reply.code // 100 != 2 or not any(r.code // 100 == 2 for r in rcpt_replies)):
             # A server that says 354 with no valid recipient: end the data
@@ -671,7 +686,7 @@ def _first_reply(res: SendResult) -> Reply:
 def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
               params: tuple[str, ...], batch: list[str], *, with_data: bool,
               written: bool = False, mail_written: bool = False,
-              make: Callable[[], bytes] | None = None,
+              make: Callable[[], bytes] | None = None, dsn: DSN | None = None,
               ) -> Flow[tuple[Reply, list[Reply], Reply | None, bool]]:
     """MAIL and the RCPTs (and DATA when ``with_data``); every reply, in
     order, and whether DATA went out with its reply still to be read.
@@ -686,7 +701,7 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
     """
     pipelining = conn.capabilities.has("PIPELINING")
     # Every command is made, and so checked, before any of them is written.
-    rcpts = [] if written else [Rcpt(a) for a in batch]
+    rcpts = [] if written else [_rcpt(a, dsn) for a in batch]
     mail = None if written or mail_written else Mail(mail_from, params)
     if written:
         assert with_data, "only a whole group is written ahead"

@@ -16,6 +16,7 @@ from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, Transp
 from ..models.message import Message
 from ._common import ClientBase, TLSMode, logger, message_job, raw_job
 from ._connection import ClientConnection
+from ._dsn import DSN
 from ._events import Reply
 from ._session import (
     Flow,
@@ -134,12 +135,15 @@ class SMTPClient(ClientBase):
     # ---- sending --------------------------------------------------------------------
 
     def send(self, message: Message, *, mail_from: str | None = None,
-             rcpt_to: Sequence[str] | None = None, allow_partial: bool = False) -> SendResult:
-        """Send a validated message; the envelope comes from it unless given."""
-        return self._send(message_job(message, mail_from, rcpt_to), allow_partial)
+             rcpt_to: Sequence[str] | None = None, allow_partial: bool = False,
+             dsn: DSN | None = None) -> SendResult:
+        """Send a validated message; the envelope comes from it unless given.
+        ``dsn`` asks for delivery status notifications (RFC 3461); a server
+        that does not offer them gets nothing (ExtensionMissing)."""
+        return self._send(message_job(message, mail_from, rcpt_to, dsn), allow_partial)
 
-    def send_many(self, messages: Iterable[Message], *,
-                  allow_partial: bool = False) -> list[SendResult | TransportError]:
+    def send_many(self, messages: Iterable[Message], *, allow_partial: bool = False,
+                  dsn: DSN | None = None) -> list[SendResult | TransportError]:
         """Send messages over this connection, in order; one outcome each.
 
         With PIPELINING, each message's envelope goes out behind the previous
@@ -149,14 +153,15 @@ class SMTPClient(ClientBase):
         A refused message gets its error (an SMTPReplyError, or
         ExtensionMissing) in its place and the others still go; if the
         connection fails, that error is in its place and every later message
-        has a ConnectionLost saying it was not sent.
+        has a ConnectionLost saying it was not sent. ``dsn`` asks for
+        delivery status notifications for every message, as in :meth:`send`.
 
         >>> results = client.send_many(messages)  # doctest: +SKIP
         >>> [r for r in results if not isinstance(r, SendResult)]  # doctest: +SKIP
         []
         """
         msgs = list(messages)
-        return self._send_jobs((functools.partial(message_job, m, None, None) for m in msgs),
+        return self._send_jobs((functools.partial(message_job, m, None, None, dsn) for m in msgs),
                                  len(msgs), allow_partial)
 
     def _send_jobs(self, makers: Iterable[Callable[[], Job]], n: int,
@@ -169,9 +174,9 @@ class SMTPClient(ClientBase):
         return self._account(out, n)
 
     def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
-                 allow_partial: bool = False) -> SendResult:
+                 allow_partial: bool = False, dsn: DSN | None = None) -> SendResult:
         """Send an existing .eml: it is linted first and refused if it has errors."""
-        return self._send(raw_job(data, mail_from, rcpt_to), allow_partial)
+        return self._send(raw_job(data, mail_from, rcpt_to, dsn), allow_partial)
 
     def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
@@ -314,11 +319,11 @@ class SMTPClient(ClientBase):
 
 
 def send(message: Message, *, host: str, port: int | None = None, tls: TLSMode = "starttls",
-         allow_partial: bool = False, **kwargs: Any) -> SendResult:
+         allow_partial: bool = False, dsn: DSN | None = None, **kwargs: Any) -> SendResult:
     """Connect, send one message, QUIT.
 
     >>> result = send(message, host="smtp.example.com", port=465,  # doctest: +SKIP
     ...               tls="implicit", username="alice", password="...")
     """
     with SMTPClient(host, port, tls=tls, **kwargs) as client:
-        return client.send(message, allow_partial=allow_partial)
+        return client.send(message, allow_partial=allow_partial, dsn=dsn)

@@ -22,6 +22,7 @@ from .._limits import MAX_HEADER_FIELDS
 from ..errors import MessageRejected, TransportError
 from ..lint.source import read_section
 from ._common import bcc_addresses, field_addresses, raw_job
+from ._dsn import DSN
 from ._session import Job, SendResult
 from ._sync import SMTPClient
 
@@ -52,6 +53,15 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="send to the accepted recipients even if others are refused")
     p.add_argument("--allow-insecure-auth", action="store_true",
                    help="allow AUTH without TLS to a loopback server")
+    dsn = p.add_argument_group("delivery status notifications (RFC 3461; the server must "
+                               "offer DSN)")
+    dsn.add_argument("--notify", default=None, metavar="WHEN",
+                     help="when each recipient's report is sent: never, or a comma list of "
+                          "success, failure, delay")
+    dsn.add_argument("--ret", choices=("full", "hdrs"), default=None,
+                     help="a failure report returns the whole message, or its header only")
+    dsn.add_argument("--envid", default=None,
+                     help="an identifier every report quotes (printable ASCII)")
     p.set_defaults(func=run_send)
 
 
@@ -103,7 +113,7 @@ def _prepare(name: str, args: argparse.Namespace) -> Job:
     if not mail_from or not rcpt_to:
         raise ValueError("no envelope sender or recipients in the headers; give --from and --to")
     try:
-        return raw_job(data, mail_from, rcpt_to)
+        return raw_job(data, mail_from, rcpt_to, args.dsn)
     except MessageRejected as exc:
         raise ValueError(f"not sent: {exc}") from None
 
@@ -125,6 +135,14 @@ def run_send(args: argparse.Namespace) -> int:
     if (args.user is None) != (password is None):
         print("mailfmt send: --user and --password-env go together", file=sys.stderr)
         return 2
+    args.dsn = None
+    if args.notify is not None or args.ret is not None or args.envid is not None:
+        try:
+            args.dsn = DSN(notify=None if args.notify is None else args.notify.split(","),
+                           ret=args.ret, envid=args.envid)
+        except ValueError as exc:
+            print(f"mailfmt send: {exc}", file=sys.stderr)
+            return 2
     # Every file is checked before anything is sent: a rerun after a fix
     # never sends the good ones twice.
     jobs: list[Job] = []

@@ -141,3 +141,24 @@ def test_a_refused_file_does_not_stop_the_others(tmp_path: Path) -> None:
     assert out[0].startswith(f"{files[0]}: rejected  bob@example.org  554 5.7.1 no")
     assert out[1].startswith(f"{files[1]}: accepted  bob@example.org  250")
     assert f"mailfmt send: {files[0]}: MessageRefused" in res.stderr
+
+
+def test_send_asks_for_reports_only_where_the_server_offers_dsn(smtpd: Server,
+                                                                tmp_path: Path) -> None:
+    f = tmp_path / "m.eml"
+    f.write_bytes(Message(from_="alice@example.com", to="bob@example.org", text="x").to_bytes())
+    res = run(str(f), "--host", smtpd.host, "--port", str(smtpd.port), "--tls", "none",
+              "--notify", "success,failure", "--envid", "e1")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "ExtensionMissing: delivery status notifications (DSN) were asked for" in res.stderr
+    assert smtpd.sink.envelopes == []
+
+
+def test_send_refuses_a_bad_report_request_as_usage(tmp_path: Path) -> None:
+    f = tmp_path / "m.eml"
+    f.write_bytes(Message(from_="alice@example.com", to="bob@example.org", text="x").to_bytes())
+    res = run(str(f), "--host", "127.0.0.1", "--port", "9", "--tls", "none",
+              "--notify", "never,success")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("mailfmt send: DSN notify must be 'never', or one or more")
+    assert len(res.stderr.splitlines()) == 1

@@ -12,13 +12,15 @@ import asyncio
 import itertools
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from mailfmt import Attachment, Message
-from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
+from mailfmt.transport import DSN, AsyncSMTPClient, SendResult, SMTPClient
 
 PORT = os.environ.get("MAILFMT_POSTFIX_PORT")
 MAILDIR = os.environ.get("MAILFMT_POSTFIX_MAILDIR")
@@ -165,3 +167,60 @@ def test_send_many_pipelined_is_byte_exact(postfix: tuple[int, Path], driver: st
     for m in msgs:
         [copy] = delivered(maildir, m.message_id or "", 1)
         assert same_after_trace_fields(copy, m.to_bytes())
+
+
+def report_for(maildir: Path, envid: str, since: float, timeout: float = 60) -> bytes:
+    """The delivery status notification (RFC 3464) that quotes ``envid``."""
+    needle = f"\nOriginal-Envelope-Id: {envid}\n".encode()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for f in (maildir / "new").glob("*"):
+            if f.stat().st_mtime >= since - 1 and needle in (data := f.read_bytes()):
+                return data
+        time.sleep(0.2)
+    raise AssertionError(f"no report quoting ENVID {envid!r} arrived")
+
+
+def test_postfix_reports_the_delivery_asked_for(postfix: tuple[int, Path], driver: str) -> None:
+    """NOTIFY=SUCCESS: Postfix sends the sender a report naming each
+    recipient as given (ORCPT), quoting the envelope id, with the header
+    only (RET=HDRS)."""
+    port, maildir = postfix
+    since = time.time()
+    envid = f"report {driver} {time.time_ns()}"
+    msg = Message(from_="alice@example.com", to=["bob@example.org", "x+y=z@example.net"],
+                  subject="report me", text="the body stays home\n")
+    dsn = DSN(notify=("success", "failure"), ret="hdrs", envid=envid)
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", port, tls="none", timeout=60) as c:
+            result = c.send(msg, dsn=dsn)
+    else:
+        async def main() -> SendResult:
+            async with AsyncSMTPClient("127.0.0.1", port, tls="none", timeout=60) as c:
+                return await c.send(msg, dsn=dsn)
+        result = asyncio.run(main())
+    assert result.ok
+    report = report_for(maildir, envid, since)
+    assert b"Return-Path: <>\n" in report and b"report-type=delivery-status" in report
+    for rcpt in ("bob@example.org", "x+y=z@example.net"):
+        assert f"Original-Recipient: rfc822;{rcpt}\n".encode() in report
+        assert f"Final-Recipient: rfc822; {rcpt}\nOriginal-Recipient".encode() in report
+    assert report.count(b"Action: delivered\n") == 2
+    # RET=HDRS: the message's header comes back, its body does not.
+    assert (msg.message_id or "").encode() in report and b"the body stays home" not in report
+
+
+def test_cli_send_asks_for_reports(postfix: tuple[int, Path], tmp_path: Path) -> None:
+    port, maildir = postfix
+    since = time.time()
+    envid = f"cli {time.time_ns()}"
+    f = tmp_path / "m.eml"
+    f.write_bytes(Message(from_="alice@example.com", to="bob@example.org", text="x").to_bytes())
+    res = subprocess.run([sys.executable, "-m", "mailfmt.cli", "send", str(f), "--host",
+                          "127.0.0.1", "--port", str(port), "--tls", "none", "--notify",
+                          "success", "--ret", "full", "--envid", envid],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    report = report_for(maildir, envid, since)
+    assert b"Original-Recipient: rfc822;bob@example.org\n" in report
+    assert b"Action: delivered\n" in report
