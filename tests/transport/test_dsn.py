@@ -36,6 +36,14 @@ def test_xtext_is_xchars_and_hexchars_and_decodes_back(value: str) -> None:
     out = xtext(value)
     assert re.fullmatch(r"(?:[!-*,-<>-~]|\+[0-9A-F]{2})*", out)
     assert unxtext(out) == value
+    # and only what must be encoded is
+    assert len(out) == len(value) + 2 * sum(not ("!" <= c <= "~") or c in "+=" for c in value)
+
+
+def test_xtext_leaves_every_xchar_as_it_is() -> None:
+    xchars = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "+=")
+    assert xtext(xchars) == xchars
+    assert xtext(" +=\x7f\x00") == "+20+2B+3D+7F+00"
 
 
 @pytest.mark.parametrize(("notify", "want"), [
@@ -47,7 +55,7 @@ def test_notify_is_read_case_blind_in_rfc_order(notify: Any, want: Any) -> None:
 
 
 @pytest.mark.parametrize(("kw", "says"), [
-    ({"notify": ["never", "success"]}, "'never', or one or more"),
+    ({"notify": ["never", "success"]}, "DSN notify must be 'never', or one or more"),
     ({"notify": []}, "'never', or one or more"),
     ({"notify": "sometimes"}, "not 'sometimes'"),
     ({"notify": ["success", 1]}, "one or more"),
@@ -67,6 +75,7 @@ def test_an_envid_of_exactly_100_xtext_characters_goes() -> None:
 
 
 def test_parameters() -> None:
+    assert DSN(ret="hdrs", envid=" ~").mail_params() == ("RET=HDRS", "ENVID=+20~")
     d = DSN(notify="never", ret="full", envid="id-1")
     assert d.mail_params() == ("RET=FULL", "ENVID=id-1")
     assert d.rcpt_params("a+b@example.org") == ("NOTIFY=NEVER", "ORCPT=rfc822;a+2Bb@example.org")
@@ -80,8 +89,9 @@ def test_parameters() -> None:
 def test_an_orcpt_over_500_characters_is_refused() -> None:
     # send_raw takes any address the command line can carry
     assert len(DSN().rcpt_params("+" * 158 + "@" + "x" * 18)[0]) == len("ORCPT=") + 500
-    with pytest.raises(LocalProtocolError, match=r"is 501 characters \(max 500"):
+    with pytest.raises(LocalProtocolError, match=r"is 501 characters \(max 500") as exc:
         DSN().rcpt_params("+" * 158 + "@" + "x" * 19)
+    assert exc.value.phase == "rcpt"
 
 
 def test_dsn_parameters_give_mail_and_rcpt_lines_their_rfc_3461_room() -> None:
@@ -117,7 +127,8 @@ def commands(out: Outcome, verb: str) -> list[str]:
     return [line[3:] for line in out.transcript if line.startswith("C: " + verb)]
 
 
-ASK = DSN(notify=("success", "failure"), ret="hdrs", envid="batch 7")
+def ask() -> DSN:
+    return DSN(notify=("success", "failure"), ret="hdrs", envid="batch 7")
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
@@ -125,7 +136,7 @@ ASK = DSN(notify=("success", "failure"), ret="hdrs", envid="batch 7")
 def test_the_request_goes_on_mail_and_every_rcpt(pipelining: bool, many: bool) -> None:
     ehlo = (b"250-mx.example.org\r\n" + (b"250-PIPELINING\r\n" if pipelining else b"")
             + b"250 DSN\r\n")
-    jobs = [message_job(message(i), None, None, ASK) for i in range(2 if many else 1)]
+    jobs = [message_job(message(i), None, None, ask()) for i in range(2 if many else 1)]
     out = run_session(WireServer(ehlo=ehlo), auth=None, tls=False, many=many, rcpts=2,
                       messages=list(jobs), allow_partial=True)
     assert out.error is None
@@ -152,7 +163,7 @@ def test_send_raw_carries_the_request_too() -> None:
 def test_a_server_without_dsn_gets_nothing(many: bool) -> None:
     # It would not pass the request on: the reports the sender counts on
     # might never come. Refused before MAIL, with nothing sent.
-    jobs = [message_job(message(i), None, None, ASK) for i in range(2 if many else 1)]
+    jobs = [message_job(message(i), None, None, ask()) for i in range(2 if many else 1)]
     out = run_session(WireServer(ehlo=b"250-mx.example.org\r\n250 PIPELINING\r\n"),
                       auth=None, tls=False, many=many, rcpts=2, messages=list(jobs))
     errors = [r for r in out.results if isinstance(r, Exception)] if many else [out.error]
@@ -180,11 +191,11 @@ def test_aiosmtpd_offers_no_dsn_and_gets_nothing(driver: str, smtpd: Server) -> 
     if driver == "sync":
         with SMTPClient(smtpd.host, smtpd.port, tls="none", timeout=10) as c, \
                 pytest.raises(ExtensionMissing, match="DSN"):
-            c.send(message(), dsn=ASK)
+            c.send(message(), dsn=ask())
     else:
         async def main() -> None:
             async with AsyncSMTPClient(smtpd.host, smtpd.port, tls="none", timeout=10) as c:
                 with pytest.raises(ExtensionMissing, match="DSN"):
-                    await c.send(message(), dsn=ASK)
+                    await c.send(message(), dsn=ask())
         asyncio.run(main())
     assert smtpd.sink.envelopes == []
