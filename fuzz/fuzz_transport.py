@@ -22,8 +22,8 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 with atheris.instrument_imports():
-    from mailfmt.transport import _connection, _dotstuff, _reply, _session  # noqa: F401
-    from tests.transport.test_session_bytes import EHLOS, WRONG
+    from mailfmt.transport import _connection, _dotstuff, _dsn, _reply, _session  # noqa: F401
+    from tests.transport.test_session_bytes import DSNS, EHLOS, WRONG
     from tests.transport.wire import Server, run_session
 
 _AUTH = [None, "PLAIN", "LOGIN", "CRAM-MD5"]
@@ -35,6 +35,7 @@ def test_one_input(data: bytes) -> None:
     auth = _AUTH[fdp.ConsumeIntInRange(0, len(_AUTH) - 1)]
     tls, many = fdp.ConsumeBool(), fdp.ConsumeBool()
     rcpts = (1, 3, 101)[fdp.ConsumeIntInRange(0, 2)]
+    dsn = DSNS[fdp.ConsumeIntInRange(0, len(DSNS) - 1)]
     script: list[bytes | None] = []
     cuts: list[int] = []
     for _ in range(fdp.ConsumeIntInRange(0, 40)):
@@ -46,7 +47,8 @@ def test_one_input(data: bytes) -> None:
         else:
             script.append(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 300)))
         cuts.append(fdp.ConsumeIntInRange(0, 64))
-    run_session(Server(script, cuts, ehlo=ehlo), auth=auth, tls=tls, many=many, rcpts=rcpts)
+    run_session(Server(script, cuts, ehlo=ehlo), auth=auth, tls=tls, many=many, rcpts=rcpts,
+                dsn=dsn)
 
 
 if __name__ == "__main__":

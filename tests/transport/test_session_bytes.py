@@ -14,17 +14,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailfmt import Attachment, Message
+from mailfmt.transport import DSN
 from mailfmt.transport._session import WRITE_SIZE
 
 from .wire import Server, run_session
 
 EHLOS = [
     b"250-mx.example.org\r\n250-PIPELINING\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
-    b"250-8BITMIME\r\n250 SIZE 100000\r\n",
+    b"250-8BITMIME\r\n250-DSN\r\n250 SIZE 100000\r\n",
     b"250-mx.example.org\r\n250-STARTTLS\r\n250-AUTH LOGIN\r\n250 SIZE 100\r\n",
     b"250-mx.example.org\r\n250-AUTH=PLAIN\r\n250 PIPELINING\r\n",
     b"250 mx.example.org\r\n",
 ]
+DSNS = [None, None, DSN(notify="never"),
+        DSN(notify=("success", "delay"), ret="full", envid="batch 1")]
 # What a server may say instead of the good reply.
 WRONG = [
     b"220 mx.example.org ESMTP\r\n", b"250 ok\r\n", b"250-mx\r\n250 SIZE 10\r\n",
@@ -41,26 +44,32 @@ WRONG = [
                        max_size=40),
        cuts=st.lists(st.integers(0, 40), max_size=40),
        auth=st.sampled_from([None, "PLAIN", "LOGIN", "CRAM-MD5"]), tls=st.booleans(),
-       many=st.booleans(), rcpts=st.sampled_from([1, 3, 101]))
+       many=st.booleans(), rcpts=st.sampled_from([1, 3, 101]),
+       dsn=st.sampled_from(DSNS))
 @settings(deadline=None)
 def test_any_server_ends_in_a_result_or_a_typed_error(
         ehlo: bytes, script: list[bytes | None], cuts: list[int], auth: str | None, tls: bool,
-        many: bool, rcpts: int) -> None:
-    run_session(Server(script, cuts, ehlo=ehlo), auth=auth, tls=tls, many=many, rcpts=rcpts)
+        many: bool, rcpts: int, dsn: DSN | None) -> None:
+    run_session(Server(script, cuts, ehlo=ehlo), auth=auth, tls=tls, many=many, rcpts=rcpts,
+                dsn=dsn)
 
 
 @given(auth=st.sampled_from([None, "PLAIN", "LOGIN", "CRAM-MD5"]), tls=st.booleans(),
        many=st.booleans(), rcpts=st.sampled_from([1, 3, 101]),
-       cuts=st.lists(st.integers(0, 40), max_size=40))
+       cuts=st.lists(st.integers(0, 40), max_size=40), dsn=st.sampled_from(DSNS))
 @settings(deadline=None)
 def test_a_good_server_gets_every_message(auth: str | None, tls: bool, many: bool,
-                                          rcpts: int, cuts: list[int]) -> None:
+                                          rcpts: int, cuts: list[int], dsn: DSN | None) -> None:
     out = run_session(Server((), cuts, ehlo=EHLOS[0]), auth=auth, tls=tls, many=many,
-                      rcpts=rcpts)
+                      rcpts=rcpts, dsn=dsn)
     assert out.error is None
     assert len(out.results) == (2 if many else 1)
     assert all(r.ok and len(r.recipients) == rcpts for r in out.results)
     assert out.transcript[-1] == "S: 221 2.0.0 bye"
+    rcpt = [line for line in out.transcript if line.startswith("C: RCPT")]
+    assert len(rcpt) == rcpts * len(out.results)
+    want = () if dsn is None else dsn.rcpt_params("user0@example.org")
+    assert rcpt[0] == " ".join(["C: RCPT TO:<user0@example.org>", *want])
 
 
 def test_message_data_goes_in_writes_of_about_write_size(tmp_path: Path) -> None:

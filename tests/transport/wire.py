@@ -29,6 +29,7 @@ from mailfmt import Message
 from mailfmt.errors import ConnectionLost, MailfmtError, TransportError
 from mailfmt.transport._common import message_job, raw_job
 from mailfmt.transport._connection import ClientConnection
+from mailfmt.transport._dsn import DSN
 from mailfmt.transport._events import Reply
 from mailfmt.transport._session import (
     Flow,
@@ -221,13 +222,15 @@ def open_only(server: Server, opts: SessionOptions) -> Outcome:
 
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                 rcpts: int, messages: list[Message | bytes | Job] | None = None,
-                allow_partial: bool | None = None, timeout: float = 5.0) -> Outcome:
+                allow_partial: bool | None = None, timeout: float = 5.0,
+                dsn: DSN | None = None) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
     two messages to ``rcpts`` recipients (or ``messages``: bytes go as
     send_raw sends them, from alice@example.com; a Job as it is), QUIT, against
     ``server``. ``allow_partial``: by default, what send_many and send are
     asked for most (True for many messages, False for one); ``timeout``:
-    the caller's."""
+    the caller's; ``dsn``: the delivery status notifications the messages
+    and bytes ask for."""
     out = Outcome()
     conn = ClientConnection()
     opts = SessionOptions(local_hostname="client.example.com",
@@ -247,8 +250,8 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
         if isinstance(m, Job):
             return m
         if isinstance(m, bytes):
-            return raw_job(m, "alice@example.com", to)
-        return message_job(m, None, None)
+            return raw_job(m, "alice@example.com", to, dsn)
+        return message_job(m, None, None, dsn)
     try:
         _drive(conn, server, open_session(conn, opts, tls_active=False), out)
         if many:
