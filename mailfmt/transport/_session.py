@@ -697,7 +697,8 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
     done while the server answers MAIL, and a failure is answered with RSET
     before any RCPT; a pipelined group may hold DATA, so its message is made
     before the group is written. Either way the bytes are dot-stuffed while
-    the server answers (ClientConnection.prepare).
+    the server answers (ClientConnection.prepare). ``dsn``: the delivery
+    status notifications each RCPT asks for.
     """
     pipelining = conn.capabilities.has("PIPELINING")
     # Every command is made, and so checked, before any of them is written.
