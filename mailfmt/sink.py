@@ -1,6 +1,10 @@
 """``mailfmt sink``: a real SMTP server that takes every message, stores it
 unchanged in a Maildir, lints it, and says what is wrong with it.
 
+It offers DSN (RFC 3461) and keeps what each message asked for, checked as a
+strict server checks it, so that code sending with delivery status
+notifications can be tested against it too.
+
 Built on aiosmtpd (``pip install mailfmt[sink]``). Listens on loopback unless
 told otherwise. Every message answered with 250 is on disk first, so none is
 lost on exit.
@@ -8,6 +12,7 @@ lost on exit.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -22,12 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._limits import DSN_MAIL_ROOM, DSN_RCPT_ROOM, MAX_DSN_ENVID, MAX_DSN_ORCPT
 from .errors import ParseError
 from .lint import LintConfig, Report, lint
 from .models.message import Message
 from .transport._common import is_loopback
+from .transport._dsn import unxtext
 
-__all__ = ["ReceivedMessage", "Sink", "SinkError"]
+__all__ = ["ReceivedDSN", "ReceivedMessage", "Sink", "SinkError"]
 
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 
@@ -36,9 +43,26 @@ class SinkError(RuntimeError):
     """The sink cannot start (missing extra, refused bind address, port in use)."""
 
 
+@dataclass(frozen=True)
+class ReceivedDSN:
+    """What a message asked for with RFC 3461's parameters, decoded: RET
+    ("FULL" or "HDRS") and ENVID from MAIL; NOTIFY (its words) and ORCPT
+    ("rfc822;address") by recipient, for the recipients that gave them."""
+
+    ret: str | None = None
+    envid: str | None = None
+    notify: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    orcpt: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ret": self.ret, "envid": self.envid,
+                "notify": {k: list(v) for k, v in self.notify.items()}, "orcpt": self.orcpt}
+
+
 @dataclass
 class ReceivedMessage:
-    """One message the sink accepted: bytes as received, envelope, lint report."""
+    """One message the sink accepted: bytes as received, envelope, lint report,
+    and the delivery status notifications it asked for (None: none)."""
 
     raw: bytes
     mail_from: str
@@ -46,6 +70,7 @@ class ReceivedMessage:
     report: Report
     path: Path | None = None
     received_at: float = field(default_factory=time.time)
+    dsn: ReceivedDSN | None = None
 
     @property
     def message(self) -> Message | None:
@@ -64,7 +89,114 @@ class ReceivedMessage:
     def as_json(self) -> dict[str, Any]:
         return {"mail_from": self.mail_from, "rcpt_to": self.rcpt_to, "size": len(self.raw),
                 "path": str(self.path) if self.path else None, "ok": self.report.ok,
-                "violations": [v.as_dict() for v in self.report.violations]}
+                "violations": [v.as_dict() for v in self.report.violations],
+                "dsn": self.dsn.as_json() if self.dsn is not None else None}
+
+
+_NOTIFY_WORDS = ("SUCCESS", "FAILURE", "DELAY")
+
+
+def _dsn_params(arg: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """``arg`` of MAIL or RCPT without the DSN parameters ``keys``, and their
+    values by upper-case keyword; ValueError says what is wrong with them
+    (a repeated one, or one RFC 3461 4 does not allow)."""
+    kept: list[str] = []
+    found: dict[str, str] = {}
+    for token in arg.split(" "):
+        key, eq, value = token.partition("=")
+        if not (eq and key.upper() in keys):
+            kept.append(token)
+            continue
+        key = key.upper()
+        if key in found:
+            raise ValueError(f"{key} given twice")
+        if key == "RET" and value.upper() not in ("FULL", "HDRS"):
+            raise ValueError("RET must be FULL or HDRS")
+        if key == "NOTIFY":
+            words = value.upper().split(",")
+            if words != ["NEVER"] and (len(set(words)) != len(words)
+                                       or not set(words) <= set(_NOTIFY_WORDS)):
+                raise ValueError("NOTIFY must be NEVER, or SUCCESS, FAILURE and DELAY")
+        if key in ("ENVID", "ORCPT"):
+            text = unxtext(value)
+            if len(value) > (MAX_DSN_ENVID if key == "ENVID" else MAX_DSN_ORCPT):
+                raise ValueError(f"{key} is too long")
+            if key == "ORCPT" and not text.partition(";")[1]:
+                raise ValueError("ORCPT must be addr-type;address")
+        found[key] = value
+    return " ".join(kept), found
+
+
+def _smtp_with_dsn() -> type:
+    """aiosmtpd's SMTP server that takes RFC 3461's parameters off MAIL and
+    RCPT (it refuses any parameter it does not know) and keeps them on the
+    envelope, for the handler."""
+    from aiosmtpd.smtp import SMTP
+
+    class _SMTP(SMTP):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            # aiosmtpd keeps the line limits in one dict for every
+            # connection; this server's are its own.
+            self.command_size_limits: dict[str, int] = collections.defaultdict(
+                lambda: self.command_size_limit)
+
+        async def smtp_EHLO(self, arg: str | None) -> None:
+            self.command_size_limits.clear()
+            await super().smtp_EHLO(arg)
+            # RFC 3461 4: DSN's parameters make MAIL and RCPT lines longer.
+            self.command_size_limits["MAIL"] += DSN_MAIL_ROOM
+            self.command_size_limits["RCPT"] += DSN_RCPT_ROOM
+
+        async def _take(self, arg: str | None,
+                        keys: tuple[str, ...]) -> tuple[str | None, dict[str, str]] | None:
+            """``arg`` without the DSN parameters ``keys``, and those; None
+            when they are wrong (the 501 is sent). After HELO nothing is
+            taken: aiosmtpd refuses every parameter there."""
+            if arg is None or self.session is None or not self.session.extended_smtp:
+                return arg, {}
+            try:
+                return _dsn_params(arg, keys)
+            except ValueError as exc:
+                await self.push(f"501 5.5.4 {exc}")
+                return None
+
+        async def smtp_MAIL(self, arg: str | None) -> None:
+            if (taken := await self._take(arg, ("RET", "ENVID"))) is None:
+                return
+            await super().smtp_MAIL(taken[0])
+            if taken[1] and self.envelope is not None and self.envelope.mail_from:
+                # The envelope is aiosmtpd's, made anew for each transaction.
+                setattr(self.envelope, "dsn_mail", taken[1])  # noqa: B010
+
+        async def smtp_RCPT(self, arg: str | None) -> None:
+            if (taken := await self._take(arg, ("NOTIFY", "ORCPT"))) is None:
+                return
+            env = self.envelope
+            before = len(env.rcpt_tos) if env is not None else 0
+            await super().smtp_RCPT(taken[0])
+            if taken[1] and env is not None and len(env.rcpt_tos) > before:
+                if not hasattr(env, "dsn_rcpt"):
+                    setattr(env, "dsn_rcpt", {})  # noqa: B010
+                getattr(env, "dsn_rcpt")[env.rcpt_tos[-1]] = taken[1]  # noqa: B009
+
+    return _SMTP
+
+
+def _received_dsn(envelope: Any) -> ReceivedDSN | None:
+    mail: dict[str, str] = getattr(envelope, "dsn_mail", {})
+    rcpts: dict[Any, dict[str, str]] = getattr(envelope, "dsn_rcpt", {})
+    if not mail and not rcpts:
+        return None
+
+    def name(r: Any) -> str:
+        return r if isinstance(r, str) else bytes(r).decode()
+    return ReceivedDSN(
+        ret=mail["RET"].upper() if "RET" in mail else None,
+        envid=unxtext(mail["ENVID"]) if "ENVID" in mail else None,
+        notify={name(r): tuple(p["NOTIFY"].upper().split(",")) for r, p in rcpts.items()
+                if "NOTIFY" in p},
+        orcpt={name(r): unxtext(p["ORCPT"]) for r, p in rcpts.items() if "ORCPT" in p})
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -144,12 +276,19 @@ class Sink:
         # With SMTPUTF8 in the envelope, UTF-8 header fields are legitimate.
         utf8 = any(str(o).upper() == "SMTPUTF8" for o in (envelope.mail_options or ()))
         report = lint(raw, LintConfig(utf8=True) if utf8 else None, path=str(path))
-        received = ReceivedMessage(raw, mail_from, rcpts, report, path)
+        received = ReceivedMessage(raw, mail_from, rcpts, report, path,
+                                   dsn=_received_dsn(envelope))
         with self._lock:
             self.messages.append(received)
         if self._on_message is not None:
             self._on_message(received)
         return "250 2.0.0 OK: stored by mailfmt sink"
+
+    # aiosmtpd handler hook: the EHLO reply lines, DSN among them
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-DSN", responses[-1]]
 
     def _authenticator(self) -> Any:
         from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -176,7 +315,12 @@ class Sink:
         if self._auth is not None:
             kwargs.update(authenticator=self._authenticator(), auth_required=True,
                           auth_require_tls=self._tls is not None)
-        self._controller = Controller(self, **kwargs)
+        server_class = _smtp_with_dsn()
+
+        class _Controller(Controller):
+            def factory(self) -> Any:
+                return server_class(self.handler, **self.SMTP_kwargs)
+        self._controller = _Controller(self, **kwargs)
         try:
             self._controller.start()
         except (OSError, RuntimeError) as exc:

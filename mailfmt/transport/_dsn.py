@@ -10,6 +10,7 @@ never come, so sending with one is refused there, before MAIL.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -17,7 +18,7 @@ from typing import Literal
 from .._limits import DSN_MAIL_ROOM, DSN_RCPT_ROOM, MAX_DSN_ENVID, MAX_DSN_ORCPT
 from ..errors import LocalProtocolError
 
-__all__ = ["DSN", "mail_room", "rcpt_room", "xtext"]
+__all__ = ["DSN", "mail_room", "rcpt_room", "unxtext", "xtext"]
 
 _WHEN = ("success", "failure", "delay")
 # The parameters that give a MAIL or RCPT line the room above.
@@ -33,6 +34,22 @@ def xtext(value: str) -> str:
     'a+2Bb+3Dc+20d@example.com'
     """
     return "".join(c if "!" <= c <= "~" and c not in "+=" else f"+{ord(c):02X}" for c in value)
+
+
+_XTEXT = re.compile(r"(?:[!-*,-<>-~]|\+[0-9A-F]{2})*")
+_HEXCHAR = re.compile(r"\+([0-9A-F]{2})")
+
+
+def unxtext(value: str) -> str:
+    """The text an xtext value (RFC 3461 4) stands for; ValueError when it is
+    not xtext (a bare "+" or "=", lower-case hex, a blank or a control).
+
+    >>> unxtext("a+2Bb+3Dc+20d")
+    'a+b=c d'
+    """
+    if not _XTEXT.fullmatch(value):
+        raise ValueError(f"{value!r} is not xtext (RFC 3461 4)")
+    return _HEXCHAR.sub(lambda m: chr(int(m.group(1), 16)), value)
 
 
 @dataclass(frozen=True, slots=True)

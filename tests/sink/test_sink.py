@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from mailfmt import Message
-from mailfmt.sink import Sink, SinkError
-from mailfmt.transport import SMTPClient
+from mailfmt.sink import ReceivedDSN, Sink, SinkError
+from mailfmt.transport import DSN, SMTPClient
 
 from ..transport.conftest import free_port
 
@@ -153,3 +153,60 @@ def test_precommit_hooks_name_real_commands() -> None:
     text = (Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text()
     assert "entry: mailfmt lint" in text and "entry: mailfmt fmt --check" in text
     assert os.path.exists(Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml")
+
+
+def test_the_sink_keeps_the_delivery_status_notifications_asked_for() -> None:
+    msg = Message(from_="alice@example.com", to=["bob@example.org", "x+y=z@example.net"],
+                  text="hi\n")
+    with Sink() as sink, SMTPClient(sink.host, sink.port, tls="none") as c:
+        c.send(msg, dsn=DSN(notify=("success", "delay"), ret="hdrs", envid="batch 7"))
+        c.send(msg)
+        # smtplib sends them as raw options; the sink reads them the same way
+        with smtplib.SMTP(sink.host, sink.port) as s:
+            s.sendmail("alice@example.com", ["bob@example.org"], msg.to_bytes(),
+                       mail_options=["RET=FULL"], rcpt_options=["NOTIFY=NEVER"])
+    first, second, third = sink.messages
+    assert first.dsn == ReceivedDSN(
+        ret="HDRS", envid="batch 7",
+        notify={"bob@example.org": ("SUCCESS", "DELAY"), "x+y=z@example.net": ("SUCCESS", "DELAY")},
+        orcpt={"bob@example.org": "rfc822;bob@example.org",
+               "x+y=z@example.net": "rfc822;x+y=z@example.net"})
+    assert second.dsn is None and second.as_json()["dsn"] is None
+    assert third.dsn == ReceivedDSN(ret="FULL", notify={"bob@example.org": ("NEVER",)})
+    assert first.as_json()["dsn"]["notify"]["bob@example.org"] == ["SUCCESS", "DELAY"]
+    sink.cleanup()
+
+
+def test_after_helo_the_sink_takes_no_dsn_parameter() -> None:
+    # HELO offers no extension: a parameter is a syntax error (RFC 5321 4.1.1.11).
+    with Sink() as sink, smtplib.SMTP(sink.host, sink.port) as s:
+        s.helo("c.example.com")
+        assert s.docmd("MAIL FROM:<a@example.com> RET=FULL")[0] == 501
+        assert s.docmd("MAIL FROM:<a@example.com>")[0] == 250
+        assert s.docmd("RCPT TO:<b@example.org> NOTIFY=NEVER")[0] == 501
+    sink.cleanup()
+
+
+@pytest.mark.parametrize(("command", "reply"), [
+    (b"MAIL FROM:<a@example.com> RET=BODY", b"501 5.5.4 RET must be FULL or HDRS"),
+    (b"MAIL FROM:<a@example.com> RET=FULL RET=HDRS", b"501 5.5.4 RET given twice"),
+    (b"MAIL FROM:<a@example.com> ENVID=a+2b", b"501 5.5.4 'a+2b' is not xtext"),
+    (b"MAIL FROM:<a@example.com> ENVID=" + b"x" * 101, b"501 5.5.4 ENVID is too long"),
+    (b"RCPT TO:<b@example.org> NOTIFY=NEVER,SUCCESS", b"501 5.5.4 NOTIFY must be NEVER"),
+    (b"RCPT TO:<b@example.org> NOTIFY=SUCCESS,SUCCESS", b"501 5.5.4 NOTIFY must be NEVER"),
+    (b"RCPT TO:<b@example.org> NOTIFY=SOMETIMES", b"501 5.5.4 NOTIFY must be NEVER"),
+    (b"RCPT TO:<b@example.org> ORCPT=b@example.org", b"501 5.5.4 ORCPT must be addr-type"),
+    (b"RCPT TO:<b@example.org> ORCPT=rfc822;" + b"x" * 494, b"501 5.5.4 ORCPT is too long"),
+    (b"RCPT TO:<b@example.org> ORCPT=rfc822;" + b"x" * 493, b"250 "),
+    (b"RCPT TO:<b@example.org> FOO=1", b"555 RCPT TO parameters not recognized"),
+])
+def test_the_sink_checks_dsn_parameters_as_a_strict_server_does(command: bytes,
+                                                               reply: bytes) -> None:
+    with Sink() as sink, smtplib.SMTP(sink.host, sink.port) as s:
+        s.ehlo("c.example.com")
+        assert s.has_extn("dsn")
+        if command.startswith(b"RCPT"):
+            assert s.docmd("MAIL FROM:<a@example.com>")[0] == 250
+        code, text = s.docmd(command.decode())
+        assert f"{code} {text.decode()}".startswith(reply.decode()), (code, text)
+    sink.cleanup()
