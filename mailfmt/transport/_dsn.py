@@ -57,7 +57,8 @@ class DSN:
     """Delivery status notifications to ask for (RFC 3461).
 
     ``notify``: when each recipient's report is sent: ``"never"``, or any of
-    ``"success"``, ``"failure"``, ``"delay"``; None leaves it to the server
+    ``"success"``, ``"failure"``, ``"delay"`` (a tuple, or one string with
+    commas); None leaves it to the server
     (failures, and maybe delays). ``ret``: ``"full"`` returns the whole
     message in a failure report, ``"hdrs"`` its header only; None leaves it
     to the server. ``envid``: an identifier of printable ASCII that every
@@ -113,8 +114,9 @@ class DSN:
 
 
 def _notify(value: str | Iterable[str]) -> tuple[str, ...]:
-    """NOTIFY's conditions in RFC 3461 4.1's order; "never" alone."""
-    given = [value] if isinstance(value, str) else list(value)
+    """NOTIFY's conditions in RFC 3461 4.1's order; "never" alone. A string
+    may name several, with commas, as NOTIFY writes them."""
+    given = value.split(",") if isinstance(value, str) else list(value)
     words = [w.lower() if isinstance(w, str) else w for w in given]
     if words == ["never"]:
         return ("never",)

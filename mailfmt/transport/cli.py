@@ -138,8 +138,7 @@ def run_send(args: argparse.Namespace) -> int:
     args.dsn = None
     if args.notify is not None or args.ret is not None or args.envid is not None:
         try:
-            args.dsn = DSN(notify=None if args.notify is None else args.notify.split(","),
-                           ret=args.ret, envid=args.envid)
+            args.dsn = DSN(notify=args.notify, ret=args.ret, envid=args.envid)
         except ValueError as exc:
             print(f"mailfmt send: {exc}", file=sys.stderr)
             return 2

@@ -16,7 +16,7 @@ from mailfmt import Message
 from mailfmt.errors import ExtensionMissing, LocalProtocolError
 from mailfmt.transport import DSN, Mail, Rcpt
 from mailfmt.transport._common import message_job, raw_job
-from mailfmt.transport._dsn import xtext
+from mailfmt.transport._dsn import unxtext, xtext
 
 from .conftest import Server, deliver
 from .test_connection import ready
@@ -24,10 +24,6 @@ from .wire import Outcome, run_session
 from .wire import Server as WireServer
 
 DATE = datetime(1997, 11, 21, tzinfo=timezone.utc)
-
-
-def unxtext(value: str) -> str:
-    return re.sub(r"\+([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), value)
 
 
 @given(st.text(st.characters(min_codepoint=0, max_codepoint=127)))
@@ -40,6 +36,12 @@ def test_xtext_is_xchars_and_hexchars_and_decodes_back(value: str) -> None:
     assert len(out) == len(value) + 2 * sum(not ("!" <= c <= "~") or c in "+=" for c in value)
 
 
+@pytest.mark.parametrize("bad", ["a+2b", "a+", "+4", "a b", "a=b", "caf\u00e9", "a\x00"])
+def test_what_is_not_xtext_is_not_read(bad: str) -> None:
+    with pytest.raises(ValueError, match="is not xtext"):
+        unxtext(bad)
+
+
 def test_xtext_leaves_every_xchar_as_it_is() -> None:
     xchars = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "+=")
     assert xtext(xchars) == xchars
@@ -49,7 +51,8 @@ def test_xtext_leaves_every_xchar_as_it_is() -> None:
 @pytest.mark.parametrize(("notify", "want"), [
     ("never", ("never",)), ("NEVER", ("never",)), ("success", ("success",)),
     (["delay", "failure", "success"], ("success", "failure", "delay")),
-    (("FAILURE", "delay"), ("failure", "delay")), (None, None)])
+    (("FAILURE", "delay"), ("failure", "delay")), ("delay,Success", ("success", "delay")),
+    (None, None)])
 def test_notify_is_read_case_blind_in_rfc_order(notify: Any, want: Any) -> None:
     assert DSN(notify=notify).notify == want
 
@@ -58,6 +61,8 @@ def test_notify_is_read_case_blind_in_rfc_order(notify: Any, want: Any) -> None:
     ({"notify": ["never", "success"]}, "DSN notify must be 'never', or one or more"),
     ({"notify": []}, "'never', or one or more"),
     ({"notify": "sometimes"}, "not 'sometimes'"),
+    ({"notify": "success,,delay"}, "not 'success,,delay'"),
+    ({"notify": "never,success"}, "not 'never,success'"),
     ({"notify": ["success", 1]}, "one or more"),
     ({"ret": "body"}, "ret must be 'full' or 'hdrs', not 'body'"),
     ({"envid": ""}, "printable ASCII"),
