@@ -32,7 +32,7 @@ from .errors import ParseError
 from .lint import LintConfig, Report, lint
 from .models.message import Message
 from .transport._common import is_loopback
-from .transport._dsn import unxtext
+from .transport._dsn import NOTIFY_WHEN, unxtext
 
 __all__ = ["ReceivedDSN", "ReceivedMessage", "Sink", "SinkError"]
 
@@ -93,7 +93,7 @@ class ReceivedMessage:
                 "dsn": self.dsn.as_json() if self.dsn is not None else None}
 
 
-_NOTIFY_WORDS = ("SUCCESS", "FAILURE", "DELAY")
+_NOTIFY_WORDS = frozenset(w.upper() for w in NOTIFY_WHEN)
 
 
 def _dsn_params(arg: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
@@ -115,7 +115,7 @@ def _dsn_params(arg: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
         if key == "NOTIFY":
             words = value.upper().split(",")
             if words != ["NEVER"] and (len(set(words)) != len(words)
-                                       or not set(words) <= set(_NOTIFY_WORDS)):
+                                       or not set(words) <= _NOTIFY_WORDS):
                 raise ValueError("NOTIFY must be NEVER, or SUCCESS, FAILURE and DELAY")
         if key in ("ENVID", "ORCPT"):
             text = unxtext(value)

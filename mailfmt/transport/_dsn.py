@@ -18,9 +18,10 @@ from typing import Literal
 from .._limits import DSN_MAIL_ROOM, DSN_RCPT_ROOM, MAX_DSN_ENVID, MAX_DSN_ORCPT
 from ..errors import LocalProtocolError
 
-__all__ = ["DSN", "mail_room", "rcpt_room", "unxtext", "xtext"]
+__all__ = ["DSN", "NOTIFY_WHEN", "mail_room", "rcpt_room", "unxtext", "xtext"]
 
-_WHEN = ("success", "failure", "delay")
+#: RFC 3461 4.1: the conditions NOTIFY may name (or NEVER, alone)
+NOTIFY_WHEN = ("success", "failure", "delay")
 # The parameters that give a MAIL or RCPT line the room above.
 _MAIL_KEYS = ("RET=", "ENVID=")
 _RCPT_KEYS = ("NOTIFY=", "ORCPT=")
@@ -120,11 +121,11 @@ def _notify(value: str | Iterable[str]) -> tuple[str, ...]:
     words = [w.lower() if isinstance(w, str) else w for w in given]
     if words == ["never"]:
         return ("never",)
-    bad = [w for w in words if w not in _WHEN]
+    bad = [w for w in words if w not in NOTIFY_WHEN]
     if bad or not words:
         raise ValueError("DSN notify must be 'never', or one or more of 'success', 'failure' "
                          f"and 'delay' (RFC 3461 4.1), not {value!r}")
-    return tuple(w for w in _WHEN if w in words)
+    return tuple(w for w in NOTIFY_WHEN if w in words)
 
 
 def _has(params: tuple[str, ...], keys: tuple[str, ...]) -> bool:

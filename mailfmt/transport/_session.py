@@ -290,7 +290,8 @@ def _mail_params(conn: ClientConnection, job: Job) -> tuple[str, ...]:
     """The MAIL parameters a message needs, or why the server cannot take it."""
     caps = conn.capabilities
     needs_smtputf8, needs_8bitmime = job.needs_smtputf8, job.needs_8bitmime
-    if not (needs_smtputf8 or needs_8bitmime or "SIZE" in caps.keywords or job.dsn):
+    if not (needs_smtputf8 or needs_8bitmime or "SIZE" in caps.keywords
+            or job.dsn is not None):
         return ()       # the usual case, asked before every MAIL
     params: list[str] = []
     if job.dsn is not None:
