@@ -8,7 +8,8 @@ lines all end in CRLF it brings no error the linter did not report before;
 Message.from_bytes raises nothing but ParseError, what it accepts lints
 without an error, and it writes that and reads it back equal. The line
 scanner's C accelerator, when built, answers as its pure-Python twin does on
-the whole input and on a span of it.
+the whole input and on a span of it; so does the C walk of the plain-section
+proof, on the input and on the input behind a plain header.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import atheris
 
 with atheris.instrument_imports():
     from mailfmt import Message, ParseError
-    from mailfmt.lint import _scan, lint
+    from mailfmt.lint import _scan, lint, plain
     from mailfmt.lint.fix import fix
 
 
@@ -32,8 +33,20 @@ def _same_scan(data: bytes) -> None:
             _scan.scan_lines_py(data, start, end, limit), (start, end, limit)
 
 
+_HEAD = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+         b"Message-ID: <1@example.com>\r\n")
+
+
+def _same_proof(data: bytes) -> None:
+    if not plain.SPEEDUPS:
+        return
+    for raw in (data, _HEAD + data):
+        assert plain.prove_section(raw) == plain.match_section(raw)
+
+
 def test_one_input(data: bytes) -> None:
     _same_scan(data)
+    _same_proof(data)
     report = lint(data)
     for v in report.violations:
         assert 0 <= v.offset <= len(data)

@@ -1,3 +1,6 @@
 def scan_lines(
     data: bytes, start: int, end: int, limit: int, /
 ) -> tuple[int, int, int, list[tuple[int, int]]]: ...
+def plain_header(
+    data: bytes, /
+) -> tuple[int, int, int, int, int, int, int, int, int, int] | None: ...

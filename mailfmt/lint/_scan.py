@@ -11,11 +11,10 @@ them to the same results on any bytes.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 
-from ._shared import lines_over
+from ._shared import accelerated, lines_over
 
 __all__ = ["BARE_CR", "SPEEDUPS", "scan_lines", "scan_lines_py"]
 
@@ -45,14 +44,5 @@ def scan_lines_py(data: bytes, start: int, end: int, limit: int) -> ScanResult:
     return len(lines) - 1, cr, crlf, lines_over(start, lines, limit)
 
 
-def _pick() -> tuple[Callable[[bytes, int, int, int], ScanResult], bool]:
-    if os.environ.get("MAILFMT_NO_SPEEDUPS"):
-        return scan_lines_py, False
-    try:
-        from .._speedups import scan_lines as fast
-    except ImportError:
-        return scan_lines_py, False
-    return fast, True
-
-
-scan_lines, SPEEDUPS = _pick()
+scan_lines: Callable[[bytes, int, int, int], ScanResult]
+scan_lines, SPEEDUPS = accelerated("scan_lines", scan_lines_py)

@@ -11,9 +11,16 @@ from hypothesis import strategies as st
 
 from mailfmt.lint import LintConfig, engine, lint
 from mailfmt.lint.checks import mime
-from mailfmt.lint.plain import plain_part, plain_section
+from mailfmt.lint.plain import Proof, match_section, plain_part, plain_section
 
 from ..strategies import messages
+
+try:
+    from mailfmt._speedups import plain_header
+except ImportError:     # no compiler at install time: the regex proof only
+    plain_header = None
+
+needs_c = pytest.mark.skipif(plain_header is None, reason="mailfmt._speedups was not built")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -30,8 +37,17 @@ def _full(raw: bytes) -> list[tuple[str, int, str]]:
 
 
 def _same(raw: bytes) -> None:
+    _twins_agree(raw)
     fast = [(v.code, v.offset, v.message) for v in lint(raw).violations]
     assert fast == _full(raw), raw[:400]
+
+
+def _twins_agree(raw: bytes) -> Proof | None:
+    """The section proof's C twin gives the regex's answer (None included)."""
+    want = match_section(raw)
+    if plain_header is not None:
+        assert plain_header(raw) == want, raw[:400]
+    return want
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.eml")), ids=lambda p: p.stem)
@@ -277,3 +293,123 @@ _SHAPED = st.sampled_from([
 def test_mail_shaped_bytes_agree(tail: bytes) -> None:
     _same(b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
           b"Message-ID: <1@example.com>\r\n" + tail)
+
+
+# ---- the proof's C twin (plain_header in mailfmt/_speedups.c) -----------------------
+
+_BASE = (b"From: a@example.com\r\nDate: Fri, 27 Nov 2026 12:33:28 +0000\r\n"
+         b"Message-ID: <1@example.com>\r\n")
+# Values at and just past each bound the grammar draws, and the pieces it
+# tells apart: every one must get the regex's answer from the C walk.
+_EDGES = {
+    "From": [b" " + b"l" * 64 + b"@example.com", b" " + b"l" * 65 + b"@example.com",
+             b" a@" + b"d" * 63 + b".com", b" a@" + b"d" * 64 + b".com",
+             b" a@" + (b"d" * 62 + b".") * 3 + b"com", b" a@" + (b"d" * 61 + b".") * 3 + b"co",
+             b" a@b." + b"c" * 63, b" a@b." + b"c" * 64, b" a@b.c", b" a@b.cc", b" a@b.c1",
+             b" a@b.cc-", b" a@b.cc.", b" a@b.cc@", b" a@b-c.de", b" a@b--c.de", b" a@-b.de",
+             b" a@b-.de", b" a.b@c.de", b" .a@c.de", b" a.@c.de", b" a@.c.de", b" a@c..de",
+             b' "" <a@b.de>', b' "x" <a@b.de>', b' "x\\y" <a@b.de>', b' "x@y" <a@b.de>',
+             b" A B\r\n\tC <a@b.de>", b" A\r\n<a@b.de>", b" A <a@b.de", b" <a@b.de>",
+             b" A <a@b.de> ", b" a@b.de\r\n ", b"a@b.de", b" a@b.de x", b" A\n <a@b.de>",
+             b" a@b.de,", b" a@[1.2.3.4]", b" a@b.d\xe9"],
+    "To": [b" a@b.de,c@d.ef", b" a@b.de ,\r\n\t c@d.ef", b" a@b.de,,c@d.ef", b",a@b.de",
+           b" a@b.de, ", b" A <a@b.de>, B <c@d.ef>, e@f.gh"],
+    "Date": [b" Fri, 27 Nov 2026 " + t for t in (
+        b"23:59:60 +9959", b"24:00:00 +0000", b"12:60 +0000", b"12:33:5 +0000", b"12:33:61 +0000",
+        b"12:33: +0000", b"2:33 +0000", b"12:33 +0000\r\n (folded)")] + [b" 27 Nov " + t for t in (
+        b"1900 00:00 -0000", b"1899 00:00 UT", b"2026 00:00 +9960", b"2026 00:00 +9900",
+        b"2026 00:00 +8999", b"2026 00:00 +99", b"2026 00:00 UTC", b"2026 00:00 UX",
+        b"2026 00:00 GMX", b"2026 00:00 GMT ", b"2026 00:00 +0000 (x)", b"2026 00:00 +0000 (x",
+        b"2026 00:00 +0000 ((x))", b"20260 12:33 +0000")] + [
+        b" Fri , 27 Nov 2026 12:33 +0000", b" Fri 27 Nov 2026 12:33 +0000",
+        b" 127 Nov 2026 12:33 +0000", b" 7\tNov\t2026\t12:33\t+0000", b" 27 nov 2026 12:33 +0000",
+        b"27 Nov 2026 12:33 +0000"],
+    "Message-ID": [b" <a@[]>", b" <a@[[]>", b" <a@[a]b]>", b" <a@[~!]>", b" <a@[\\]>", b" <a@[x",
+                   b" <a.b@c.d>", b" <a..b@c>", b" <a@b> ", b"\r\n <a@b>",
+                   b" <a@b>\r\n ", b" <@b>", b" <a@>", b" <a@b", b" a@b"],
+    "References": [b" <a@b><c@d>", b" <a@b> <c@d> ", b" <a@b> x", b" <a@b>\r\n\t<c@d>", b" ",
+                   b" <a@b> <c@"],
+    "Content-Type": [b" text/plain", b" text/plain\r\n\tx", b" a\xe9", b" a\r\n", b" a\rb", b""],
+    "Subject": [b" \xe9\xff", b" a\r\n\t\xe9", b" a\x7f", b" a\x00", b" a\rb", b" a\r\r\n"],
+}
+_EDGE_NAMES = ["From", "Sender", "To", "Cc", "Bcc", "Reply-To", "Date", "Message-ID", "Message-Id",
+               "Content-ID", "Content-Id", "In-Reply-To", "References", "Content-Type",
+               "content-transfer-encoding", "MIME-VERSION", "Subject", "Content-Disposition",
+               "Resent-Date", "reply-to", "FROM", "X-A", "Fromage", "To:", "T o", ""]
+
+
+@needs_c
+def test_c_proof_gives_the_regex_answer_at_every_edge() -> None:
+    values = [v for pool in _EDGES.values() for v in pool] + [b" " + v for v in _BAD]
+    proved = 0
+    for name in _EDGE_NAMES:
+        for value in values:
+            for eol in (b"\r\n", b"\n"):
+                raw = (_BASE + name.encode() + b":" + value + b"\r\n\r\nbody").replace(
+                    b"\r\n", eol)
+                proved += _twins_agree(raw) is not None
+    assert proved > 500     # not only refusals: the walk proves the plain ones
+
+
+@needs_c
+def test_c_proof_gives_the_regex_answer_on_every_prefix() -> None:
+    """Cut anywhere, the walk stops at the end of the buffer as the regex does."""
+    raw = (_BASE + b"To: A <a@b.de>,\r\n c@d.ef\r\nReferences: <a@b> <c@[d]>\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: text/plain;\r\n charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: 7bit\r\nSubject: caf\xc3\xa9\r\n\r\n")
+    for cut in range(len(raw) + 1):
+        _twins_agree(raw[:cut])
+        _twins_agree(raw[:cut] + b"\r\n")
+    assert _twins_agree(raw) == (len(raw), raw.index(b"Content-Type"),
+                                 raw.index(b" text/plain"), raw.index(b"\r\nContent-Trans"),
+                                 raw.index(b"Content-Trans"), raw.index(b" 7bit"),
+                                 raw.index(b"\r\nSubject"), raw.index(b"MIME"),
+                                 raw.index(b" 1.0"), raw.index(b"\r\nContent-Type"))
+
+
+@needs_c
+def test_c_proof_refuses_every_special_name_the_regex_refuses() -> None:
+    """The generic branch's list of refused names is written twice, in
+    plain.py and in C: each special name, in each spelling, is read alike."""
+    from mailfmt.lint.plain import _SPECIAL
+
+    names = [*_SPECIAL.decode().split("|"), "content-type", "content-transfer-encoding",
+             "mime-version", "content-disposition"]
+    for name in names:
+        for spelling in (name, name.upper(), name.title(), name + "x", "x" + name):
+            for value in (b" plain text", b" a@b.de", b" <a@b.de>", b" 1.0"):
+                _twins_agree(_BASE + spelling.encode() + b":" + value + b"\r\n\r\n")
+
+
+_TOKENS = st.sampled_from([
+    b"From:", b"To:", b"Date:", b"Message-ID:", b"References:", b"Content-Type:", b"Subject:",
+    b"MIME-Version:", b" ", b"\t", b"\r\n", b"\n", b"\r", b"\r\n ", b"\n\t", b"a", b"Ann", b"@",
+    b".", b"-", b"<", b">", b",", b'"', b"(", b")", b"[", b"]", b":", b"example", b"com", b"de",
+    b"x" * 64, b"d" * 63, b"Fri,", b"27", b"Nov", b"2026", b"12:33", b":60", b"+0000", b"GMT",
+    b"\xe9", b"\x00", b"=?utf-8?q?x?=", b"a@b.de", b"<a@b.de>", b"1.0",
+])
+
+
+@needs_c
+@given(st.lists(_TOKENS, max_size=40).map(b"".join))
+def test_c_proof_gives_the_regex_answer_on_token_soup(tail: bytes) -> None:
+    _twins_agree(_BASE + tail)
+    _twins_agree(tail)
+
+
+@needs_c
+@given(st.binary(max_size=200))
+def test_c_proof_gives_the_regex_answer_on_any_bytes(data: bytes) -> None:
+    _twins_agree(data)
+    _twins_agree(_BASE + data)
+
+
+@needs_c
+def test_c_proof_reads_any_buffer() -> None:
+    raw = _BASE + b"Content-Type: text/plain\r\n\r\n"
+    want = match_section(raw)
+    assert want is not None
+    assert plain_header(bytearray(raw)) == plain_header(memoryview(raw)) == want
+    with pytest.raises(TypeError):
+        plain_header("text")  # type: ignore[arg-type]
+

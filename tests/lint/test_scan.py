@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mailfmt.lint import _scan, lint
+from mailfmt.lint import _scan, lint, plain
 from mailfmt.lint.checks import lines as line_checks
 
 from ..strategies import messages
@@ -96,18 +96,21 @@ def test_c_scanner_reads_any_buffer_and_refuses_what_is_not_one() -> None:
 def test_the_accelerator_is_used_when_built() -> None:
     # CI builds it and sets MAILFMT_REQUIRE_SPEEDUPS: a build that silently
     # fell back to pure Python would go unnoticed otherwise.
+    # So does the plain-header proof's (tests/lint/test_plain.py).
     if os.environ.get("MAILFMT_REQUIRE_SPEEDUPS") == "1":
         assert scan_lines_c is not None, "mailfmt._speedups was not built"
     expected = scan_lines_c is not None and not os.environ.get("MAILFMT_NO_SPEEDUPS")
-    assert expected == _scan.SPEEDUPS
+    assert expected == _scan.SPEEDUPS == plain.SPEEDUPS
+    assert (plain.prove_section is not plain.match_section) == expected
 
 
 def test_no_speedups_variable_selects_pure_python() -> None:
-    code = "from mailfmt.lint import _scan; print(_scan.SPEEDUPS, _scan.scan_lines.__module__)"
+    code = ("from mailfmt.lint import _scan, plain; print(_scan.SPEEDUPS, plain.SPEEDUPS, "
+            "_scan.scan_lines.__module__, plain.prove_section.__name__)")
     env = {**os.environ, "MAILFMT_NO_SPEEDUPS": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True).stdout.split()
-    assert out == ["False", "mailfmt.lint._scan"]
+    assert out == ["False", "False", "mailfmt.lint._scan", "match_section"]
 
 
 def _with_python_scanner(raw: bytes) -> list[tuple[str, int, str]]:
