@@ -24,6 +24,7 @@ from ._events import Reply
 from ._session import (
     Flow,
     Job,
+    Progress,
     ReadReply,
     SendResult,
     UpgradeTLS,
@@ -195,9 +196,13 @@ class AsyncSMTPClient(ClientBase):
 
     async def send(self, message: Message, *, mail_from: str | None = None,
                    rcpt_to: Sequence[str] | None = None, allow_partial: bool = False,
-                   dsn: DSN | None = None) -> SendResult:
-        """The asyncio twin of :meth:`SMTPClient.send`."""
-        return await self._send(message_job(message, mail_from, rcpt_to, dsn), allow_partial)
+                   dsn: DSN | None = None, progress: Progress | None = None) -> SendResult:
+        """The asyncio twin of :meth:`SMTPClient.send`. ``progress`` is called
+        in the event loop; cancelling the task stops the send as an
+        exception from ``progress`` does, before the end of data if it has
+        not gone out yet."""
+        return await self._send(message_job(message, mail_from, rcpt_to, dsn, progress),
+                                allow_partial)
 
     async def send_many(self, messages: Iterable[Message], *, allow_partial: bool = False,
                         dsn: DSN | None = None) -> list[SendResult | TransportError]:
@@ -216,9 +221,11 @@ class AsyncSMTPClient(ClientBase):
         return self._account(out, n)
 
     async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
-                       allow_partial: bool = False, dsn: DSN | None = None) -> SendResult:
+                       allow_partial: bool = False, dsn: DSN | None = None,
+                       progress: Progress | None = None) -> SendResult:
         """The asyncio twin of :meth:`SMTPClient.send_raw`."""
-        return await self._send(raw_job(data, mail_from, rcpt_to, dsn), allow_partial)
+        return await self._send(raw_job(data, mail_from, rcpt_to, dsn, progress),
+                                allow_partial)
 
     async def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
@@ -252,6 +259,13 @@ class AsyncSMTPClient(ClientBase):
             if self._stranded(exc):
                 await self.aclose(abort=True)
             raise
+        except BaseException as exc:
+            if self._interrupted(exc):
+                # No await here: the task may be being cancelled.
+                stream, self._stream = self._stream, None
+                if stream is not None and stream.transport is not None:
+                    stream.transport.abort()
+            raise
 
     async def _do(self, req: Any) -> Reply | None:
         self._refuse(req.phase)
@@ -278,6 +292,10 @@ class AsyncSMTPClient(ClientBase):
                                  phase=req.phase) from None
         if not drained:
             raise SMTPTimeout(f"sending timed out ({req.phase})", phase=req.phase)
+        if req.more:
+            # A large message whose writes the kernel takes at once would
+            # otherwise hold the event loop, and a cancellation, until the end.
+            await asyncio.sleep(0)
 
     async def _read(self, req: ReadReply) -> Reply:
         assert self._stream is not None
@@ -322,10 +340,12 @@ class AsyncSMTPClient(ClientBase):
 
 async def send_async(message: Message, *, host: str, port: int | None = None,
                      tls: TLSMode = "starttls", allow_partial: bool = False,
-                     dsn: DSN | None = None, **kwargs: Any) -> SendResult:
+                     dsn: DSN | None = None, progress: Progress | None = None,
+                     **kwargs: Any) -> SendResult:
     """Connect, send one message, QUIT (asyncio).
 
     >>> result = await send_async(message, host="smtp.example.com")  # doctest: +SKIP
     """
     async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
-        return await client.send(message, allow_partial=allow_partial, dsn=dsn)
+        return await client.send(message, allow_partial=allow_partial, dsn=dsn,
+                                 progress=progress)

@@ -27,7 +27,7 @@ from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_
 from ._connection import ClientConnection
 from ._dsn import DSN
 from ._events import Reply
-from ._session import Job, ReadReply, SendResult, SessionOptions
+from ._session import Job, Progress, ReadReply, SendResult, SessionOptions
 from ._state import State
 
 __all__ = ["ClientBase", "TLSMode", "bcc_addresses", "field_addresses", "is_loopback", "logger",
@@ -80,8 +80,12 @@ def _local_name() -> str:
 
 
 def message_job(message: Message, mail_from: str | None,
-                rcpt_to: Sequence[str] | None, dsn: DSN | None = None) -> Job:
+                rcpt_to: Sequence[str] | None, dsn: DSN | None = None,
+                progress: Progress | None = None) -> Job:
     """Envelope and byte source for a validated Message (Bcc in the envelope only)."""
+    if rcpt_to is not None and not rcpt_to:
+        raise ValueError("rcpt_to is empty: give at least one recipient, or None for the "
+                         "message's own (To, Cc and Bcc)")
     env = message.envelope
     utf8 = message.policy.utf8
     source: Callable[[], Iterator[bytes]]
@@ -125,7 +129,7 @@ def message_job(message: Message, mail_from: str | None,
     # all-ASCII message goes to a server without 8BITMIME too.
     return Job(mail_from if mail_from is not None else env.mail_from,
                list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-               source, needs_smtputf8, not ascii_data, warm, dsn)
+               source, needs_smtputf8, not ascii_data, warm, dsn, progress)
 
 
 
@@ -161,7 +165,7 @@ def bcc_addresses(data: bytes) -> list[str]:
 
 
 def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str],
-            dsn: DSN | None = None) -> Job:
+            dsn: DSN | None = None, progress: Progress | None = None) -> Job:
     """Envelope and source for an existing .eml, which must lint without errors."""
     from ..lint import lint
 
@@ -191,7 +195,8 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str],
             yield data[i:i + _RAW_CHUNK]
 
     needs_utf8 = not (mail_from.isascii() and all(r.isascii() for r in rcpt_to))
-    return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii(), dsn=dsn)
+    return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii(), dsn=dsn,
+               progress=progress)
 
 
 class ClientBase:
@@ -246,6 +251,33 @@ class ClientBase:
             return False
         self._failure(exc or LocalProtocolError("the message data was cut short",
                                                 phase="message"))
+        return True
+
+    def _interrupted(self, exc: BaseException) -> bool:
+        """An exception not the session's own (KeyboardInterrupt, a
+        cancelled task, a progress callback that raised) stopped a flow
+        wherever it was. Unless that was between transactions with no reply
+        owed, the session is out of step: it is noted as failed, so that any
+        later use raises ConnectionLost, and True says the connection must
+        be dropped. A note on the exception says what became of the message:
+        data begun and not ended is discarded by the server when the
+        connection goes (RFC 5321 4.1.1.4), while an end of data already
+        sent may have delivered it."""
+        conn = self._conn
+        if conn is None or (conn.state is State.READY and not conn.awaiting_replies):
+            return False
+        if conn.state is State.BODY:
+            fate = ("the message data was not ended, and the connection was closed: "
+                    "the server discards what it had; nothing was delivered")
+        elif conn.awaiting_final_reply:
+            fate = ("the end of data was sent and its reply not read: the message may or "
+                    "may not have been delivered (RFC 5321 4.5.3.2.6)")
+        else:
+            fate = "no message was ended; the connection was closed"
+        if hasattr(exc, "add_note"):    # Python 3.11+
+            exc.add_note(f"mailfmt: the SMTP session was interrupted: {fate}")
+        self._failure(ConnectionLost(f"the session was interrupted by "
+                                     f"{type(exc).__name__}: {fate}", phase="interrupted"))
         return True
 
     def _refuse(self, phase: str) -> None:

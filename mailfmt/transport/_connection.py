@@ -264,3 +264,9 @@ class ClientConnection:
         """Commands sent whose replies have not arrived yet."""
         return len(self._pending)
 
+    @property
+    def awaiting_final_reply(self) -> bool:
+        """Whether an end of data was sent and its reply has not arrived: the
+        message may have been taken by now (RFC 5321 4.5.3.2.6)."""
+        return any(isinstance(c, EndOfMessage) for c in self._pending)
+

@@ -59,9 +59,11 @@ from ._events import (
 )
 from ._state import State
 
-__all__ = ["Job", "RecipientResult", "SendResult", "SessionOptions"]
+__all__ = ["Job", "Progress", "RecipientResult", "SendResult", "SessionOptions"]
 
 T = TypeVar("T")
+#: progress(octets_sent, octets_in_all): see Job.progress and _stream
+Progress = Callable[[int, int], None]
 
 #: RFC 5321 4.5.3.2: the longest a client should wait in each phase (seconds).
 RFC_TIMEOUTS = {"greeting": 300.0, "ehlo": 300.0, "starttls": 300.0, "auth": 300.0,
@@ -79,6 +81,9 @@ class Write(NamedTuple):
     data: bytes
     phase: str
     timeout: float
+    #: more message data follows: an asyncio driver lets the event loop run
+    #: (and a cancellation land) between the pieces of a large message
+    more: bool = False
 
 
 class ReadReply(NamedTuple):
@@ -279,6 +284,8 @@ class Job(NamedTuple):
     warm: Callable[[], bytes] | None = None
     #: delivery status notifications asked for (RFC 3461)
     dsn: DSN | None = None
+    #: called as progress(octets_sent, octets_in_all) as the data goes out
+    progress: Progress | None = None
 
 
 def _rcpt(address: str, dsn: DSN | None) -> Rcpt:
@@ -420,6 +427,9 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         mark = conn.begin_transaction()
         params = _mail_params(conn, job)
     mail_from, source = job.mail_from, job.source
+    # The callback is told the whole size: the message's octets, as SIZE
+    # counts them (a streamed file is read once more for it, as for SIZE).
+    total = _size(source()) if job.progress is not None else 0
     results: dict[str, RecipientResult] = {}
     unique = list(dict.fromkeys(job.rcpt_to))
     queue = unique
@@ -501,7 +511,8 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
             raise DataRefused(f"the server refused DATA: {data_reply}", reply=data_reply,
                               phase="data", result=result())
         try:
-            yield from _stream(conn, opts, source(), None if queue else then)
+            yield from _stream(conn, opts, source(), None if queue else then,
+                               job.progress, total)
         except (ConnectionLost, SMTPTimeout) as exc:
             for addr in accepted:
                 results[addr] = RecipientResult(addr, "deferred",
@@ -758,9 +769,14 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
 
 
 def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes],
-            then: Callable[[], bytes] | None = None) -> Flow[None]:
+            then: Callable[[], bytes] | None = None,
+            progress: Progress | None = None, total: int = 0) -> Flow[None]:
     """Message data through the dot-stuffer, in writes of about WRITE_SIZE
-    octets; ``then`` adds what follows the end of data in its write."""
+    octets; ``then`` adds what follows the end of data in its write.
+    ``progress``: see _stream_reporting."""
+    if progress is not None:
+        yield from _stream_reporting(conn, opts, chunks, then, progress, total)
+        return
     pending: list[bytes] = []
     size = 0
     timeout = opts.t("message")
@@ -769,12 +785,44 @@ def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes
         pending.append(out)
         size += len(out)
         if size >= WRITE_SIZE:
-            yield Write(b"".join(pending), "message", timeout)
+            yield Write(b"".join(pending), "message", timeout, True)
             pending, size = [], 0
     pending.append(conn.send(EndOfMessage()))
     if then is not None:
         pending.append(then())
     yield Write(b"".join(pending), "message", timeout)
+
+
+def _stream_reporting(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes],
+                      then: Callable[[], bytes] | None, progress: Progress,
+                      total: int) -> Flow[None]:
+    """_stream, in writes of at most WRITE_SIZE octets (a message made in
+    memory is one chunk), calling ``progress`` after each with the octets of
+    the message written so far (before dot-stuffing; within a write, in
+    proportion) and ``total``. The last call, all of it written, comes
+    before the end of data goes out, in a write of its own: whatever the
+    callback raises stops the send with the data not ended, and so not
+    delivered."""
+    pending: list[bytes] = []
+    size = taken = done = 0
+    timeout = opts.t("message")
+    for chunk in chunks:
+        out = conn.send(MessageData(chunk))
+        pending.append(out)
+        size += len(out)
+        taken += len(chunk)
+        if size >= WRITE_SIZE:
+            data, pending, size = b"".join(pending), [], 0
+            for start in range(0, len(data), WRITE_SIZE):
+                stop = min(start + WRITE_SIZE, len(data))
+                yield Write(data[start:stop], "message", timeout, True)
+                progress(done + (taken - done) * stop // len(data), total)
+            done = taken
+    if pending:
+        yield Write(b"".join(pending), "message", timeout, True)
+        progress(taken, total)
+    data = conn.send(EndOfMessage())
+    yield Write(data + then() if then is not None else data, "message", timeout)
 
 
 def _rset(conn: ClientConnection, opts: SessionOptions) -> Flow[None]:

@@ -21,6 +21,7 @@ from ._events import Reply
 from ._session import (
     Flow,
     Job,
+    Progress,
     ReadReply,
     SendResult,
     UpgradeTLS,
@@ -136,11 +137,20 @@ class SMTPClient(ClientBase):
 
     def send(self, message: Message, *, mail_from: str | None = None,
              rcpt_to: Sequence[str] | None = None, allow_partial: bool = False,
-             dsn: DSN | None = None) -> SendResult:
+             dsn: DSN | None = None, progress: Progress | None = None) -> SendResult:
         """Send a validated message; the envelope comes from it unless given.
         ``dsn`` asks for delivery status notifications (RFC 3461); a server
-        that does not offer them gets nothing (ExtensionMissing)."""
-        return self._send(message_job(message, mail_from, rcpt_to, dsn), allow_partial)
+        that does not offer them gets nothing (ExtensionMissing).
+
+        ``progress(sent, total)`` is called as the message data goes out,
+        after each write of about 64 KB and once with all of it written,
+        before the end of data: octets of the message written to the
+        connection and its whole size. An exception it raises stops the
+        send before the end of data, so nothing is delivered; the
+        connection is closed and the exception raised as it is.
+        """
+        return self._send(message_job(message, mail_from, rcpt_to, dsn, progress),
+                          allow_partial)
 
     def send_many(self, messages: Iterable[Message], *, allow_partial: bool = False,
                   dsn: DSN | None = None) -> list[SendResult | TransportError]:
@@ -174,9 +184,11 @@ class SMTPClient(ClientBase):
         return self._account(out, n)
 
     def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
-                 allow_partial: bool = False, dsn: DSN | None = None) -> SendResult:
-        """Send an existing .eml: it is linted first and refused if it has errors."""
-        return self._send(raw_job(data, mail_from, rcpt_to, dsn), allow_partial)
+                 allow_partial: bool = False, dsn: DSN | None = None,
+                 progress: Progress | None = None) -> SendResult:
+        """Send an existing .eml: it is linted first and refused if it has
+        errors. ``dsn`` and ``progress`` as in :meth:`send`."""
+        return self._send(raw_job(data, mail_from, rcpt_to, dsn, progress), allow_partial)
 
     def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
@@ -210,6 +222,10 @@ class SMTPClient(ClientBase):
                 exc.transcript = list(self._conn.transcript)
             self._log()
             if self._stranded(exc):
+                self.close()
+            raise
+        except BaseException as exc:
+            if self._interrupted(exc):
                 self.close()
             raise
 
@@ -319,11 +335,12 @@ class SMTPClient(ClientBase):
 
 
 def send(message: Message, *, host: str, port: int | None = None, tls: TLSMode = "starttls",
-         allow_partial: bool = False, dsn: DSN | None = None, **kwargs: Any) -> SendResult:
+         allow_partial: bool = False, dsn: DSN | None = None,
+         progress: Progress | None = None, **kwargs: Any) -> SendResult:
     """Connect, send one message, QUIT.
 
     >>> result = send(message, host="smtp.example.com", port=465,  # doctest: +SKIP
     ...               tls="implicit", username="alice", password="...")
     """
     with SMTPClient(host, port, tls=tls, **kwargs) as client:
-        return client.send(message, allow_partial=allow_partial, dsn=dsn)
+        return client.send(message, allow_partial=allow_partial, dsn=dsn, progress=progress)

@@ -61,14 +61,18 @@ class Peer:
                 self.send(b"221 bye\r\n")
                 return
 
-    def lockstep(self, final: bytes = b"250 queued\r\n") -> None:
-        """One transaction of one recipient, without PIPELINING."""
+    def to_data(self) -> None:
+        """MAIL, RCPT of one recipient and DATA, without PIPELINING, to the 354."""
         assert self.line().startswith(b"MAIL")
         self.send(b"250 ok\r\n")
         assert self.line().startswith(b"RCPT")
         self.send(b"250 ok\r\n")
         assert self.line() == b"DATA"
         self.send(b"354 go\r\n")
+
+    def lockstep(self, final: bytes = b"250 queued\r\n") -> None:
+        """One transaction of one recipient, without PIPELINING."""
+        self.to_data()
         self.data()
         self.send(final)
 
