@@ -305,6 +305,19 @@ class ClientBase:
                            phase=req.phase)
 
     @staticmethod
+    def _note_batch(exc: BaseException, out: list[SendResult | TransportError], n: int) -> None:
+        """On an exception that stopped send_many part way, not the session's
+        own: a note saying how far the batch went (its outcomes are lost
+        with the return value)."""
+        if isinstance(exc, TransportError) or not hasattr(exc, "add_note"):
+            return
+        k = len(out)
+        sent = sum(isinstance(o, SendResult) for o in out)
+        exc.add_note(f"mailfmt: send_many stopped at message {k + 1} of {n}: of the {k} "
+                     f"before it, {sent} were delivered and {k - sent} were not; the "
+                     f"{max(n - k - 1, 0)} after it were not sent")
+
+    @staticmethod
     def _account(out: list[SendResult | TransportError],
                  n: int) -> list[SendResult | TransportError]:
         """One outcome per message: those after the session failed were not sent."""

@@ -579,8 +579,9 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
 
 
 def send_messages(conn: ClientConnection, opts: SessionOptions,
-                  makers: Iterable[Callable[[], Job]], *,
-                  allow_partial: bool) -> Flow[list[SendResult | TransportError]]:
+                  makers: Iterable[Callable[[], Job]], *, allow_partial: bool,
+                  out: list[SendResult | TransportError] | None = None,
+                  ) -> Flow[list[SendResult | TransportError]]:
     """Messages one after another, each one's envelope written behind the
     previous one's end of data when the server offers PIPELINING: one round
     trip per message instead of two (RFC 2920 3.1).
@@ -591,8 +592,10 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
     between transactions. A failure that leaves the session in an unknown
     state (the connection, or a file that fails mid-DATA) ends the list
     early, with that failure last: the driver accounts for the rest.
+    ``out``: the list to put the outcomes in, as they come (so that a driver
+    whose flow is interrupted knows how far it went).
     """
-    out: list[SendResult | TransportError] = []
+    out = [] if out is None else out
     it = iter(makers)
     ready: deque[Job | TransportError] = deque()
     # the next message and its MAIL, planned while the server works

@@ -179,8 +179,13 @@ class SMTPClient(ClientBase):
         if self._conn is None:
             raise ConnectionLost("not connected", phase="mail")
         self._refuse("mail")    # before the core is asked for anything
-        out: list[SendResult | TransportError] = self._run(send_messages(
-            self._conn, self._opts, makers, allow_partial=allow_partial))
+        out: list[SendResult | TransportError] = []
+        try:
+            self._run(send_messages(self._conn, self._opts, makers,
+                                    allow_partial=allow_partial, out=out))
+        except BaseException as exc:
+            self._note_batch(exc, out, n)
+            raise
         return self._account(out, n)
 
     def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],

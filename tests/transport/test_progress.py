@@ -7,6 +7,8 @@ scripted server on loopback."""
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
 import threading
 import time
 from typing import Any
@@ -239,3 +241,65 @@ def test_an_interrupt_between_messages_leaves_the_connection_usable(smtpd: Serve
         with pytest.raises(ValueError):
             c.send(SMALL, rcpt_to=[])   # refused before any command: still in step
         assert c.send(SMALL).ok
+
+
+def _batch(n: int) -> list[Message]:
+    return [Message(from_="alice@example.com", to="bob@example.org", subject=f"n{i}",
+                    text="hi\n") for i in range(n)]
+
+
+def _stopped_at(note: str) -> tuple[int, int]:
+    """(message number, delivered before it) from send_many's note."""
+    m = re.search(r"stopped at message (\d+) of \d+: of the \d+ before it, (\d+) were "
+                  r"delivered", note)
+    assert m is not None, note
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_an_interrupted_send_many_says_how_far_it_went(smtpd: Server) -> None:
+    """A signal handler's exception stops the blocking client in its loop."""
+    def stop(signum: int, frame: Any) -> None:
+        raise Stop("a signal")
+    old = signal.signal(signal.SIGUSR1, stop)
+
+    def fire() -> None:
+        while len(smtpd.sink.envelopes) < 5:
+            time.sleep(0.005)
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+    try:
+        with SMTPClient("127.0.0.1", smtpd.port, tls="none", timeout=5) as c:
+            threading.Thread(target=fire, daemon=True).start()
+            with pytest.raises(Stop) as info:
+                c.send_many(_batch(3000))
+            with pytest.raises(ConnectionLost):
+                c.send(SMALL)
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+    if not hasattr(info.value, "__notes__"):
+        pytest.skip("exception notes need Python 3.11")
+    at, delivered = _stopped_at(" ".join(info.value.__notes__))
+    assert at == delivered + 1 and 5 <= delivered <= 3000
+    # The one in progress may have arrived (its reply was not read), no other.
+    time.sleep(0.2)
+    assert delivered <= len(smtpd.sink.envelopes) <= delivered + 1
+
+
+def test_a_cancelled_send_many_says_how_far_it_went(smtpd: Server) -> None:
+    async def main() -> BaseException:
+        async with AsyncSMTPClient("127.0.0.1", smtpd.port, tls="none", timeout=5) as c:
+            task = asyncio.ensure_future(c.send_many(_batch(3000)))
+            while len(smtpd.sink.envelopes) < 5:
+                await asyncio.sleep(0.005)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError as exc:
+                return exc
+            raise AssertionError("send_many was not cancelled")
+    exc = asyncio.run(main())
+    if not hasattr(exc, "__notes__"):
+        pytest.skip("exception notes need Python 3.11")
+    at, delivered = _stopped_at(" ".join(exc.__notes__))
+    assert at == delivered + 1 and delivered >= 5
+    time.sleep(0.2)
+    assert delivered <= len(smtpd.sink.envelopes) <= delivered + 1
