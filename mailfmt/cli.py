@@ -1,6 +1,8 @@
 """The ``mailfmt`` command line.
 
-Exit codes follow ruff: 0 success, 1 findings, 2 usage error or failure.
+Exit codes follow ruff: 0 success, 1 findings, 2 usage error or failure;
+130 when interrupted (Ctrl-C), with one line saying so and, for a send, what
+became of the messages.
 """
 
 from __future__ import annotations
@@ -73,7 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_sink_parser(sub)
     add_demo_parser(sub)
     args = parser.parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except KeyboardInterrupt as exc:
+        # The transport notes on the exception what became of the messages.
+        notes = [n.removeprefix("mailfmt: ") for n in getattr(exc, "__notes__", [])]
+        print("mailfmt: interrupted" + "".join(f"; {n}" for n in notes), file=sys.stderr)
+        return 130     # 128 + SIGINT, as shells report it
     return result
 
 

@@ -273,7 +273,8 @@ class ClientBase:
             fate = ("the end of data was sent and its reply not read: the message may or "
                     "may not have been delivered (RFC 5321 4.5.3.2.6)")
         else:
-            fate = "no message was ended; the connection was closed"
+            fate = ("the message in progress had no end of data sent, so it was not "
+                    "delivered; the connection was closed")
         if hasattr(exc, "add_note"):    # Python 3.11+
             exc.add_note(f"mailfmt: the SMTP session was interrupted: {fate}")
         self._failure(ConnectionLost(f"the session was interrupted by "

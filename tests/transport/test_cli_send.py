@@ -162,3 +162,30 @@ def test_send_refuses_a_bad_report_request_as_usage(tmp_path: Path) -> None:
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.startswith("mailfmt send: DSN notify must be 'never', or one or more")
     assert len(res.stderr.splitlines()) == 1
+
+
+def test_send_interrupted_says_how_far_it_went(smtpd: Server, tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    names = []
+    for i in range(3000):
+        f = tmp_path / f"m{i:04d}.eml"
+        f.write_bytes(Message(from_="alice@example.com", to="bob@example.org",
+                              subject=f"n{i}", text="hi\n").to_bytes())
+        names.append(str(f))
+    proc = subprocess.Popen([sys.executable, "-m", "mailfmt.cli", "send", *names, "--host",
+                             smtpd.host, "--port", str(smtpd.port), "--tls", "none"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    deadline = time.monotonic() + 30
+    while len(smtpd.sink.envelopes) < 5 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert err.startswith("mailfmt: interrupted; ")
+    assert "send_many stopped at message" in err or sys.version_info < (3, 11)
+    assert len(smtpd.sink.envelopes) < 3000
