@@ -22,7 +22,15 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 with atheris.instrument_imports():
-    from mailfmt.transport import _connection, _dotstuff, _dsn, _reply, _session  # noqa: F401
+    from mailfmt.transport import (  # noqa: F401
+        _batch,
+        _connection,
+        _dotstuff,
+        _dsn,
+        _message,
+        _reply,
+        _session,
+    )
     from tests.transport.test_session_bytes import DSNS, EHLOS, WRONG
     from tests.transport.wire import Server, run_session
 

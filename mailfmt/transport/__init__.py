@@ -20,7 +20,7 @@ from ._events import (
     Rset,
     StartTLS,
 )
-from ._session import RecipientResult, SendResult
+from ._results import RecipientResult, SendResult
 from ._state import State
 from ._sync import SMTPClient, send
 

@@ -17,23 +17,14 @@ from typing import Any
 
 from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, TransportError
 from ..models.message import Message
+from ._batch import send_messages
 from ._common import ClientBase, TLSMode, logger, message_job, raw_job
 from ._connection import ClientConnection
 from ._dsn import DSN
 from ._events import Reply
-from ._session import (
-    Flow,
-    Job,
-    Progress,
-    ReadReply,
-    SendResult,
-    UpgradeTLS,
-    Write,
-    close_session,
-    open_session,
-    send_message,
-    send_messages,
-)
+from ._message import Job, Progress, send_message
+from ._results import SendResult
+from ._session import Flow, ReadReply, UpgradeTLS, Write, close_session, open_session
 
 __all__ = ["AsyncSMTPClient", "send_async"]
 

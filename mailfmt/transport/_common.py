@@ -27,7 +27,9 @@ from ..parse.address import AddressSyntaxError, ParsedGroup, parse_address_list_
 from ._connection import ClientConnection
 from ._dsn import DSN
 from ._events import Reply
-from ._session import Job, Progress, ReadReply, SendResult, SessionOptions
+from ._message import Job, Progress
+from ._results import SendResult
+from ._session import ReadReply, SessionOptions
 from ._state import State
 
 __all__ = ["ClientBase", "TLSMode", "bcc_addresses", "field_addresses", "is_loopback", "logger",

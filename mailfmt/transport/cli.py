@@ -23,7 +23,8 @@ from ..errors import MessageRejected, TransportError
 from ..lint.source import read_section
 from ._common import bcc_addresses, field_addresses, raw_job
 from ._dsn import DSN
-from ._session import Job, SendResult
+from ._message import Job
+from ._results import SendResult
 from ._sync import SMTPClient
 
 __all__ = ["add_send_parser", "run_send"]

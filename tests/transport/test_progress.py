@@ -18,7 +18,7 @@ import pytest
 from mailfmt import Attachment, Message
 from mailfmt.errors import ConnectionLost
 from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
-from mailfmt.transport._session import WRITE_SIZE
+from mailfmt.transport._message import WRITE_SIZE
 
 from .conftest import Server
 from .scripted import Peer

@@ -24,7 +24,7 @@ from mailfmt.errors import (
     SenderRefused,
     TransportError,
 )
-from mailfmt.transport._session import Job
+from mailfmt.transport._message import Job
 
 from .wire import Outcome, Server, run_session
 

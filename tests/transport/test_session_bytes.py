@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mailfmt import Attachment, Message
 from mailfmt.transport import DSN
-from mailfmt.transport._session import WRITE_SIZE
+from mailfmt.transport._message import WRITE_SIZE
 
 from .wire import Server, run_session
 

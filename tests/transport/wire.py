@@ -27,22 +27,21 @@ from pydantic import SecretStr
 
 from mailfmt import Message
 from mailfmt.errors import ConnectionLost, MailfmtError, TransportError
+from mailfmt.transport._batch import send_messages
 from mailfmt.transport._common import message_job, raw_job
 from mailfmt.transport._connection import ClientConnection
 from mailfmt.transport._dsn import DSN
 from mailfmt.transport._events import Reply
+from mailfmt.transport._message import Job, send_message
+from mailfmt.transport._results import SendResult
 from mailfmt.transport._session import (
     Flow,
-    Job,
     ReadReply,
-    SendResult,
     SessionOptions,
     UpgradeTLS,
     Write,
     close_session,
     open_session,
-    send_message,
-    send_messages,
 )
 
 __all__ = ["PASSWORD", "Outcome", "Server", "open_only", "run_session"]
