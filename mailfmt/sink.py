@@ -62,7 +62,8 @@ class ReceivedDSN:
 @dataclass
 class ReceivedMessage:
     """One message the sink accepted: bytes as received, envelope, lint report,
-    and the delivery status notifications it asked for (None: none)."""
+    the delivery status notifications it asked for (None: none), and whether
+    it asked for REQUIRETLS."""
 
     raw: bytes
     mail_from: str
@@ -71,6 +72,8 @@ class ReceivedMessage:
     path: Path | None = None
     received_at: float = field(default_factory=time.time)
     dsn: ReceivedDSN | None = None
+    #: the client asked for REQUIRETLS (RFC 8689) on MAIL
+    requiretls: bool = False
 
     @property
     def message(self) -> Message | None:
@@ -90,7 +93,8 @@ class ReceivedMessage:
         return {"mail_from": self.mail_from, "rcpt_to": self.rcpt_to, "size": len(self.raw),
                 "path": str(self.path) if self.path else None, "ok": self.report.ok,
                 "violations": [v.as_dict() for v in self.report.violations],
-                "dsn": self.dsn.as_json() if self.dsn is not None else None}
+                "dsn": self.dsn.as_json() if self.dsn is not None else None,
+                "requiretls": self.requiretls}
 
 
 _NOTIFY_WORDS = frozenset(w.upper() for w in NOTIFY_WHEN)
@@ -164,10 +168,19 @@ def _smtp_with_dsn() -> type:
         async def smtp_MAIL(self, arg: str | None) -> None:
             if (taken := await self._take(arg, ("RET", "ENVID"))) is None:
                 return
-            await super().smtp_MAIL(taken[0])
-            if taken[1] and self.envelope is not None and self.envelope.mail_from:
+            arg, require_tls = _take_requiretls(taken[0]) if self.session is not None \
+                and self.session.extended_smtp else (taken[0], False)
+            if require_tls and self.session is not None and self.session.ssl is None:
+                # RFC 8689 2: REQUIRETLS only in a TLS session; it is not offered here.
+                await self.push("555 5.5.4 REQUIRETLS is offered only over TLS")
+                return
+            await super().smtp_MAIL(arg)
+            if self.envelope is not None and self.envelope.mail_from:
                 # The envelope is aiosmtpd's, made anew for each transaction.
-                setattr(self.envelope, "dsn_mail", taken[1])  # noqa: B010
+                if taken[1]:
+                    setattr(self.envelope, "dsn_mail", taken[1])  # noqa: B010
+                if require_tls:
+                    setattr(self.envelope, "requiretls", True)  # noqa: B010
 
         async def smtp_RCPT(self, arg: str | None) -> None:
             if (taken := await self._take(arg, ("NOTIFY", "ORCPT"))) is None:
@@ -181,6 +194,16 @@ def _smtp_with_dsn() -> type:
                 getattr(env, "dsn_rcpt")[env.rcpt_tos[-1]] = taken[1]  # noqa: B009
 
     return _SMTP
+
+
+def _take_requiretls(arg: str | None) -> tuple[str | None, bool]:
+    """MAIL's argument without a REQUIRETLS parameter (RFC 8689 2: it has no
+    value), and whether there was one."""
+    if arg is None:
+        return None, False
+    words = arg.split(" ")
+    kept = [w for w in words if w.upper() != "REQUIRETLS"]
+    return " ".join(kept), len(kept) != len(words)
 
 
 def _received_dsn(envelope: Any) -> ReceivedDSN | None:
@@ -277,7 +300,8 @@ class Sink:
         utf8 = any(str(o).upper() == "SMTPUTF8" for o in (envelope.mail_options or ()))
         report = lint(raw, LintConfig(utf8=True) if utf8 else None, path=str(path))
         received = ReceivedMessage(raw, mail_from, rcpts, report, path,
-                                   dsn=_received_dsn(envelope))
+                                   dsn=_received_dsn(envelope),
+                                   requiretls=getattr(envelope, "requiretls", False))
         with self._lock:
             self.messages.append(received)
         if self._on_message is not None:
@@ -288,7 +312,9 @@ class Sink:
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
         session.host_name = hostname
-        return [*responses[:-1], "250-DSN", responses[-1]]
+        # RFC 8689 2: REQUIRETLS is offered only in a session under TLS.
+        extra = ["250-DSN", "250-REQUIRETLS"] if session.ssl is not None else ["250-DSN"]
+        return [*responses[:-1], *extra, responses[-1]]
 
     def _authenticator(self) -> Any:
         from aiosmtpd.smtp import AuthResult, LoginPassword

@@ -187,19 +187,24 @@ class AsyncSMTPClient(ClientBase):
 
     async def send(self, message: Message, *, mail_from: str | None = None,
                    rcpt_to: Sequence[str] | None = None, allow_partial: bool = False,
-                   dsn: DSN | None = None, progress: Progress | None = None) -> SendResult:
+                   dsn: DSN | None = None, progress: Progress | None = None,
+                   require_tls: bool = False) -> SendResult:
         """The asyncio twin of :meth:`SMTPClient.send`. ``progress`` is called
         in the event loop; cancelling the task stops the send as an
         exception from ``progress`` does, before the end of data if it has
         not gone out yet."""
-        return await self._send(message_job(message, mail_from, rcpt_to, dsn, progress),
-                                allow_partial)
+        self._check_require_tls(require_tls)
+        return await self._send(message_job(message, mail_from, rcpt_to, dsn, progress,
+                                            require_tls=require_tls), allow_partial)
 
     async def send_many(self, messages: Iterable[Message], *, allow_partial: bool = False,
-                        dsn: DSN | None = None) -> list[SendResult | TransportError]:
+                        dsn: DSN | None = None,
+                        require_tls: bool = False) -> list[SendResult | TransportError]:
         """The asyncio twin of :meth:`SMTPClient.send_many`."""
+        self._check_require_tls(require_tls)
         msgs = list(messages)
-        makers = (functools.partial(message_job, m, None, None, dsn) for m in msgs)
+        makers = (functools.partial(message_job, m, None, None, dsn, require_tls=require_tls)
+                  for m in msgs)
         return await self._send_jobs(makers, len(msgs), allow_partial)
 
     async def _send_jobs(self, makers: Iterable[Callable[[], Job]], n: int,
@@ -218,10 +223,12 @@ class AsyncSMTPClient(ClientBase):
 
     async def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
                        allow_partial: bool = False, dsn: DSN | None = None,
-                       progress: Progress | None = None) -> SendResult:
+                       progress: Progress | None = None,
+                       require_tls: bool = False) -> SendResult:
         """The asyncio twin of :meth:`SMTPClient.send_raw`."""
-        return await self._send(raw_job(data, mail_from, rcpt_to, dsn, progress),
-                                allow_partial)
+        self._check_require_tls(require_tls)
+        return await self._send(raw_job(data, mail_from, rcpt_to, dsn, progress,
+                                        require_tls=require_tls), allow_partial)
 
     async def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
@@ -337,11 +344,11 @@ class AsyncSMTPClient(ClientBase):
 async def send_async(message: Message, *, host: str, port: int | None = None,
                      tls: TLSMode = "starttls", allow_partial: bool = False,
                      dsn: DSN | None = None, progress: Progress | None = None,
-                     **kwargs: Any) -> SendResult:
+                     require_tls: bool = False, **kwargs: Any) -> SendResult:
     """Connect, send one message, QUIT (asyncio).
 
     >>> result = await send_async(message, host="smtp.example.com")  # doctest: +SKIP
     """
     async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
         return await client.send(message, allow_partial=allow_partial, dsn=dsn,
-                                 progress=progress)
+                                 progress=progress, require_tls=require_tls)

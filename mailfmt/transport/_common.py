@@ -18,6 +18,7 @@ from ..errors import (
     LocalProtocolError,
     MessageRejected,
     SMTPTimeout,
+    TLSError,
     TransportError,
 )
 from ..lint.source import read_section
@@ -83,7 +84,7 @@ def _local_name() -> str:
 
 def message_job(message: Message, mail_from: str | None,
                 rcpt_to: Sequence[str] | None, dsn: DSN | None = None,
-                progress: Progress | None = None) -> Job:
+                progress: Progress | None = None, *, require_tls: bool = False) -> Job:
     """Envelope and byte source for a validated Message (Bcc in the envelope only)."""
     if rcpt_to is not None and not rcpt_to:
         raise ValueError("rcpt_to is empty: give at least one recipient, or None for the "
@@ -131,7 +132,7 @@ def message_job(message: Message, mail_from: str | None,
     # all-ASCII message goes to a server without 8BITMIME too.
     return Job(mail_from if mail_from is not None else env.mail_from,
                list(rcpt_to) if rcpt_to is not None else list(env.rcpt_to),
-               source, needs_smtputf8, not ascii_data, warm, dsn, progress)
+               source, needs_smtputf8, not ascii_data, warm, dsn, progress, require_tls)
 
 
 
@@ -167,7 +168,8 @@ def bcc_addresses(data: bytes) -> list[str]:
 
 
 def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str],
-            dsn: DSN | None = None, progress: Progress | None = None) -> Job:
+            dsn: DSN | None = None, progress: Progress | None = None, *,
+            require_tls: bool = False) -> Job:
     """Envelope and source for an existing .eml, which must lint without errors."""
     from ..lint import lint
 
@@ -198,7 +200,7 @@ def raw_job(data: bytes, mail_from: str, rcpt_to: Sequence[str],
 
     needs_utf8 = not (mail_from.isascii() and all(r.isascii() for r in rcpt_to))
     return Job(mail_from, list(rcpt_to), source, needs_utf8, not data.isascii(), dsn=dsn,
-               progress=progress)
+               progress=progress, require_tls=require_tls)
 
 
 class ClientBase:
@@ -282,6 +284,21 @@ class ClientBase:
         self._failure(ConnectionLost(f"the session was interrupted by "
                                      f"{type(exc).__name__}: {fate}", phase="interrupted"))
         return True
+
+    def _check_require_tls(self, require_tls: bool) -> None:
+        """REQUIRETLS (RFC 8689) asks every hop to relay the message over TLS
+        with a verified certificate: this one first. Raised before anything
+        is sent."""
+        if not require_tls:
+            return
+        if self._opts.tls == "none":
+            raise TLSError("REQUIRETLS (RFC 8689) needs TLS on this connection: "
+                           "tls='starttls' or tls='implicit'", phase="mail")
+        ctx = self._ssl
+        if ctx is not None and (ctx.verify_mode != ssl.CERT_REQUIRED or not ctx.check_hostname):
+            raise TLSError("REQUIRETLS (RFC 8689) needs the server's certificate and host name "
+                           "verified, and the ssl_context given does not verify both",
+                           phase="mail")
 
     def _refuse(self, phase: str) -> None:
         """Raise ConnectionLost for any I/O after a failure (see _failure)."""

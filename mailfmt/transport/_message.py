@@ -63,6 +63,8 @@ class Job(NamedTuple):
     dsn: DSN | None = None
     #: called as progress(octets_sent, octets_in_all) as the data goes out
     progress: Progress | None = None
+    #: REQUIRETLS (RFC 8689): every hop must relay it over verified TLS
+    require_tls: bool = False
 
 
 def rcpt_command(address: str, dsn: DSN | None) -> Rcpt:
@@ -75,9 +77,17 @@ def mail_params(conn: ClientConnection, job: Job) -> tuple[str, ...]:
     caps = conn.capabilities
     needs_smtputf8, needs_8bitmime = job.needs_smtputf8, job.needs_8bitmime
     if not (needs_smtputf8 or needs_8bitmime or "SIZE" in caps.keywords
-            or job.dsn is not None):
+            or job.dsn is not None or job.require_tls):
         return ()       # the usual case, asked before every MAIL
     params: list[str] = []
+    if job.require_tls:
+        # RFC 8689 4.2.1: a server that does not offer REQUIRETLS would relay
+        # the message on without the demand; it must not get the message.
+        if not caps.has("REQUIRETLS"):
+            raise ExtensionMissing("REQUIRETLS was asked for and the server does not offer "
+                                   "it (RFC 8689; servers offer it only over TLS)",
+                                   phase="mail")
+        params.append("REQUIRETLS")
     if job.dsn is not None:
         # A server without DSN would not pass the request on: reports would
         # come by its own rules or never, and the sender must not count on them.

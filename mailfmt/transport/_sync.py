@@ -128,10 +128,17 @@ class SMTPClient(ClientBase):
 
     def send(self, message: Message, *, mail_from: str | None = None,
              rcpt_to: Sequence[str] | None = None, allow_partial: bool = False,
-             dsn: DSN | None = None, progress: Progress | None = None) -> SendResult:
+             dsn: DSN | None = None, progress: Progress | None = None,
+             require_tls: bool = False) -> SendResult:
         """Send a validated message; the envelope comes from it unless given.
         ``dsn`` asks for delivery status notifications (RFC 3461); a server
         that does not offer them gets nothing (ExtensionMissing).
+
+        ``require_tls`` asks every server on the way to relay the message
+        over TLS with a verified certificate, or bounce it (REQUIRETLS, RFC
+        8689). It needs TLS with verification on this connection (TLSError)
+        and a server that offers REQUIRETLS (ExtensionMissing), both checked
+        before MAIL.
 
         ``progress(sent, total)`` is called as the message data goes out,
         after each write of about 64 KB and once with all of it written,
@@ -140,11 +147,13 @@ class SMTPClient(ClientBase):
         send before the end of data, so nothing is delivered; the
         connection is closed and the exception raised as it is.
         """
-        return self._send(message_job(message, mail_from, rcpt_to, dsn, progress),
-                          allow_partial)
+        self._check_require_tls(require_tls)
+        return self._send(message_job(message, mail_from, rcpt_to, dsn, progress,
+                                      require_tls=require_tls), allow_partial)
 
     def send_many(self, messages: Iterable[Message], *, allow_partial: bool = False,
-                  dsn: DSN | None = None) -> list[SendResult | TransportError]:
+                  dsn: DSN | None = None,
+                  require_tls: bool = False) -> list[SendResult | TransportError]:
         """Send messages over this connection, in order; one outcome each.
 
         With PIPELINING, each message's envelope goes out behind the previous
@@ -154,16 +163,18 @@ class SMTPClient(ClientBase):
         A refused message gets its error (an SMTPReplyError, or
         ExtensionMissing) in its place and the others still go; if the
         connection fails, that error is in its place and every later message
-        has a ConnectionLost saying it was not sent. ``dsn`` asks for
-        delivery status notifications for every message, as in :meth:`send`.
+        has a ConnectionLost saying it was not sent. ``dsn`` and
+        ``require_tls`` apply to every message, as in :meth:`send`.
 
         >>> results = client.send_many(messages)  # doctest: +SKIP
         >>> [r for r in results if not isinstance(r, SendResult)]  # doctest: +SKIP
         []
         """
+        self._check_require_tls(require_tls)
         msgs = list(messages)
-        return self._send_jobs((functools.partial(message_job, m, None, None, dsn) for m in msgs),
-                                 len(msgs), allow_partial)
+        return self._send_jobs((functools.partial(message_job, m, None, None, dsn,
+                                                  require_tls=require_tls) for m in msgs),
+                               len(msgs), allow_partial)
 
     def _send_jobs(self, makers: Iterable[Callable[[], Job]], n: int,
                    allow_partial: bool) -> list[SendResult | TransportError]:
@@ -181,10 +192,12 @@ class SMTPClient(ClientBase):
 
     def send_raw(self, data: bytes, *, mail_from: str, rcpt_to: Sequence[str],
                  allow_partial: bool = False, dsn: DSN | None = None,
-                 progress: Progress | None = None) -> SendResult:
+                 progress: Progress | None = None, require_tls: bool = False) -> SendResult:
         """Send an existing .eml: it is linted first and refused if it has
-        errors. ``dsn`` and ``progress`` as in :meth:`send`."""
-        return self._send(raw_job(data, mail_from, rcpt_to, dsn, progress), allow_partial)
+        errors. ``dsn``, ``progress`` and ``require_tls`` as in :meth:`send`."""
+        self._check_require_tls(require_tls)
+        return self._send(raw_job(data, mail_from, rcpt_to, dsn, progress,
+                                  require_tls=require_tls), allow_partial)
 
     def _send(self, job: Job, allow_partial: bool) -> SendResult:
         if self._conn is None:
@@ -332,11 +345,13 @@ class SMTPClient(ClientBase):
 
 def send(message: Message, *, host: str, port: int | None = None, tls: TLSMode = "starttls",
          allow_partial: bool = False, dsn: DSN | None = None,
-         progress: Progress | None = None, **kwargs: Any) -> SendResult:
+         progress: Progress | None = None, require_tls: bool = False,
+         **kwargs: Any) -> SendResult:
     """Connect, send one message, QUIT.
 
     >>> result = send(message, host="smtp.example.com", port=465,  # doctest: +SKIP
     ...               tls="implicit", username="alice", password="...")
     """
     with SMTPClient(host, port, tls=tls, **kwargs) as client:
-        return client.send(message, allow_partial=allow_partial, dsn=dsn, progress=progress)
+        return client.send(message, allow_partial=allow_partial, dsn=dsn, progress=progress,
+                           require_tls=require_tls)

@@ -54,6 +54,10 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="send to the accepted recipients even if others are refused")
     p.add_argument("--allow-insecure-auth", action="store_true",
                    help="allow AUTH without TLS to a loopback server")
+    p.add_argument("--requiretls", action="store_true",
+                   help="REQUIRETLS (RFC 8689): every server on the way must relay the "
+                        "messages over verified TLS or bounce them; needs --tls starttls or "
+                        "implicit and a server that offers it")
     dsn = p.add_argument_group("delivery status notifications (RFC 3461; the server must "
                                "offer DSN)")
     dsn.add_argument("--notify", default=None, metavar="WHEN",
@@ -114,7 +118,7 @@ def _prepare(name: str, args: argparse.Namespace) -> Job:
     if not mail_from or not rcpt_to:
         raise ValueError("no envelope sender or recipients in the headers; give --from and --to")
     try:
-        return raw_job(data, mail_from, rcpt_to, args.dsn)
+        return raw_job(data, mail_from, rcpt_to, args.dsn, require_tls=args.requiretls)
     except MessageRejected as exc:
         raise ValueError(f"not sent: {exc}") from None
 
@@ -135,6 +139,9 @@ def run_send(args: argparse.Namespace) -> int:
             return 2
     if (args.user is None) != (password is None):
         print("mailfmt send: --user and --password-env go together", file=sys.stderr)
+        return 2
+    if args.requiretls and args.tls == "none":
+        print("mailfmt send: --requiretls needs --tls starttls or implicit", file=sys.stderr)
         return 2
     args.dsn = None
     if args.notify is not None or args.ret is not None or args.envid is not None:
@@ -164,6 +171,7 @@ def run_send(args: argparse.Namespace) -> int:
         with SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
                         password=password, ssl_context=ctx, timeout=args.timeout,
                         allow_insecure_auth=args.allow_insecure_auth) as client:
+            client._check_require_tls(args.requiretls)
             outcomes = client._send_jobs([functools.partial(_same, j) for j in jobs],
                                          len(jobs), args.allow_partial)
     except TransportError as exc:       # the session itself failed: nothing was sent

@@ -21,7 +21,7 @@ from .wire import Server, run_session
 
 EHLOS = [
     b"250-mx.example.org\r\n250-PIPELINING\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN CRAM-MD5\r\n"
-    b"250-8BITMIME\r\n250-DSN\r\n250 SIZE 100000\r\n",
+    b"250-8BITMIME\r\n250-DSN\r\n250-REQUIRETLS\r\n250 SIZE 100000\r\n",
     b"250-mx.example.org\r\n250-STARTTLS\r\n250-AUTH LOGIN\r\n250 SIZE 100\r\n",
     b"250-mx.example.org\r\n250-AUTH=PLAIN\r\n250 PIPELINING\r\n",
     b"250 mx.example.org\r\n",
@@ -45,23 +45,25 @@ WRONG = [
        cuts=st.lists(st.integers(0, 40), max_size=40),
        auth=st.sampled_from([None, "PLAIN", "LOGIN", "CRAM-MD5"]), tls=st.booleans(),
        many=st.booleans(), rcpts=st.sampled_from([1, 3, 101]),
-       dsn=st.sampled_from(DSNS))
+       dsn=st.sampled_from(DSNS), require_tls=st.booleans())
 @settings(deadline=None)
 def test_any_server_ends_in_a_result_or_a_typed_error(
         ehlo: bytes, script: list[bytes | None], cuts: list[int], auth: str | None, tls: bool,
-        many: bool, rcpts: int, dsn: DSN | None) -> None:
+        many: bool, rcpts: int, dsn: DSN | None, require_tls: bool) -> None:
     run_session(Server(script, cuts, ehlo=ehlo), auth=auth, tls=tls, many=many, rcpts=rcpts,
-                dsn=dsn)
+                dsn=dsn, require_tls=require_tls)
 
 
 @given(auth=st.sampled_from([None, "PLAIN", "LOGIN", "CRAM-MD5"]), tls=st.booleans(),
        many=st.booleans(), rcpts=st.sampled_from([1, 3, 101]),
-       cuts=st.lists(st.integers(0, 40), max_size=40), dsn=st.sampled_from(DSNS))
+       cuts=st.lists(st.integers(0, 40), max_size=40), dsn=st.sampled_from(DSNS),
+       require_tls=st.booleans())
 @settings(deadline=None)
 def test_a_good_server_gets_every_message(auth: str | None, tls: bool, many: bool,
-                                          rcpts: int, cuts: list[int], dsn: DSN | None) -> None:
+                                          rcpts: int, cuts: list[int], dsn: DSN | None,
+                                          require_tls: bool) -> None:
     out = run_session(Server((), cuts, ehlo=EHLOS[0]), auth=auth, tls=tls, many=many,
-                      rcpts=rcpts, dsn=dsn)
+                      rcpts=rcpts, dsn=dsn, require_tls=require_tls)
     assert out.error is None
     assert len(out.results) == (2 if many else 1)
     assert all(r.ok and len(r.recipients) == rcpts for r in out.results)
@@ -70,6 +72,8 @@ def test_a_good_server_gets_every_message(auth: str | None, tls: bool, many: boo
     assert len(rcpt) == rcpts * len(out.results)
     want = () if dsn is None else dsn.rcpt_params("user0@example.org")
     assert rcpt[0] == " ".join(["C: RCPT TO:<user0@example.org>", *want])
+    mail = [line.split() for line in out.transcript if line.startswith("C: MAIL")]
+    assert all(("REQUIRETLS" in words) == require_tls for words in mail)
 
 
 def test_message_data_goes_in_writes_of_about_write_size(tmp_path: Path) -> None:

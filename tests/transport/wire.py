@@ -222,14 +222,14 @@ def open_only(server: Server, opts: SessionOptions) -> Outcome:
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                 rcpts: int, messages: list[Message | bytes | Job] | None = None,
                 allow_partial: bool | None = None, timeout: float = 5.0,
-                dsn: DSN | None = None) -> Outcome:
+                dsn: DSN | None = None, require_tls: bool = False) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
     two messages to ``rcpts`` recipients (or ``messages``: bytes go as
     send_raw sends them, from alice@example.com; a Job as it is), QUIT, against
     ``server``. ``allow_partial``: by default, what send_many and send are
     asked for most (True for many messages, False for one); ``timeout``:
     the caller's; ``dsn``: the delivery status notifications the messages
-    and bytes ask for."""
+    and bytes ask for; ``require_tls``: whether they ask for REQUIRETLS."""
     out = Outcome()
     conn = ClientConnection()
     opts = SessionOptions(local_hostname="client.example.com",
@@ -249,8 +249,8 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
         if isinstance(m, Job):
             return m
         if isinstance(m, bytes):
-            return raw_job(m, "alice@example.com", to, dsn)
-        return message_job(m, None, None, dsn)
+            return raw_job(m, "alice@example.com", to, dsn, require_tls=require_tls)
+        return message_job(m, None, None, dsn, require_tls=require_tls)
     try:
         _drive(conn, server, open_session(conn, opts, tls_active=False), out)
         if many:
