@@ -405,7 +405,8 @@ def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes
     octets; ``then`` adds what follows the end of data in its write.
     ``progress``: see _stream_reporting."""
     if progress is not None:
-        yield from _stream_reporting(conn, opts, chunks, then, progress, total)
+        assert then is None, "send_many takes no progress callback"
+        yield from _stream_reporting(conn, opts, chunks, progress, total)
         return
     pending: list[bytes] = []
     size = 0
@@ -424,8 +425,7 @@ def _stream(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes
 
 
 def _stream_reporting(conn: ClientConnection, opts: SessionOptions, chunks: Iterator[bytes],
-                      then: Callable[[], bytes] | None, progress: Progress,
-                      total: int) -> Flow[None]:
+                      progress: Progress, total: int) -> Flow[None]:
     """_stream, in writes of at most WRITE_SIZE octets (a message made in
     memory is one chunk), calling ``progress`` after each with the octets of
     the message written so far (before dot-stuffing; within a write, in
@@ -451,7 +451,6 @@ def _stream_reporting(conn: ClientConnection, opts: SessionOptions, chunks: Iter
     if pending:
         yield Write(b"".join(pending), "message", timeout, True)
         progress(taken, total)
-    data = conn.send(EndOfMessage())
-    yield Write(data + then() if then is not None else data, "message", timeout)
+    yield Write(conn.send(EndOfMessage()), "message", timeout)
 
 

@@ -249,11 +249,14 @@ def _batch(n: int) -> list[Message]:
 
 
 def _stopped_at(note: str) -> tuple[int, int]:
-    """(message number, delivered before it) from send_many's note."""
-    m = re.search(r"stopped at message (\d+) of \d+: of the \d+ before it, (\d+) were "
-                  r"delivered", note)
+    """(message number, delivered before it) from send_many's note, whose
+    counts must add up."""
+    m = re.search(r"stopped at message (\d+) of (\d+): of the (\d+) before it, (\d+) were "
+                  r"delivered and (\d+) were not; the (\d+) after it were not sent", note)
     assert m is not None, note
-    return int(m.group(1)), int(m.group(2))
+    at, n, before, sent, not_sent, after = map(int, m.groups())
+    assert before == at - 1 and sent + not_sent == before and at + after == n
+    return at, sent
 
 
 def test_an_interrupted_send_many_says_how_far_it_went(smtpd: Server) -> None:
@@ -303,3 +306,67 @@ def test_a_cancelled_send_many_says_how_far_it_went(smtpd: Server) -> None:
     assert at == delivered + 1 and delivered >= 5
     time.sleep(0.2)
     assert delivered <= len(smtpd.sink.envelopes) <= delivered + 1
+
+
+def _client_in(state: str) -> SMTPClient:
+    """A client whose core is where ``state`` says (no socket: the core is
+    driven by hand, as a session would drive it)."""
+    from mailfmt.transport._connection import ClientConnection
+    from mailfmt.transport._events import Data, Ehlo, EndOfMessage, Mail, MessageData, Rcpt
+
+    c = SMTPClient("127.0.0.1", 25, tls="none")
+    conn = c._conn = ClientConnection()
+    conn.receive_data(b"220 mx.example.com ESMTP\r\n")
+    conn.next_event()
+    conn.send(Ehlo("client.example.com"))
+    conn.receive_data(b"250 mx.example.com\r\n")
+    conn.next_event()
+    if state == "ready":
+        return c
+    conn.send(Mail("alice@example.com"))
+    if state == "mail owed":
+        return c
+    conn.receive_data(b"250 ok\r\n")
+    conn.next_event()
+    conn.send(Rcpt("bob@example.org"))
+    conn.receive_data(b"250 ok\r\n")
+    conn.next_event()
+    conn.send(Data())
+    conn.receive_data(b"354 go\r\n")
+    conn.next_event()
+    conn.send(MessageData(b"Subject: x\r\n\r\nhi\r\n"))
+    if state == "in data":
+        return c
+    conn.send(EndOfMessage())
+    assert state == "final owed"
+    return c
+
+
+@pytest.mark.parametrize(("state", "fate"), [
+    ("mail owed", "the message in progress had no end of data sent, so it was not delivered; "
+                  "the connection was closed"),
+    ("in data", "the message data was not ended, and the connection was closed: the server "
+                "discards what it had; nothing was delivered"),
+    ("final owed", "the end of data was sent and its reply not read: the message may or may "
+                   "not have been delivered (RFC 5321 4.5.3.2.6)"),
+])
+def test_an_interruption_says_what_became_of_the_message(state: str, fate: str) -> None:
+    c = _client_in(state)
+    exc = Stop()
+    assert c._interrupted(exc) is True      # the connection must go
+    if hasattr(exc, "__notes__"):
+        assert exc.__notes__ == [f"mailfmt: the SMTP session was interrupted: {fate}"]
+    with pytest.raises(ConnectionLost) as info:
+        c._refuse("mail")
+    assert "failure in phase interrupted" in str(info.value) and fate in str(info.value)
+    assert "interrupted by Stop" in str(info.value)
+
+
+def test_an_interruption_between_transactions_leaves_the_session_as_it_was() -> None:
+    c = _client_in("ready")
+    exc = Stop()
+    assert c._interrupted(exc) is False
+    assert getattr(exc, "__notes__", []) == []
+    c._refuse("mail")       # nothing noted: the client goes on
+    c._conn = None
+    assert c._interrupted(exc) is False

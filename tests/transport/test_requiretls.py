@@ -111,8 +111,12 @@ def test_requiretls_needs_verified_tls_on_this_hop(driver: str, how: str,
         kw["ssl_context"] = ssl._create_unverified_context()
     else:
         ctx.check_hostname = False
+    want = ("needs TLS on this connection: tls='starttls' or tls='implicit'"
+            if how == "plaintext" else "needs the server's certificate and host name verified, "
+            "and the ssl_context given does not verify both")
     with pytest.raises(TLSError, match="REQUIRETLS") as info:
         _send(driver, sink.host, sink.port, require_tls=True, **kw)
+    assert want in str(info.value)
     assert info.value.phase == "mail"
     assert sink.messages == []
 

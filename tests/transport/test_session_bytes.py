@@ -76,19 +76,25 @@ def test_a_good_server_gets_every_message(auth: str | None, tls: bool, many: boo
     assert all(("REQUIRETLS" in words) == require_tls for words in mail)
 
 
+def _parts(tmp_path: Path) -> Message:
+    """Forty small attachments and one large file, read when sent."""
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 1200)
+    return Message(from_="alice@example.com", to=["bob@example.org"], subject="parts",
+                   text="one\n.\n", attachments=[
+                       *(Attachment(filename=f"a{i}.txt", content=b"x\r\n.\r\n" * 500)
+                         for i in range(40)),
+                       Attachment.from_path(big)],
+                   date=datetime(1997, 11, 21, tzinfo=timezone.utc), message_id="<p@example.com>")
+
+
 def test_message_data_goes_in_writes_of_about_write_size(tmp_path: Path) -> None:
     # Forty small attachments and one large file: small chunks are gathered
     # into writes of WRITE_SIZE or more, a file is read in blocks, and the
     # data unstuffs to the message exactly (run_session checks that).
-    big = tmp_path / "big.bin"
-    big.write_bytes(bytes(range(256)) * 1200)
-    msg = Message(from_="alice@example.com", to=["bob@example.org"], subject="parts",
-                  text="one\n.\n", attachments=[
-                      *(Attachment(filename=f"a{i}.txt", content=b"x\r\n.\r\n" * 500)
-                        for i in range(40)),
-                      Attachment.from_path(big)],
-                  date=datetime(1997, 11, 21, tzinfo=timezone.utc), message_id="<p@example.com>")
-    out = run_session(Server(), auth=None, tls=False, many=False, rcpts=1, messages=[msg])
+    msg = _parts(tmp_path)
+    out = run_session(Server(), auth=None, tls=False, many=False, rcpts=1, messages=[msg],
+                      timeout=1000)
     assert out.error is None and out.results[0].ok
     sizes = [len(data) for phase, data in out.written if phase == "message"]
     assert len(sizes) >= 4
@@ -96,3 +102,33 @@ def test_message_data_goes_in_writes_of_about_write_size(tmp_path: Path) -> None
     # ... and no more than one chunk past it (the dots stuffed aside).
     assert max(sizes) < WRITE_SIZE + max(map(len, msg.iter_bytes())) + 64
     assert sum(sizes) > len(msg.to_bytes())      # the stuffed dots and the end of data
+    # Each write but the last says more data follows (an asyncio driver lets
+    # the loop run there); every one waits the message phase's 180 s.
+    more = [m for (phase, _), m in zip(out.written, out.more, strict=True) if phase == "message"]
+    assert more == [True] * (len(sizes) - 1) + [False]
+    assert {t for phase, t in out.waits if phase == "message"} == {180.0}
+
+
+def test_progress_comes_after_each_write_and_before_the_end_of_data(tmp_path: Path) -> None:
+    msg = _parts(tmp_path)
+    total = len(msg.to_bytes())
+    for m in (msg, msg.to_bytes()):     # streamed chunks, and bytes sent as they are
+        calls: list[tuple[int, int]] = []
+        out = run_session(Server(), auth=None, tls=False, many=False, rcpts=1, messages=[m],
+                          timeout=1000, progress=lambda s, t, calls=calls: calls.append((s, t)))
+        assert out.error is None and out.results[0].ok     # and the data arrived unchanged
+        writes = [(data, more) for (phase, data), more in zip(out.written, out.more, strict=True)
+                  if phase == "message"]
+        assert all(len(data) <= WRITE_SIZE for data, _ in writes)
+        # One call after each write of data; the end of data is a write of its own.
+        assert len(calls) == len(writes) - 1 and writes[-1][0] in (b"\r\n.\r\n", b".\r\n")
+        assert [more for _, more in writes] == [True] * len(calls) + [False]
+        sent = [s for s, _ in calls]
+        assert sent == sorted(set(sent)) and sent[-1] == total
+        assert {t for _, t in calls} == {total}
+        # The octets reported follow the octets written (dot-stuffing aside).
+        wire = 0
+        for (data, _), (s, _) in zip(writes[:-1], calls, strict=True):
+            wire += len(data)
+            assert s <= wire <= s + s // 50 + 8
+        assert {t for phase, t in out.waits if phase == "message"} == {180.0}

@@ -32,7 +32,7 @@ from mailfmt.transport._common import message_job, raw_job
 from mailfmt.transport._connection import ClientConnection
 from mailfmt.transport._dsn import DSN
 from mailfmt.transport._events import Reply
-from mailfmt.transport._message import Job, send_message
+from mailfmt.transport._message import Job, Progress, send_message
 from mailfmt.transport._results import SendResult
 from mailfmt.transport._session import (
     Flow,
@@ -64,6 +64,8 @@ class Outcome:
     reads: list[str] = field(default_factory=list)
     #: (phase, timeout) of every write and read, in order
     waits: list[tuple[str, float]] = field(default_factory=list)
+    #: Write.more of every write, in order (message data still to follow)
+    more: list[bool] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
 
 
@@ -183,6 +185,7 @@ def _drive(conn: ClientConnection, server: Server, flow: Flow[Any], out: Outcome
                     raise ConnectionLost("the connection failed while sending: reset",
                                          phase=req.phase)
                 out.written.append((req.phase, req.data))
+                out.more.append(req.more)
                 server.wrote(req.data)
                 result = None
             elif isinstance(req, ReadReply):
@@ -222,14 +225,16 @@ def open_only(server: Server, opts: SessionOptions) -> Outcome:
 def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                 rcpts: int, messages: list[Message | bytes | Job] | None = None,
                 allow_partial: bool | None = None, timeout: float = 5.0,
-                dsn: DSN | None = None, require_tls: bool = False) -> Outcome:
+                dsn: DSN | None = None, require_tls: bool = False,
+                progress: Progress | None = None) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
     two messages to ``rcpts`` recipients (or ``messages``: bytes go as
     send_raw sends them, from alice@example.com; a Job as it is), QUIT, against
     ``server``. ``allow_partial``: by default, what send_many and send are
     asked for most (True for many messages, False for one); ``timeout``:
     the caller's; ``dsn``: the delivery status notifications the messages
-    and bytes ask for; ``require_tls``: whether they ask for REQUIRETLS."""
+    and bytes ask for; ``require_tls``: whether they ask for REQUIRETLS;
+    ``progress``: the callback of a single message or bytes."""
     out = Outcome()
     conn = ClientConnection()
     opts = SessionOptions(local_hostname="client.example.com",
@@ -249,8 +254,8 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
         if isinstance(m, Job):
             return m
         if isinstance(m, bytes):
-            return raw_job(m, "alice@example.com", to, dsn, require_tls=require_tls)
-        return message_job(m, None, None, dsn, require_tls=require_tls)
+            return raw_job(m, "alice@example.com", to, dsn, progress, require_tls=require_tls)
+        return message_job(m, None, None, dsn, progress, require_tls=require_tls)
     try:
         _drive(conn, server, open_session(conn, opts, tls_active=False), out)
         if many:
