@@ -281,7 +281,8 @@ def test_an_interrupted_send_many_says_how_far_it_went(smtpd: Server) -> None:
     if not hasattr(info.value, "__notes__"):
         pytest.skip("exception notes need Python 3.11")
     at, delivered = _stopped_at(" ".join(info.value.__notes__))
-    assert at == delivered + 1 and 5 <= delivered <= 3000
+    # The sink counted 5; the client may not have read the 5th final reply yet.
+    assert at == delivered + 1 and 4 <= delivered < 3000
     # The one in progress may have arrived (its reply was not read), no other.
     time.sleep(0.2)
     assert delivered <= len(smtpd.sink.envelopes) <= delivered + 1
@@ -303,7 +304,7 @@ def test_a_cancelled_send_many_says_how_far_it_went(smtpd: Server) -> None:
     if not hasattr(exc, "__notes__"):
         pytest.skip("exception notes need Python 3.11")
     at, delivered = _stopped_at(" ".join(exc.__notes__))
-    assert at == delivered + 1 and delivered >= 5
+    assert at == delivered + 1 and delivered >= 4
     time.sleep(0.2)
     assert delivered <= len(smtpd.sink.envelopes) <= delivered + 1
 
