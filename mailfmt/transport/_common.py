@@ -90,6 +90,10 @@ def message_job(message: Message, mail_from: str | None,
         raise ValueError("rcpt_to is empty: give at least one recipient, or None for the "
                          "message's own (To, Cc and Bcc)")
     env = message.envelope
+    if rcpt_to is None and not env.rcpt_to:
+        # A draft may have no recipient yet; sent, it would reach no one.
+        raise LocalProtocolError("the message has no recipient (no To, Cc or Bcc) and none "
+                                 "was given in rcpt_to: nothing sent", phase="mail")
     utf8 = message.policy.utf8
     source: Callable[[], Iterator[bytes]]
     files = [p.path for p in given_parts(message.body, message.attachments)

@@ -8,12 +8,14 @@ timeout."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import astuple
 
 import pytest
 
+from mailfmt import Message
 from mailfmt.errors import (
     ConnectionLost,
     DataRefused,
@@ -24,6 +26,8 @@ from mailfmt.errors import (
     SenderRefused,
     TransportError,
 )
+from mailfmt.sink import Sink
+from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
 from mailfmt.transport._message import Job
 
 from .wire import Outcome, Server, run_session
@@ -227,3 +231,28 @@ def test_data_the_stuffer_refuses_after_the_354_is_never_ended() -> None:
     assert [astuple(r)[1:] for r in out.error.result.recipients] == [
         ("deferred", None, None, "not sent: the message data failed")]
     assert "message" not in [phase for phase, _ in out.written]
+
+
+def test_a_message_without_recipients_is_refused_before_anything_is_sent(driver: str) -> None:
+    draft = Message(from_="alice@example.com", subject="draft", text="no one yet\n")
+    good = Message(from_="alice@example.com", to="bob@example.org", subject="ok", text="hi\n")
+    with Sink() as sink:
+        if driver == "sync":
+            with SMTPClient(sink.host, sink.port, tls="none") as c:
+                with pytest.raises(LocalProtocolError, match="no recipient") as info:
+                    c.send(draft)
+                outcomes = c.send_many([draft, good])
+        else:
+            async def main() -> list[SendResult | Exception]:
+                async with AsyncSMTPClient(sink.host, sink.port, tls="none") as c:
+                    with pytest.raises(LocalProtocolError, match="no recipient"):
+                        await c.send(draft)
+                    return list(await c.send_many([draft, good]))
+            outcomes = asyncio.run(main())  # type: ignore[assignment]
+        # In a batch it is that message's outcome; the others still go.
+        assert isinstance(outcomes[0], LocalProtocolError)
+        assert isinstance(outcomes[1], SendResult) and outcomes[1].ok
+        assert [m.rcpt_to for m in sink.messages] == [["bob@example.org"]]
+    sink.cleanup()
+    if driver == "sync":
+        assert info.value.phase == "mail"
