@@ -1,5 +1,5 @@
 """The one thing pyproject.toml cannot say without an experimental table: the
-optional C accelerator of the line scanner (mailfmt/lint/_scan.py). Optional,
+optional C accelerators (mailfmt/_speedups.c, see CONTRIBUTING.md). Optional,
 so an install without a compiler or Python's headers still works, in pure
 Python."""
 

@@ -1,5 +1,5 @@
 /*
- * Optional C accelerators for the linter, each with a pure-Python twin that
+ * Optional C accelerators, each with a pure-Python twin that
  * gives the same answers (the tests hold them to it):
  *
  * scan_lines(data, start, end, limit), for the line rules
@@ -18,7 +18,16 @@
  * one taken here and no later way could succeed (plain.py says why for each
  * piece), so one pass without going back gives its answer.
  *
- * Both only read the buffer, every index checked against its length: no
+ * crlf_lines(data), for the dot-stuffer (mailfmt/transport/_dotstuff.py)
+ * and the body writer's choice of transfer encoding (mailfmt/format/
+ * transfer.py), reads data split at CRLF as the pure-Python twin in
+ * mailfmt/_lines.py does with a split and three counts: the offset of the
+ * first octet that must never reach a server (a NUL, a CR that no LF
+ * follows, an LF that no CR precedes; -1 when none), the lengths of the
+ * first, the last and the longest line, and how many lines after the first
+ * start with ".".
+ *
+ * All three only read the buffer, every index checked against its length: no
  * write, no read past the end, whatever the input.
  */
 #define PY_SSIZE_T_CLEAN
@@ -541,18 +550,77 @@ plain_header(PyObject *self, PyObject *arg)
                          spans[4], spans[5], spans[6], spans[7], spans[8]);
 }
 
+/* ---- crlf_lines: the lines of data on the wire -------------------------- */
+
+static PyObject *
+crlf_lines(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    (void)self;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const unsigned char *buf = (const unsigned char *)view.buf;
+    Py_ssize_t n = view.len;
+    Py_ssize_t bad = -1, first = -1, longest = 0, dots = 0;
+    const unsigned char *hit = memchr(buf, '\0', (size_t)n);
+    if (hit != NULL)
+        bad = hit - buf;
+    /* The first CR that no LF follows. */
+    const unsigned char *p = buf, *q = buf + n;
+    while (p < q && (p = memchr(p, '\r', (size_t)(q - p))) != NULL) {
+        if (p + 1 == q || p[1] != '\n') {
+            if (bad < 0 || p - buf < bad)
+                bad = p - buf;
+            break;
+        }
+        p += 2;
+    }
+    /* Lines end at CRLF; an LF without its CR ends none and is bad. */
+    Py_ssize_t line = 0, at = 0;
+    while (at < n) {
+        const unsigned char *nl = memchr(buf + at, '\n', (size_t)(n - at));
+        if (nl == NULL)
+            break;
+        Py_ssize_t i = nl - buf;
+        if (i > line && buf[i - 1] == '\r') {
+            Py_ssize_t length = i - 1 - line;
+            if (first < 0)
+                first = length;
+            if (length > longest)
+                longest = length;
+            line = i + 1;
+            if (line < n && buf[line] == '.')
+                dots++;
+        }
+        else if (bad < 0 || i < bad) {
+            bad = i;
+        }
+        at = i + 1;
+    }
+    Py_ssize_t last = n - line;
+    if (first < 0)
+        first = last;
+    if (last > longest)
+        longest = last;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(nnnnn)", bad, first, last, longest, dots);
+}
+
 static PyMethodDef methods[] = {
     {"scan_lines", scan_lines, METH_VARARGS,
      "scan_lines(data, start, end, limit) -> (lf, cr, crlf, [(start, length), ...])"},
     {"plain_header", plain_header, METH_O,
      "plain_header(data) -> None | (end, then (start, value start, value end) of "
      "Content-Type, Content-Transfer-Encoding and MIME-Version, -1 when absent)"},
+    {"crlf_lines", crlf_lines, METH_O,
+     "crlf_lines(data) -> (first bad octet or -1, first line's length, last line's "
+     "length, longest line's length, lines after the first that start with '.')"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "mailfmt._speedups",
-    "Optional C accelerators for the linter.", -1, methods,
+    "Optional C accelerators for the linter, the writer and the dot-stuffer.", -1, methods,
 };
 
 PyMODINIT_FUNC

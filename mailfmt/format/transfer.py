@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from .._limits import MAX_ENCODED_LINE
+from .._lines import crlf_lines
 
 __all__ = [
     "B64_CHUNK",
@@ -56,9 +57,7 @@ def normalize_line_ends(data: bytes) -> bytes:
 
 def max_line_length(data: bytes) -> int:
     """Longest line in octets, CRLF excluded (``data`` has CRLF line ends only)."""
-    if b"\r\n" not in data:
-        return len(data)
-    return max(map(len, data.split(b"\r\n")))
+    return crlf_lines(data)[3]
 
 
 def encode_qp(data: bytes) -> bytes:
@@ -122,7 +121,10 @@ def choose_text_encoding(
     allowed) when it has no NUL and no line over ``max_line`` octets;
     otherwise as quoted-printable or base64, whichever is shorter.
     """
-    if b"\x00" not in data and max_line_length(data) <= max_line:
+    # Nothing a server could refuse (no NUL; CR and LF only as CRLF, which
+    # the caller made them) and no line too long.
+    bad, _, _, longest, _ = crlf_lines(data)
+    if bad < 0 and longest <= max_line:
         if data.isascii():
             return "7bit", data
         if allow_8bit:

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 from itertools import compress, count, repeat
 from operator import gt
-from typing import TypeVar
+
+from .._accelerated import accelerated
 
 __all__ = ["accelerated", "describe_bytes", "lines_over"]
-
-F = TypeVar("F")
-
-
-def accelerated(name: str, twin: F) -> tuple[F, bool]:
-    """The function ``name`` of the optional C extension mailfmt._speedups
-    and True, or ``twin`` (its pure-Python twin, which gives the same
-    answers) and False when the extension was not built or
-    MAILFMT_NO_SPEEDUPS is set."""
-    if os.environ.get("MAILFMT_NO_SPEEDUPS"):
-        return twin, False
-    try:
-        module = importlib.import_module("mailfmt._speedups")
-    except ImportError:
-        return twin, False
-    fast: F = getattr(module, name)
-    return fast, True
 
 _NAMES = {0x0D: "<CR>", 0x0A: "<LF>", 0x00: "<NUL>"}
 

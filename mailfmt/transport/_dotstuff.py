@@ -9,8 +9,7 @@ RUSTSEC-2021-0069 and RUSTSEC-2026-0561).
 
 from __future__ import annotations
 
-import re
-
+from .._lines import crlf_lines
 from ..errors import LocalProtocolError
 
 __all__ = ["DotStuffer"]
@@ -18,7 +17,9 @@ __all__ = ["DotStuffer"]
 MAX_LINE = 998
 
 
-_DOT_LINE = re.compile(rb"\r\n\.")
+_BAD = {0x00: "message data contains a NUL octet",
+        0x0D: "message data contains a CR that is not part of CRLF",
+        0x0A: "message data contains a LF that is not part of CRLF"}
 
 
 class DotStuffer:
@@ -43,25 +44,16 @@ class DotStuffer:
             data = data[:-1]
         if not data:
             return b""
-        if b"\x00" in data:
-            raise LocalProtocolError("message data contains a NUL octet")
-        # The split the line lengths need also counts the CRLFs: every CR and
-        # every LF must be one of them.
-        lines = data.split(b"\r\n")
-        n_crlf = len(lines) - 1
-        if data.count(b"\r") != n_crlf:
-            raise LocalProtocolError("message data contains a CR that is not part of CRLF")
-        if data.count(b"\n") != n_crlf:
-            raise LocalProtocolError("message data contains a LF that is not part of CRLF")
-        first = self._line_len + len(lines[0])
-        # lines[0] is in the max too, but never above ``first``
-        longest = max(first, max(map(len, lines)))
+        bad, first_len, last_len, longest, dots = crlf_lines(data)
+        if bad >= 0:
+            raise LocalProtocolError(_BAD[data[bad]])
+        first = self._line_len + first_len
+        longest = max(first, longest)
         if longest > MAX_LINE:
             raise LocalProtocolError(f"a message line is {longest} octets long (max {MAX_LINE})")
-        self._line_len = len(lines[-1]) if len(lines) > 1 else first
-        # A literal regex finds a dot line faster than replace() scans, and
-        # most chunks have none: then the chunk goes out as it is.
-        out = data.replace(b"\r\n.", b"\r\n..") if _DOT_LINE.search(data) else data
+        # one line, with no CRLF in it, continues the line the last chunk left
+        self._line_len = first if first_len == len(data) else last_len
+        out = data.replace(b"\r\n.", b"\r\n..") if dots else data
         if self._at_line_start and out.startswith(b"."):
             out = b"." + out
         self._at_line_start = data.endswith(b"\r\n")
