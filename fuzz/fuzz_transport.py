@@ -44,7 +44,7 @@ def test_one_input(data: bytes) -> None:
     tls, many = fdp.ConsumeBool(), fdp.ConsumeBool()
     rcpts = (1, 3, 101)[fdp.ConsumeIntInRange(0, 2)]
     dsn = DSNS[fdp.ConsumeIntInRange(0, len(DSNS) - 1)]
-    require_tls = fdp.ConsumeBool()
+    require_tls, lmtp = fdp.ConsumeBool(), fdp.ConsumeBool()
     script: list[bytes | None] = []
     cuts: list[int] = []
     for _ in range(fdp.ConsumeIntInRange(0, 40)):
@@ -56,8 +56,8 @@ def test_one_input(data: bytes) -> None:
         else:
             script.append(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 300)))
         cuts.append(fdp.ConsumeIntInRange(0, 64))
-    run_session(Server(script, cuts, ehlo=ehlo), auth=auth, tls=tls, many=many, rcpts=rcpts,
-                dsn=dsn, require_tls=require_tls)
+    run_session(Server(script, cuts, ehlo=ehlo, lmtp=lmtp), auth=auth, tls=tls, many=many,
+                rcpts=rcpts, dsn=dsn, require_tls=require_tls, lmtp=lmtp)
 
 
 if __name__ == "__main__":

@@ -131,13 +131,14 @@ def _dsn_params(arg: str, keys: tuple[str, ...]) -> tuple[str, dict[str, str]]:
     return " ".join(kept), found
 
 
-def _smtp_with_dsn() -> type:
-    """aiosmtpd's SMTP server that takes RFC 3461's parameters off MAIL and
-    RCPT (it refuses any parameter it does not know) and keeps them on the
-    envelope, for the handler."""
-    from aiosmtpd.smtp import SMTP
+def _smtp_with_dsn(lmtp: bool = False) -> type:
+    """aiosmtpd's SMTP server (its LMTP one when ``lmtp``) that takes RFC
+    3461's parameters off MAIL and RCPT (it refuses any parameter it does not
+    know) and keeps them on the envelope, for the handler."""
+    from aiosmtpd.lmtp import LMTP
+    from aiosmtpd.smtp import SMTP, syntax
 
-    class _SMTP(SMTP):
+    class _SMTP(LMTP if lmtp else SMTP):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             # aiosmtpd keeps the line limits in one dict for every
@@ -146,8 +147,14 @@ def _smtp_with_dsn() -> type:
                 lambda: self.command_size_limit)
 
         async def smtp_EHLO(self, arg: str | None) -> None:
+            if lmtp:
+                await super().smtp_EHLO(arg)    # LMTP's 500 (RFC 2033 4.1)
+                return
+            await self._hello(arg)
+
+        async def _hello(self, arg: str | None) -> None:
             self.command_size_limits.clear()
-            await super().smtp_EHLO(arg)
+            await SMTP.smtp_EHLO(self, arg)
             # RFC 3461 4: DSN's parameters make MAIL and RCPT lines longer.
             self.command_size_limits["MAIL"] += DSN_MAIL_ROOM
             self.command_size_limits["RCPT"] += DSN_RCPT_ROOM
@@ -193,6 +200,11 @@ def _smtp_with_dsn() -> type:
                     setattr(env, "dsn_rcpt", {})  # noqa: B010
                 getattr(env, "dsn_rcpt")[env.rcpt_tos[-1]] = taken[1]  # noqa: B009
 
+    if lmtp:
+        @syntax("LHLO hostname")
+        async def smtp_LHLO(self: Any, arg: str | None) -> None:
+            await self._hello(arg)
+        _SMTP.smtp_LHLO = smtp_LHLO
     return _SMTP
 
 
@@ -264,7 +276,8 @@ class Sink:
                  maildir: str | os.PathLike[str] | None = None, strict: bool = False,
                  tls_context: ssl.SSLContext | None = None,
                  auth: tuple[str, str] | None = None, allow_remote: bool = False,
-                 on_message: Callable[[ReceivedMessage], None] | None = None) -> None:
+                 on_message: Callable[[ReceivedMessage], None] | None = None,
+                 lmtp: bool = False) -> None:
         if not allow_remote and not is_loopback(host):
             raise SinkError(f"refusing to listen on {host}, which is not a loopback address "
                             "(the sink accepts mail from anyone who can reach it); "
@@ -282,6 +295,8 @@ class Sink:
         self._tls = tls_context
         self._auth = auth
         self._on_message = on_message
+        #: LMTP (RFC 2033) in place of SMTP: LHLO, and a reply per recipient
+        self.lmtp = lmtp
         self.messages: list[ReceivedMessage] = []
         self._lock = threading.Lock()
         self._controller: Any = None
@@ -291,7 +306,7 @@ class Sink:
         raw: bytes = envelope.original_content or b""
         if self.strict and _BARE_LF.search(raw):
             # What Postfix's smtpd_forbid_bare_newline = reject answers.
-            return "550 5.5.2 bare <LF> received (mailfmt sink --strict)"
+            return self._answer(envelope, "550 5.5.2 bare <LF> received (mailfmt sink --strict)")
         path = self._store.store(raw)
         rcpts = [r if isinstance(r, str) else r.decode() for r in envelope.rcpt_tos]
         mail_from = envelope.mail_from if isinstance(envelope.mail_from, str) \
@@ -306,7 +321,15 @@ class Sink:
             self.messages.append(received)
         if self._on_message is not None:
             self._on_message(received)
-        return "250 2.0.0 OK: stored by mailfmt sink"
+        return self._answer(envelope, "250 2.0.0 OK: stored by mailfmt sink")
+
+    def _answer(self, envelope: Any, reply: str) -> str:
+        """The reply to the end of data; in LMTP one per recipient, in the
+        order of their RCPTs (RFC 2033 4.2), each naming its recipient."""
+        if not self.lmtp:
+            return reply
+        return "\r\n".join(f"{reply} <{r if isinstance(r, str) else r.decode()}>"
+                            for r in envelope.rcpt_tos)
 
     # aiosmtpd handler hook: the EHLO reply lines, DSN among them
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
@@ -341,7 +364,7 @@ class Sink:
         if self._auth is not None:
             kwargs.update(authenticator=self._authenticator(), auth_required=True,
                           auth_require_tls=self._tls is not None)
-        server_class = _smtp_with_dsn()
+        server_class = _smtp_with_dsn(self.lmtp)
 
         class _Controller(Controller):
             def factory(self) -> Any:

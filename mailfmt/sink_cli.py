@@ -25,6 +25,8 @@ def add_sink_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--tls-key", default=None)
     p.add_argument("--auth", default=None, metavar="USER:PASS", help="require AUTH")
     p.add_argument("--json", action="store_true", help="one JSON object per message")
+    p.add_argument("--lmtp", action="store_true",
+                   help="speak LMTP (RFC 2033): LHLO, and a reply per recipient after the data")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow listening on a non-loopback address")
     p.set_defaults(func=run_sink)
@@ -45,12 +47,13 @@ def run_sink(args: argparse.Namespace) -> int:
     try:
         sink = Sink(args.host, args.port, maildir=args.maildir, strict=args.strict,
                     tls_context=ctx, auth=auth, allow_remote=args.allow_remote,
-                    on_message=lambda m: print_message(m, as_json=args.json))
+                    on_message=lambda m: print_message(m, as_json=args.json), lmtp=args.lmtp)
         sink.start()
     except SinkError as exc:
         print(f"mailfmt sink: {exc}", file=sys.stderr)
         return 2
-    print(f"mailfmt sink: listening on {sink.host}:{sink.port}, Maildir {sink.maildir}",
+    print(f"mailfmt sink: listening on {sink.host}:{sink.port}"
+          f"{' (LMTP)' if sink.lmtp else ''}, Maildir {sink.maildir}",
           file=sys.stderr, flush=True)
     try:
         while True:

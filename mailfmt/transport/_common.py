@@ -50,14 +50,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def default_port(tls: TLSMode) -> int:
+def default_port(tls: TLSMode, lmtp: bool = False) -> int:
+    # LMTP has no port of its own (RFC 2033 5 forbids 25): 24, IANA's "any
+    # private mail system", is where Dovecot and Cyrus listen by default.
+    if lmtp:
+        return 24
     return 465 if tls == "implicit" else 587
 
 
 def make_options(host: str, *, tls: TLSMode, timeout: float, username: str | None,
                  password: str | SecretStr | None, oauth_token: str | SecretStr | None,
                  auth_mechanism: str | None, allow_insecure_auth: bool,
-                 local_hostname: str | None) -> SessionOptions:
+                 local_hostname: str | None, lmtp: bool = False) -> SessionOptions:
     if tls not in ("starttls", "implicit", "none"):
         raise ValueError(f"tls must be 'starttls', 'implicit' or 'none', not {tls!r}")
     if (password is not None or oauth_token is not None) and username is None:
@@ -70,7 +74,7 @@ def make_options(host: str, *, tls: TLSMode, timeout: float, username: str | Non
         password=SecretStr(password) if isinstance(password, str) else password,
         oauth_token=SecretStr(oauth_token) if isinstance(oauth_token, str) else oauth_token,
         auth_mechanism=auth_mechanism, allow_insecure_auth=allow_insecure_auth,
-        loopback=is_loopback(host),
+        loopback=is_loopback(host), lmtp=lmtp,
     )
 
 
@@ -216,14 +220,14 @@ class ClientBase:
                  oauth_token: str | SecretStr | None = None, auth_mechanism: str | None = None,
                  ssl_context: ssl.SSLContext | None = None, timeout: float = 60.0,
                  local_hostname: str | None = None, allow_insecure_auth: bool = False,
-                 tls_hostname: str | None = None) -> None:
+                 tls_hostname: str | None = None, lmtp: bool = False) -> None:
         self.host = host
-        self.port = port if port is not None else default_port(tls)
+        self.port = port if port is not None else default_port(tls, lmtp)
         self._opts = make_options(host, tls=tls, timeout=timeout, username=username,
                                   password=password, oauth_token=oauth_token,
                                   auth_mechanism=auth_mechanism,
                                   allow_insecure_auth=allow_insecure_auth,
-                                  local_hostname=local_hostname)
+                                  local_hostname=local_hostname, lmtp=lmtp)
         self._ssl = ssl_context
         self._tls_hostname = tls_hostname or host
         self._conn: ClientConnection | None = None
@@ -234,7 +238,8 @@ class ClientBase:
         self._failed: TransportError | None = None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.host!r}, {self.port}, tls={self._opts.tls!r})"
+        lmtp = ", lmtp=True" if self._opts.lmtp else ""
+        return f"{type(self).__name__}({self.host!r}, {self.port}, tls={self._opts.tls!r}{lmtp})"
 
     @property
     def transcript(self) -> list[str]:

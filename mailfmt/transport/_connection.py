@@ -30,11 +30,14 @@ from ._events import (
     EndOfMessage,
     Greeting,
     Helo,
+    Lhlo,
     Mail,
     MessageData,
     Rcpt,
     Reply,
+    Rset,
     StartTLS,
+    _Hello,
     _NeedData,
 )
 from ._reply import ReplyParser
@@ -78,6 +81,13 @@ class ClientConnection:
         #: (chunk, its stuffer, its wire bytes), stuffed ahead by prepare()
         self._prepared: tuple[bytes, DotStuffer, bytes] | None = None
         self._eof = False
+        #: opened with LHLO: an LMTP session (RFC 2033)
+        self.lmtp = False
+        #: the hello the session was opened with (Ehlo or Helo, or Lhlo)
+        self._hello: type[Command] | None = None
+        #: LMTP: the current transaction's accepted recipients, in order,
+        #: each of which gets its own reply to the end of data
+        self._lmtp_rcpts: list[str] = []
 
     # ---- sending --------------------------------------------------------------
 
@@ -128,7 +138,12 @@ class ClientConnection:
             self.transcript.append(f"C: <{self._stuffer.octets_in} octets of message data>")
             self.transcript.append("C: .")
             self._stuffer = None
-            self._pending.append(command)
+            if self.lmtp and self._lmtp_rcpts:
+                # RFC 2033 4.2: one reply per recipient RCPT accepted, in order.
+                self._pending.extend(EndOfMessage(a) for a in self._lmtp_rcpts)
+                self._lmtp_rcpts = []
+            else:
+                self._pending.append(command)
             return data
         line = command.line()
         data = line.encode("utf-8") + b"\r\n"
@@ -144,11 +159,26 @@ class ClientConnection:
                 f"{type(command).__name__} line is {len(data)} octets (max {limit})")
         if isinstance(command, Data):
             self._stuffer = DotStuffer()
+        elif isinstance(command, _Hello):
+            self._check_hello(command)
+        elif self.lmtp and isinstance(command, (Mail, Rset)):
+            self._lmtp_rcpts = []
         self._pending.append(command)
         # Only commands with secrets redact; the others' line is already built.
         redacts = type(command).redacted is not Command.redacted
         self.transcript.append("C: " + (command.redacted() if redacts else line))
         return data
+
+    def _check_hello(self, command: Command) -> None:
+        # RFC 2033 4.1: an LMTP session knows no HELO or EHLO, and an SMTP
+        # one no LHLO; the first hello decides which the session is.
+        kind = Lhlo if isinstance(command, Lhlo) else Ehlo
+        if self._hello is not None and self._hello is not kind:
+            raise LocalProtocolError(
+                f"cannot send {type(command).__name__} in an "
+                f"{'LMTP' if self.lmtp else 'SMTP'} session")
+        self._hello = kind
+        self.lmtp = kind is Lhlo
 
     # ---- receiving ------------------------------------------------------------
 
@@ -180,13 +210,15 @@ class ClientConnection:
         # (dataclasses.replace would copy it for every reply).
         object.__setattr__(reply, "command", command)
         self.transcript.append(f"S: {reply}")
+        if self.lmtp and isinstance(command, Rcpt) and reply.code // 100 == 2:
+            self._lmtp_rcpts.append(command.forward_path)
         if type(command) not in NO_CHANGE:
             nxt = ON_REPLY.get((type(command), reply_class(reply.code)))
             if nxt is None:
                 self.state = State.ERROR
                 raise RemoteProtocolError(
                     f"unexpected reply {reply.code} to {command.redacted() or 'the greeting'}")
-            if isinstance(command, Ehlo) and reply.code // 100 == 2:
+            if isinstance(command, (Ehlo, Lhlo)) and reply.code // 100 == 2:
                 self.capabilities = Capabilities.from_ehlo(reply)
             elif isinstance(command, Helo):
                 self.capabilities = Capabilities()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from ..errors import LocalProtocolError
 
@@ -22,6 +23,7 @@ __all__ = [
     "EndOfMessage",
     "Greeting",
     "Helo",
+    "Lhlo",
     "Mail",
     "MessageData",
     "Noop",
@@ -73,41 +75,50 @@ class Greeting(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class Ehlo(Command):
+class _Hello(Command):
+    """What EHLO, HELO and LHLO share: the client's name, one word."""
+
+    name: str
+    verb: ClassVar[str] = "EHLO"
+
+    def __post_init__(self) -> None:
+        _safe(f"{self.verb} name", self.name)
+        if not self.name or " " in self.name:
+            raise LocalProtocolError(f"invalid {self.verb} name {self.name!r}")
+
+    def line(self) -> str:
+        return f"{self.verb} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Ehlo(_Hello):
     """EHLO (RFC 5321 4.1.1.1).
 
     >>> Ehlo("client.example.com").line()
     'EHLO client.example.com'
     """
 
-    name: str
 
-    def __post_init__(self) -> None:
-        _safe("EHLO name", self.name)
-        if not self.name or " " in self.name:
-            raise LocalProtocolError(f"invalid EHLO name {self.name!r}")
+@dataclass(frozen=True, slots=True)
+class Lhlo(_Hello):
+    """LHLO, which opens an LMTP session in place of EHLO (RFC 2033 4.1).
 
-    def line(self) -> str:
-        return f"EHLO {self.name}"
+    >>> Lhlo("client.example.com").line()
+    'LHLO client.example.com'
+    """
+
+    verb: ClassVar[str] = "LHLO"
 
 
 @dataclass(frozen=True, slots=True)
-class Helo(Command):
+class Helo(_Hello):
     """HELO, for servers that answer EHLO with 500/502.
 
     >>> Helo("client.example.com").line()
     'HELO client.example.com'
     """
 
-    name: str
-
-    def __post_init__(self) -> None:
-        _safe("HELO name", self.name)
-        if not self.name or " " in self.name:
-            raise LocalProtocolError(f"invalid HELO name {self.name!r}")
-
-    def line(self) -> str:
-        return f"HELO {self.name}"
+    verb: ClassVar[str] = "HELO"
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,9 +275,15 @@ class MessageData(Command):
 class EndOfMessage(Command):
     """The end of the message data: the connection writes CRLF "." CRLF.
 
+    In an LMTP session each accepted recipient gets its own reply to it
+    (RFC 2033 4.2); the reply's ``command`` is then an EndOfMessage naming
+    that ``recipient``.
+
     >>> EndOfMessage().line()
     '.'
     """
+
+    recipient: str | None = None
 
     def line(self) -> str:
         return "."

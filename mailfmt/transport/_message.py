@@ -272,17 +272,22 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                 phase="message", result=result()) from exc
         if idle is not None and not queue:
             idle()
+        finals: list[Reply] = []
         try:
-            final = yield ReadReply("final", opts.t("final"))
+            finals.append((yield ReadReply("final", opts.t("final"))))
+            # LMTP (RFC 2033 4.2): a reply for each accepted recipient, in order.
+            while conn.lmtp and conn.awaiting_final_reply:
+                finals.append((yield ReadReply("final", opts.t("final"))))
         except (ConnectionLost, SMTPTimeout) as exc:
+            answered = _settle(finals, accepted, results)
             for addr in accepted:
-                results[addr] = RecipientResult(addr, "unknown",
-                                                text="no reply to the end of data")
+                if addr not in answered:
+                    results[addr] = RecipientResult(addr, "unknown",
+                                                    text="no reply to the end of data")
             raise DeliveryStatusUnknown(
                 "the connection failed after the end of data: the message may or may not "
                 "have been delivered; a retry may deliver it twice (RFC 5321 4.5.3.2.6)",
                 phase="final", result=result()) from exc
-        assert final is not None
         if after is not None and not queue:
             end = conn.mark
             data = after()
@@ -290,12 +295,10 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                 # This message is through; a failure here is the next one's.
                 with contextlib.suppress(ConnectionLost, SMTPTimeout):
                     yield Write(data, "mail", opts.t("mail"))
-        status: Status = ("accepted" if final.code // 100 == 2
-                          else "deferred" if final.is_transient else "rejected")
-        code, enhanced, text = final.code, final.enhanced, final.text
-        for addr in accepted:
-            results[addr] = RecipientResult(addr, status, code, enhanced, text)
-        if status != "accepted":
+        _settle(finals, accepted, results)
+        final = finals[0] if len(finals) == 1 else \
+            next((r for r in finals if r.code // 100 == 2), finals[-1])
+        if final.code // 100 != 2:
             raise MessageRefused(f"the server refused the message: {final}", reply=final,
                                  phase="final", result=result())
         delivered = True
@@ -312,6 +315,22 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                                 reply=_first_reply(res), phase="rcpt", result=res)
     return res
 
+
+
+def _settle(finals: list[Reply], accepted: list[str],
+            results: dict[str, RecipientResult]) -> set[str]:
+    """Each accepted recipient's outcome from the replies to the end of data:
+    the one reply for all of them, or in LMTP each its own (the reply's
+    command names it); returns the recipients answered."""
+    answered: set[str] = set()
+    for r in finals:
+        status: Status = ("accepted" if r.code // 100 == 2
+                          else "deferred" if r.is_transient else "rejected")
+        named = r.command.recipient if isinstance(r.command, EndOfMessage) else None
+        for addr in accepted if named is None else (named,):
+            results[addr] = RecipientResult(addr, status, r.code, r.enhanced, r.text)
+            answered.add(addr)
+    return answered
 
 
 def reason_of(exc: BaseException) -> str:

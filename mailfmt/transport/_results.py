@@ -37,6 +37,8 @@ class SendResult:
     """
 
     recipients: tuple[RecipientResult, ...]
+    #: the final reply to the end of data; in LMTP, where each recipient has
+    #: its own, the first that accepted the message (else the last)
     reply: Reply | None = None
     transcript: tuple[str, ...] = ()
 

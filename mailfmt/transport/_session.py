@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from ..errors import AuthError, RemoteProtocolError, SMTPReplyError, TLSError, TransportError
 from ._auth import make_mechanism
 from ._connection import ClientConnection
-from ._events import Auth, AuthResponse, Command, Ehlo, Helo, Quit, Reply, Rset, StartTLS
+from ._events import Auth, AuthResponse, Command, Ehlo, Helo, Lhlo, Quit, Reply, Rset, StartTLS
 from ._state import State
 
 __all__ = ["Flow", "ReadReply", "SessionOptions", "UpgradeTLS", "Write", "close_session",
@@ -75,6 +75,8 @@ class SessionOptions:
     auth_mechanism: str | None = None
     allow_insecure_auth: bool = False
     loopback: bool = False
+    #: LMTP (RFC 2033): LHLO in place of EHLO, one final reply per recipient
+    lmtp: bool = False
 
     def t(self, phase: str) -> float:
         """The timeout for ``phase``: the caller's, never above RFC 5321's."""
@@ -128,6 +130,13 @@ def open_session(conn: ClientConnection, opts: SessionOptions, *,
 
 
 def _hello(conn: ClientConnection, opts: SessionOptions) -> Flow[None]:
+    if opts.lmtp:
+        # RFC 2033 4.1: LHLO, answered as EHLO is; there is no HELO to fall back on.
+        reply = yield from _command(conn, Lhlo(opts.local_hostname), "ehlo", opts)
+        if reply.code // 100 != 2:
+            raise SMTPReplyError(f"the server refused LHLO: {reply}", reply=reply,
+                                 phase="ehlo")
+        return
     reply = yield from _command(conn, Ehlo(opts.local_hostname), "ehlo", opts)
     if reply.code // 100 == 2:
         return

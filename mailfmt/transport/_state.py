@@ -7,7 +7,9 @@ commands absent there (MAIL, RCPT, RSET, NOOP) change nothing when answered,
 which is what lets them be pipelined (RFC 2920). The next MAIL may follow the
 end of data before its reply (RFC 2920 3.1: message content may open a
 group); the reply to the end of data then changes nothing, since the state
-has moved on to the next transaction. A lookup miss is a LocalProtocolError;
+has moved on to the next transaction. In an LMTP session (opened with LHLO,
+RFC 2033) the end of data is answered once per accepted recipient, and the
+state moves with the last of those replies. A lookup miss is a LocalProtocolError;
 docs/guides/send.md draws its diagram from these tables.
 """
 
@@ -24,6 +26,7 @@ from ._events import (
     EndOfMessage,
     Greeting,
     Helo,
+    Lhlo,
     Mail,
     MessageData,
     Noop,
@@ -72,8 +75,8 @@ class State(enum.Enum):
 S = State
 
 SEND: dict[State, dict[type[Command], State]] = {
-    S.HELLO: {Ehlo: S.HELLO_WAIT, Helo: S.HELLO_WAIT, Quit: S.QUIT_WAIT},
-    S.READY: {Ehlo: S.HELLO_WAIT, StartTLS: S.STARTTLS_WAIT, Auth: S.AUTH_WAIT,
+    S.HELLO: {Ehlo: S.HELLO_WAIT, Helo: S.HELLO_WAIT, Lhlo: S.HELLO_WAIT, Quit: S.QUIT_WAIT},
+    S.READY: {Ehlo: S.HELLO_WAIT, Lhlo: S.HELLO_WAIT, StartTLS: S.STARTTLS_WAIT, Auth: S.AUTH_WAIT,
               Mail: S.TRANSACTION, Rset: S.READY, Noop: S.READY, Quit: S.QUIT_WAIT},
     S.AUTH_CHALLENGE: {AuthResponse: S.AUTH_WAIT},
     S.TRANSACTION: {Rcpt: S.TRANSACTION, Data: S.DATA_WAIT, Rset: S.READY,
@@ -86,6 +89,7 @@ SEND: dict[State, dict[type[Command], State]] = {
 ON_REPLY: dict[tuple[type[Command], str], State] = {
     (Greeting, "220"): S.HELLO, (Greeting, "4"): S.CLOSED, (Greeting, "5"): S.CLOSED,
     (Ehlo, "2"): S.READY, (Ehlo, "4"): S.HELLO, (Ehlo, "5"): S.HELLO,
+    (Lhlo, "2"): S.READY, (Lhlo, "4"): S.HELLO, (Lhlo, "5"): S.HELLO,
     (Helo, "2"): S.READY, (Helo, "4"): S.HELLO, (Helo, "5"): S.HELLO,
     (StartTLS, "220"): S.TLS_HANDSHAKE, (StartTLS, "4"): S.READY, (StartTLS, "5"): S.READY,
     (Auth, "235"): S.READY, (Auth, "334"): S.AUTH_CHALLENGE,

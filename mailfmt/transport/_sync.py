@@ -54,6 +54,10 @@ class SMTPClient(ClientBase):
     ``ssl.create_default_context()`` unless ``ssl_context`` is given.
     Credentials are dropped once AUTH has used them: to connect again, make a
     new client.
+
+    ``lmtp=True`` speaks LMTP (RFC 2033) to a delivery agent such as Dovecot
+    or Cyrus (port 24 unless given): LHLO in place of EHLO, and a final reply
+    for each recipient, so that each gets its own outcome in the result.
     """
 
     _sock: socket.socket | None = None

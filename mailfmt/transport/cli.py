@@ -37,7 +37,7 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         "sent, then they go over one connection, pipelined")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, default=None,
-                   help="default: 465 with --tls implicit, else 587")
+                   help="default: 465 with --tls implicit, 24 with --lmtp, else 587")
     p.add_argument("--tls", choices=("starttls", "implicit", "none"), default="starttls")
     p.add_argument("--user", default=None)
     p.add_argument("--password-env", default=None, metavar="VAR",
@@ -58,6 +58,9 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="REQUIRETLS (RFC 8689): every server on the way must relay the "
                         "messages over verified TLS or bounce them; needs --tls starttls or "
                         "implicit and a server that offers it")
+    p.add_argument("--lmtp", action="store_true",
+                   help="speak LMTP (RFC 2033) to a delivery agent: each recipient gets its "
+                        "own outcome after the data")
     dsn = p.add_argument_group("delivery status notifications (RFC 3461; the server must "
                                "offer DSN)")
     dsn.add_argument("--notify", default=None, metavar="WHEN",
@@ -170,7 +173,8 @@ def run_send(args: argparse.Namespace) -> int:
     try:
         with SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
                         password=password, ssl_context=ctx, timeout=args.timeout,
-                        allow_insecure_auth=args.allow_insecure_auth) as client:
+                        allow_insecure_auth=args.allow_insecure_auth,
+                        lmtp=args.lmtp) as client:
             client._check_require_tls(args.requiretls)
             outcomes = client._send_jobs([functools.partial(_same, j) for j in jobs],
                                          len(jobs), args.allow_partial)

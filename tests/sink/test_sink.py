@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import time
@@ -87,6 +88,42 @@ def test_cli_sink_strict_rejects_bare_lf(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=20)
     assert not list((tmp_path / "md" / "new").iterdir())
+
+
+def test_cli_sink_and_send_speak_lmtp(tmp_path: Path) -> None:
+    proc, port = start_cli("--lmtp", "--strict", "--maildir", str(tmp_path / "md"))
+    try:
+        two = Message(from_="alice@example.com", to=["bob@example.org", "carol@example.org"],
+                      subject="Hi", text="Hello\n")
+        (tmp_path / "m.eml").write_bytes(two.to_bytes())
+        sent = subprocess.run([sys.executable, "-m", "mailfmt.cli", "send", "--lmtp",
+                               "--host", "127.0.0.1", "--port", str(port), "--tls", "none",
+                               str(tmp_path / "m.eml")],
+                              capture_output=True, text=True, check=False, timeout=60)
+        assert sent.returncode == 0, sent.stderr
+        assert [line.split()[:2] for line in sent.stdout.splitlines()] == [
+            ["accepted", "bob@example.org"], ["accepted", "carol@example.org"]]
+        assert "<carol@example.org>" in sent.stdout.splitlines()[1]
+        # Bare LF, which --strict refuses: a refusal for each recipient, in order.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            f = s.makefile("rb")
+            assert f.readline().startswith(b"220")
+            s.sendall(b"LHLO client.example.com\r\n")
+            while f.readline()[3:4] == b"-":
+                pass
+            s.sendall(b"MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\n"
+                      b"RCPT TO:<carol@example.org>\r\nDATA\r\n")
+            assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+            s.sendall(b"Subject: x\r\n\r\nbare\nLF\r\n.\r\n")
+            finals = [f.readline() for _ in range(2)]
+            assert [r[:4] for r in finals] == [b"550 ", b"550 "]
+            assert finals[0].endswith(b"<bob@example.org>\r\n")
+            assert finals[1].endswith(b"<carol@example.org>\r\n")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert "(LMTP)" in err
+    assert len(list((tmp_path / "md" / "new").iterdir())) == 1
 
 
 def test_cli_sink_refuses_remote_bind() -> None:

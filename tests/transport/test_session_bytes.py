@@ -45,25 +45,25 @@ WRONG = [
        cuts=st.lists(st.integers(0, 40), max_size=40),
        auth=st.sampled_from([None, "PLAIN", "LOGIN", "CRAM-MD5"]), tls=st.booleans(),
        many=st.booleans(), rcpts=st.sampled_from([1, 3, 101]),
-       dsn=st.sampled_from(DSNS), require_tls=st.booleans())
+       dsn=st.sampled_from(DSNS), require_tls=st.booleans(), lmtp=st.booleans())
 @settings(deadline=None)
 def test_any_server_ends_in_a_result_or_a_typed_error(
         ehlo: bytes, script: list[bytes | None], cuts: list[int], auth: str | None, tls: bool,
-        many: bool, rcpts: int, dsn: DSN | None, require_tls: bool) -> None:
-    run_session(Server(script, cuts, ehlo=ehlo), auth=auth, tls=tls, many=many, rcpts=rcpts,
-                dsn=dsn, require_tls=require_tls)
+        many: bool, rcpts: int, dsn: DSN | None, require_tls: bool, lmtp: bool) -> None:
+    run_session(Server(script, cuts, ehlo=ehlo, lmtp=lmtp), auth=auth, tls=tls, many=many,
+                rcpts=rcpts, dsn=dsn, require_tls=require_tls, lmtp=lmtp)
 
 
 @given(auth=st.sampled_from([None, "PLAIN", "LOGIN", "CRAM-MD5"]), tls=st.booleans(),
        many=st.booleans(), rcpts=st.sampled_from([1, 3, 101]),
        cuts=st.lists(st.integers(0, 40), max_size=40), dsn=st.sampled_from(DSNS),
-       require_tls=st.booleans())
+       require_tls=st.booleans(), lmtp=st.booleans())
 @settings(deadline=None)
 def test_a_good_server_gets_every_message(auth: str | None, tls: bool, many: bool,
                                           rcpts: int, cuts: list[int], dsn: DSN | None,
-                                          require_tls: bool) -> None:
-    out = run_session(Server((), cuts, ehlo=EHLOS[0]), auth=auth, tls=tls, many=many,
-                      rcpts=rcpts, dsn=dsn, require_tls=require_tls)
+                                          require_tls: bool, lmtp: bool) -> None:
+    out = run_session(Server((), cuts, ehlo=EHLOS[0], lmtp=lmtp), auth=auth, tls=tls,
+                      many=many, rcpts=rcpts, dsn=dsn, require_tls=require_tls, lmtp=lmtp)
     assert out.error is None
     assert len(out.results) == (2 if many else 1)
     assert all(r.ok and len(r.recipients) == rcpts for r in out.results)
@@ -74,6 +74,12 @@ def test_a_good_server_gets_every_message(auth: str | None, tls: bool, many: boo
     assert rcpt[0] == " ".join(["C: RCPT TO:<user0@example.org>", *want])
     mail = [line.split() for line in out.transcript if line.startswith("C: MAIL")]
     assert all(("REQUIRETLS" in words) == require_tls for words in mail)
+    # LMTP: one reply per recipient after each end of data, every one of them read.
+    finals = [i for i, line in enumerate(out.transcript) if line == "C: ."]
+    assert out.transcript[1].startswith("C: LHLO" if lmtp else "C: EHLO")
+    assert len(finals) == len(out.results) * (1 if rcpts <= 100 else 2)
+    ends = [line for line in out.transcript if line == "S: 250 2.0.0 queued"]
+    assert len(ends) == (rcpts * len(out.results) if lmtp else len(finals))
 
 
 def _parts(tmp_path: Path) -> Message:

@@ -75,11 +75,14 @@ class Server:
     i-th reply (None: the good reply), and ``cuts[i]`` where that reply is
     cut in two reads. It reads the client's bytes as a server does:
     commands, and after a 354 to DATA, message data up to its end. With
-    ``lose_at``, the first write of that phase fails as a reset does.
+    ``lose_at``, the first write of that phase fails as a reset does. With
+    ``lmtp``, it answers LHLO, and the end of data once for each recipient
+    its replies accepted (RFC 2033 4.2).
     """
 
     def __init__(self, script: Sequence[bytes | None] = (), cuts: Sequence[int] = (), *,
-                 ehlo: bytes = b"250 mx.example.org\r\n", lose_at: str | None = None) -> None:
+                 ehlo: bytes = b"250 mx.example.org\r\n", lose_at: str | None = None,
+                 lmtp: bool = False) -> None:
         self.script, self.cuts, self.ehlo = list(script), list(cuts), ehlo
         #: the phase of the first write that fails, as a reset connection fails it
         self.lose_at = lose_at
@@ -90,6 +93,8 @@ class Server:
         self.challenge = b""     # what an AUTH response after a 334 gets
         self.sent = 0
         self.pieces: deque[bytes] = deque()
+        self.lmtp = lmtp
+        self.accepted = 0       # LMTP: recipients accepted in this transaction
 
     def wrote(self, data: bytes) -> None:
         self.unread += data
@@ -106,7 +111,7 @@ class Server:
                     end += 2
                 self.unread = self.unread[end + 3:]
                 self.in_data = False
-                self.owed.append(b"END")
+                self.owed.extend([b"END"] * (max(self.accepted, 1) if self.lmtp else 1))
                 continue
             nl = self.unread.find(b"\r\n")
             if nl == -1:
@@ -122,7 +127,7 @@ class Server:
             return b"220 mx.example.org ESMTP\r\n"
         if command == b"END":
             return b"250 2.0.0 queued\r\n"
-        if verb == b"EHLO":
+        if verb in (b"EHLO", b"LHLO"):
             return self.ehlo
         if verb == b"STARTTLS":
             return b"220 2.0.0 go ahead\r\n"
@@ -160,6 +165,12 @@ class Server:
         i = self.sent
         self.sent += 1
         reply = self.script[i] if i < len(self.script) and self.script[i] is not None else good
+        if self.lmtp:
+            verb = command[:4].upper()
+            if verb == b"MAIL":
+                self.accepted = 0
+            elif verb == b"RCPT" and reply.startswith(b"2"):
+                self.accepted += 1
         if command.upper() == b"DATA":
             self.waiting_on_data = False
             self.in_data = reply.startswith(b"354 ")
@@ -226,7 +237,7 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                 rcpts: int, messages: list[Message | bytes | Job] | None = None,
                 allow_partial: bool | None = None, timeout: float = 5.0,
                 dsn: DSN | None = None, require_tls: bool = False,
-                progress: Progress | None = None) -> Outcome:
+                progress: Progress | None = None, lmtp: bool = False) -> Outcome:
     """Greeting, EHLO (STARTTLS, AUTH with the mechanism ``auth``), one or
     two messages to ``rcpts`` recipients (or ``messages``: bytes go as
     send_raw sends them, from alice@example.com; a Job as it is), QUIT, against
@@ -234,7 +245,8 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
     asked for most (True for many messages, False for one); ``timeout``:
     the caller's; ``dsn``: the delivery status notifications the messages
     and bytes ask for; ``require_tls``: whether they ask for REQUIRETLS;
-    ``progress``: the callback of a single message or bytes."""
+    ``progress``: the callback of a single message or bytes; ``lmtp``: the
+    session is an LMTP one (the server must be one too)."""
     out = Outcome()
     conn = ClientConnection()
     opts = SessionOptions(local_hostname="client.example.com",
@@ -242,7 +254,7 @@ def run_session(server: Server, *, auth: str | None, tls: bool, many: bool,
                           username="user" if auth else None,
                           password=SecretStr(PASSWORD) if auth else None,
                           auth_mechanism=auth,
-                          allow_insecure_auth=True, loopback=True)
+                          allow_insecure_auth=True, loopback=True, lmtp=lmtp)
     to = [f"user{i}@example.org" for i in range(rcpts)]
     msgs: list[Message | bytes | Job] = messages or [
         Message(from_="alice@example.com", to=to, subject=f"m{i}", text="one\n.\n..two\n",
