@@ -117,13 +117,17 @@ class AsyncSMTPClient(ClientBase):
         loop = asyncio.get_running_loop()
         implicit = self._opts.tls == "implicit"
         try:
-            _, stream = await asyncio.wait_for(loop.create_connection(
-                _Stream, self.host, self.port,
-                ssl=(self._ssl or ssl.create_default_context()) if implicit else None,
-                server_hostname=self._tls_hostname if implicit else None),
-                self._opts.t("connect"))
+            if self.unix:
+                opening = loop.create_unix_connection(_Stream, self.host)
+            else:
+                assert self.port is not None
+                opening = loop.create_connection(
+                    _Stream, self.host, self.port,
+                    ssl=(self._ssl or ssl.create_default_context()) if implicit else None,
+                    server_hostname=self._tls_hostname if implicit else None)
+            _, stream = await asyncio.wait_for(opening, self._opts.t("connect"))
         except asyncio.TimeoutError:
-            raise SMTPTimeout(f"connecting to {self.host}:{self.port} timed out",
+            raise SMTPTimeout(f"connecting to {self.address} timed out",
                               phase="connect") from None
         except ssl.SSLCertVerificationError as exc:
             raise TLSError(f"the server's certificate failed verification: "
@@ -131,10 +135,10 @@ class AsyncSMTPClient(ClientBase):
         except ssl.SSLError as exc:
             raise TLSError(f"the TLS handshake failed: {exc}", phase="starttls") from None
         except OSError as exc:
-            raise ConnectError(f"cannot connect to {self.host}:{self.port}: "
+            raise ConnectError(f"cannot connect to {self.address}: "
                                f"{exc.strerror or exc}", phase="connect") from None
         sock = stream.transport.get_extra_info("socket") if stream.transport else None
-        if sock is not None:
+        if sock is not None and not self.unix:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._stream = stream
         self._conn = ClientConnection()

@@ -42,7 +42,8 @@ TLSMode = Literal["starttls", "implicit", "none"]
 
 
 def is_loopback(host: str) -> bool:
-    if host == "localhost":
+    # A Unix socket path (see ClientBase) never leaves the machine.
+    if host == "localhost" or host.startswith("/"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -222,7 +223,19 @@ class ClientBase:
                  local_hostname: str | None = None, allow_insecure_auth: bool = False,
                  tls_hostname: str | None = None, lmtp: bool = False) -> None:
         self.host = host
-        self.port = port if port is not None else default_port(tls, lmtp)
+        #: ``host`` is the path of a Unix socket, as smtplib.LMTP takes it:
+        #: how a delivery agent such as Dovecot usually listens for LMTP
+        self.unix = host.startswith("/")
+        if self.unix:
+            if port is not None:
+                raise ValueError(f"{host} is a Unix socket path: it takes no port")
+            if tls != "none":
+                raise ValueError("tls must be 'none' over a Unix socket, which never leaves "
+                                 "the machine")
+            if not hasattr(socket, "AF_UNIX"):
+                raise ValueError("this platform has no Unix sockets")
+        self.port: int | None = None if self.unix else \
+            port if port is not None else default_port(tls, lmtp)
         self._opts = make_options(host, tls=tls, timeout=timeout, username=username,
                                   password=password, oauth_token=oauth_token,
                                   auth_mechanism=auth_mechanism,
@@ -239,7 +252,13 @@ class ClientBase:
 
     def __repr__(self) -> str:
         lmtp = ", lmtp=True" if self._opts.lmtp else ""
-        return f"{type(self).__name__}({self.host!r}, {self.port}, tls={self._opts.tls!r}{lmtp})"
+        port = "" if self.port is None else f", {self.port}"
+        return f"{type(self).__name__}({self.host!r}{port}, tls={self._opts.tls!r}{lmtp})"
+
+    @property
+    def address(self) -> str:
+        """Where the server is, for messages and logs: host:port, or the socket's path."""
+        return self.host if self.port is None else f"{self.host}:{self.port}"
 
     @property
     def transcript(self) -> list[str]:
@@ -373,5 +392,5 @@ class ClientBase:
         if logger.isEnabledFor(logging.DEBUG):
             start = max(0, self._logged - conn.transcript_dropped)
             for line in conn.transcript[start:]:
-                logger.debug("%s:%s %s", self.host, self.port, line)
+                logger.debug("%s %s", self.address, line)
         self._logged = total

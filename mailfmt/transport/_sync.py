@@ -72,16 +72,13 @@ class SMTPClient(ClientBase):
     def connect(self) -> None:
         """Connect, read the greeting, EHLO, STARTTLS and AUTH as configured."""
         try:
-            sock = socket.create_connection((self.host, self.port),
-                                            timeout=self._opts.t("connect"))
+            sock = self._open_socket()
         except TimeoutError:
-            raise SMTPTimeout(f"connecting to {self.host}:{self.port} timed out",
+            raise SMTPTimeout(f"connecting to {self.address} timed out",
                               phase="connect") from None
         except OSError as exc:
-            raise ConnectError(f"cannot connect to {self.host}:{self.port}: "
+            raise ConnectError(f"cannot connect to {self.address}: "
                                f"{exc.strerror or exc}", phase="connect") from None
-        # Commands are small and each waits for its reply: no Nagle delay.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
         self._sock_timeout = self._opts.t("connect")
         if _KERNEL_TIMEOUTS and self._opts.tls != "implicit":
@@ -98,6 +95,23 @@ class SMTPClient(ClientBase):
             self.close()
             raise
         self._forget_credentials()
+
+    def _open_socket(self) -> socket.socket:
+        if not self.unix:
+            assert self.port is not None
+            sock = socket.create_connection((self.host, self.port),
+                                            timeout=self._opts.t("connect"))
+            # Commands are small and each waits for its reply: no Nagle delay.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self._opts.t("connect"))
+            sock.connect(self.host)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     def __enter__(self) -> SMTPClient:
         self.connect()

@@ -35,7 +35,9 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("files", nargs="+", metavar="FILE",
                    help=".eml files (- for standard input); all are checked before any is "
                         "sent, then they go over one connection, pipelined")
-    p.add_argument("--host", required=True)
+    p.add_argument("--host", required=True,
+                   help="the server's name or address, or the path of a Unix socket "
+                        "(with --tls none; usually with --lmtp)")
     p.add_argument("--port", type=int, default=None,
                    help="default: 465 with --tls implicit, 24 with --lmtp, else 587")
     p.add_argument("--tls", choices=("starttls", "implicit", "none"), default="starttls")
@@ -171,10 +173,14 @@ def run_send(args: argparse.Namespace) -> int:
         return 2
     ctx = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
     try:
-        with SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
-                        password=password, ssl_context=ctx, timeout=args.timeout,
-                        allow_insecure_auth=args.allow_insecure_auth,
-                        lmtp=args.lmtp) as client:
+        client = SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
+                            password=password, ssl_context=ctx, timeout=args.timeout,
+                            allow_insecure_auth=args.allow_insecure_auth, lmtp=args.lmtp)
+    except ValueError as exc:       # e.g. a Unix socket with a port, or with TLS
+        print(f"mailfmt send: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with client:
             client._check_require_tls(args.requiretls)
             outcomes = client._send_jobs([functools.partial(_same, j) for j in jobs],
                                          len(jobs), args.allow_partial)

@@ -83,13 +83,21 @@ class Peer:
 
 
 class ScriptedServer:
-    def __init__(self, script: Callable[[Peer], None]) -> None:
+    """Serves one connection with ``script``: on loopback TCP, or on a Unix
+    socket at ``path``."""
+
+    def __init__(self, script: Callable[[Peer], None], path: str | None = None) -> None:
         self.received = bytearray()
         self.error: BaseException | None = None
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        if path is None:
+            self.sock = socket.socket()
+            self.sock.bind(("127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(path)
+            self.port = 0
         self.sock.listen(1)
-        self.port = self.sock.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, args=(script,), daemon=True)
         self.thread.start()
 

@@ -5,12 +5,19 @@ drivers), and against the sink in LMTP mode."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mailfmt import Message
 from mailfmt.errors import (
+    ConnectError,
     DeliveryStatusUnknown,
     LocalProtocolError,
     MessageRefused,
@@ -37,7 +44,7 @@ from mailfmt.transport import (
 )
 
 from . import test_connection, test_faults
-from .scripted import Peer
+from .scripted import Peer, ScriptedServer
 
 MSG = test_faults.MSG      # to r1, r2 and r3
 LHLO = b"250-lmtp.example.com\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n"
@@ -287,3 +294,68 @@ def test_after_starttls_the_session_stays_lmtp() -> None:
     c.tls_started()
     with pytest.raises(LocalProtocolError, match="cannot send Ehlo in an LMTP session"):
         c.send(Ehlo("client.example.com"))
+
+
+# ---- over a Unix socket, as delivery agents listen ---------------------------------
+
+
+@pytest.fixture
+def socket_path() -> Iterator[str]:
+    # AF_UNIX paths are short (108 octets): a directory of its own under /tmp.
+    with tempfile.TemporaryDirectory(prefix="mailfmt-") as d:
+        yield os.path.join(d, "lmtp")
+
+
+def test_lmtp_over_a_unix_socket(driver: str, socket_path: str) -> None:
+    server = ScriptedServer(lambda p: lmtp_transaction(p, FINALS), path=socket_path)
+    try:
+        kw: dict[str, Any] = {"tls": "none", "timeout": 5, "lmtp": True}
+        if driver == "sync":
+            with SMTPClient(socket_path, **kw) as c:
+                assert repr(c) == f"SMTPClient({socket_path!r}, tls='none', lmtp=True)"
+                result = c.send(MSG, allow_partial=True)
+        else:
+            async def main() -> SendResult:
+                async with AsyncSMTPClient(socket_path, **kw) as c:
+                    return await c.send(MSG, allow_partial=True)
+            result = asyncio.run(main())
+    finally:
+        server.close()
+    assert [r.status for r in result.recipients] == ["accepted", "deferred", "rejected"]
+    assert bytes(server.received).startswith(b"LHLO ")
+
+
+def test_a_unix_socket_nobody_listens_on(driver: str, socket_path: str) -> None:
+    with pytest.raises(ConnectError, match=f"cannot connect to {socket_path}: ") as exc:
+        _connect(driver, socket_path)
+    assert exc.value.phase == "connect"
+
+
+def _connect(driver: str, path: str) -> None:
+    if driver == "sync":
+        with SMTPClient(path, tls="none", lmtp=True, timeout=5):
+            pass
+        return
+
+    async def main() -> None:
+        async with AsyncSMTPClient(path, tls="none", lmtp=True, timeout=5):
+            pass
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(("kw", "says"), [
+    ({"port": 24, "tls": "none"}, "it takes no port"),
+    ({"tls": "starttls"}, "tls must be 'none' over a Unix socket"),
+])
+def test_a_unix_socket_takes_no_port_and_no_tls(kw: dict[str, Any], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        SMTPClient("/run/dovecot/lmtp", lmtp=True, **kw)
+
+
+def test_cli_refuses_tls_over_a_unix_socket(tmp_path: Path) -> None:
+    (tmp_path / "m.eml").write_bytes(MSG.to_bytes())
+    res = subprocess.run([sys.executable, "-m", "mailfmt.cli", "send", "--lmtp", "--host",
+                          "/run/dovecot/lmtp", str(tmp_path / "m.eml")],
+                         capture_output=True, text=True, check=False, timeout=60)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "tls must be 'none' over a Unix socket" in res.stderr
