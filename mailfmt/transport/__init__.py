@@ -22,6 +22,7 @@ from ._events import (
     StartTLS,
 )
 from ._results import RecipientResult, SendResult
+from ._retry import Retry
 from ._state import State
 from ._sync import SMTPClient, send
 
@@ -44,6 +45,7 @@ __all__ = [
     "Rcpt",
     "RecipientResult",
     "Reply",
+    "Retry",
     "Rset",
     "SMTPClient",
     "SendResult",

@@ -24,6 +24,7 @@ from ._dsn import DSN
 from ._events import Reply
 from ._message import Job, Progress, send_message
 from ._results import SendResult
+from ._retry import Attempts, Retry
 from ._session import Flow, ReadReply, UpgradeTLS, Write, close_session, open_session
 
 __all__ = ["AsyncSMTPClient", "send_async"]
@@ -348,11 +349,30 @@ class AsyncSMTPClient(ClientBase):
 async def send_async(message: Message, *, host: str, port: int | None = None,
                      tls: TLSMode = "starttls", allow_partial: bool = False,
                      dsn: DSN | None = None, progress: Progress | None = None,
-                     require_tls: bool = False, **kwargs: Any) -> SendResult:
-    """Connect, send one message, QUIT (asyncio).
+                     require_tls: bool = False, retry: Retry | None = None,
+                     **kwargs: Any) -> SendResult:
+    """Connect, send one message, QUIT (asyncio). ``retry`` as in
+    :func:`~mailfmt.transport.send`.
 
     >>> result = await send_async(message, host="smtp.example.com")  # doctest: +SKIP
     """
-    async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
-        return await client.send(message, allow_partial=allow_partial, dsn=dsn,
-                                 progress=progress, require_tls=require_tls)
+    if retry is None:
+        async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
+            return await client.send(message, allow_partial=allow_partial, dsn=dsn,
+                                     progress=progress, require_tls=require_tls)
+    attempts = Attempts(retry, list(message.envelope.rcpt_to), allow_partial=allow_partial)
+    rcpt_to: list[str] | None = None      # the first try: the message's own
+    while True:
+        outcome: SendResult | TransportError
+        try:
+            async with AsyncSMTPClient(host, port, tls=tls, **kwargs) as client:
+                outcome = await client.send(message, rcpt_to=rcpt_to,
+                                            allow_partial=allow_partial, dsn=dsn,
+                                            progress=progress, require_tls=require_tls)
+        except TransportError as exc:
+            outcome = exc
+        wait = attempts.after(outcome)
+        if wait is None:
+            return attempts.finish(outcome)
+        await asyncio.sleep(wait)
+        rcpt_to = attempts.pending

@@ -21,6 +21,7 @@ from ._dsn import DSN
 from ._events import Reply
 from ._message import Job, Progress, send_message
 from ._results import SendResult
+from ._retry import Attempts, Retry
 from ._session import Flow, ReadReply, UpgradeTLS, Write, close_session, open_session
 
 __all__ = ["SMTPClient", "send"]
@@ -364,12 +365,33 @@ class SMTPClient(ClientBase):
 def send(message: Message, *, host: str, port: int | None = None, tls: TLSMode = "starttls",
          allow_partial: bool = False, dsn: DSN | None = None,
          progress: Progress | None = None, require_tls: bool = False,
-         **kwargs: Any) -> SendResult:
+         retry: Retry | None = None, **kwargs: Any) -> SendResult:
     """Connect, send one message, QUIT.
+
+    ``retry``: try again, on a new connection, for the recipients a try
+    failed to reach for a reason that may pass and that cannot have reached
+    them (see :class:`~mailfmt.transport.Retry`); the result has every
+    recipient's latest outcome.
 
     >>> result = send(message, host="smtp.example.com", port=465,  # doctest: +SKIP
     ...               tls="implicit", username="alice", password="...")
     """
-    with SMTPClient(host, port, tls=tls, **kwargs) as client:
-        return client.send(message, allow_partial=allow_partial, dsn=dsn, progress=progress,
-                           require_tls=require_tls)
+    if retry is None:
+        with SMTPClient(host, port, tls=tls, **kwargs) as client:
+            return client.send(message, allow_partial=allow_partial, dsn=dsn,
+                               progress=progress, require_tls=require_tls)
+    attempts = Attempts(retry, list(message.envelope.rcpt_to), allow_partial=allow_partial)
+    rcpt_to: list[str] | None = None      # the first try: the message's own
+    while True:
+        outcome: SendResult | TransportError
+        try:
+            with SMTPClient(host, port, tls=tls, **kwargs) as client:
+                outcome = client.send(message, rcpt_to=rcpt_to, allow_partial=allow_partial,
+                                      dsn=dsn, progress=progress, require_tls=require_tls)
+        except TransportError as exc:
+            outcome = exc
+        wait = attempts.after(outcome)
+        if wait is None:
+            return attempts.finish(outcome)
+        time.sleep(wait)
+        rcpt_to = attempts.pending

@@ -83,11 +83,14 @@ class Peer:
 
 
 class ScriptedServer:
-    """Serves one connection with ``script``: on loopback TCP, or on a Unix
-    socket at ``path``."""
+    """Serves one connection with ``script`` (or, given a list, one
+    connection with each in turn): on loopback TCP, or on a Unix socket at
+    ``path``."""
 
-    def __init__(self, script: Callable[[Peer], None], path: str | None = None) -> None:
-        self.received = bytearray()
+    def __init__(self, script: Callable[[Peer], None] | list[Callable[[Peer], None]],
+                 path: str | None = None) -> None:
+        #: what the client sent on each connection
+        self.sessions: list[bytearray] = []
         self.error: BaseException | None = None
         if path is None:
             self.sock = socket.socket()
@@ -97,24 +100,35 @@ class ScriptedServer:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.sock.bind(path)
             self.port = 0
-        self.sock.listen(1)
+        self.sock.listen(4)
+        #: connections served so far
+        self.served = 0
         self.thread = threading.Thread(target=self._serve, args=(script,), daemon=True)
         self.thread.start()
 
-    def _serve(self, script: Callable[[Peer], None]) -> None:
-        try:
-            conn, _ = self.sock.accept()
-        except OSError:
-            return
-        peer = Peer(conn, self.received)
-        try:
-            script(peer)
-            peer.drain()
-        except BaseException as exc:  # surfaced by close()
-            self.error = exc
-        finally:
-            with contextlib.suppress(OSError):
-                conn.close()
+    def _serve(self, script: Callable[[Peer], None] | list[Callable[[Peer], None]]) -> None:
+        for one in script if isinstance(script, list) else [script]:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.served += 1
+            self.sessions.append(bytearray())
+            peer = Peer(conn, self.sessions[-1])
+            try:
+                one(peer)
+                peer.drain()
+            except BaseException as exc:  # surfaced by close()
+                self.error = exc
+                return
+            finally:
+                with contextlib.suppress(OSError):
+                    conn.close()
+
+    @property
+    def received(self) -> bytes:
+        """What the client sent, on every connection."""
+        return b"".join(self.sessions)
 
     def close(self) -> None:
         """Stop; an assertion that failed in the script fails the test here
