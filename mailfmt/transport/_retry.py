@@ -123,18 +123,13 @@ class Attempts:
         return SendResult(out, last.reply, last.transcript)
 
     def finish(self, outcome: SendResult | TransportError) -> SendResult:
-        """After the last try: the outcome of every try put together; or the
-        last try's error, raised with that as its result and a note. With
-        ``allow_partial``, recipients reached by an earlier try make it a
-        result, as one try that reached them would, unless the last one
-        left a recipient's fate unknown."""
+        """After the last try: the outcome of every try put together; or,
+        when the last try failed, its error, raised with that as its result
+        (recipients an earlier try reached among them) and a note."""
         if isinstance(outcome, SendResult):
             return self.merged(outcome)
         last = outcome.result if isinstance(outcome.result, SendResult) else None
-        merged = self.merged(last)
-        if self._allow_partial and merged.accepted and not merged.unknown:
-            return merged
-        outcome.result = merged
+        outcome.result = self.merged(last)
         if hasattr(outcome, "add_note"):    # Python 3.11+
             outcome.add_note(f"mailfmt: {self.tried} attempt(s) of at most "
                              f"{self.policy.attempts}; the outcome of each recipient in "

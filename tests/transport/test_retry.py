@@ -184,13 +184,15 @@ def test_a_refused_connection_is_tried_again(driver: str,
     assert tries[0].endswith("again in 0.0 s for 3 recipient(s)")
 
 
-def test_recipients_reached_before_a_failure_make_a_partial_result(driver: str,
-                                                                  serve: Any) -> None:
+def test_the_last_error_carries_the_recipients_earlier_tries_reached(driver: str,
+                                                                     serve: Any) -> None:
     first = delivers([b"250 ok\r\n", b"450 4.2.0 busy\r\n", b"250 ok\r\n"])
     s = serve([first, greeting(b"421 4.3.2 busy\r\n"), greeting(b"421 4.3.2 busy\r\n")])
-    result = run(driver, s.port, allow_partial=True)
-    assert [r.status for r in result.recipients] == ["accepted", "deferred", "accepted"]
-    assert s.served == 3
+    with pytest.raises(SMTPReplyError) as exc:
+        run(driver, s.port, allow_partial=True)
+    assert [(r.status, r.code) for r in exc.value.result.recipients] == [
+        ("accepted", 250), ("deferred", 450), ("accepted", 250)]
+    assert s.served == 3 and exc.value.code == 421
 
 
 def test_lmtp_tries_again_for_the_recipient_whose_mailbox_was_full(driver: str,
