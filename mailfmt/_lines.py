@@ -45,7 +45,7 @@ def crlf_lines_py(data: bytes) -> CrlfLines:
         found = _BAD_OCTET.search(data)
         assert found is not None
         bad = found.start()
-    dots = data.count(b"\r\n.") if n else 0
+    dots = data.count(b"\r\n.")
     return bad, len(lines[0]), len(lines[-1]), max(map(len, lines)), dots
 
 

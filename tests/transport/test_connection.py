@@ -288,3 +288,47 @@ def test_prepared_data_is_only_for_that_chunk_opening_the_data() -> None:
     assert c3.send(MessageData(b"abc")) == b"abc"
     c3.prepare(b".x\r\n")
     assert c3.send(MessageData(b".x\r\n")) == b".x\r\n"
+
+
+def test_trimming_keeps_the_opening_and_the_recent_lines_and_every_mark() -> None:
+    """begin_transaction drops lines between the session's opening and the
+    last TRANSCRIPT_TAIL, in batches; marks count dropped lines, so a mark
+    taken before a trim still finds its lines after it."""
+    from mailfmt.transport import Noop
+    from mailfmt.transport._connection import TRANSCRIPT_TAIL
+
+    c = ready()
+    assert c.transcript_since(0) == tuple(c.transcript)     # no transaction yet
+    opening = list(c.transcript)
+    marks: dict[int, int] = {}
+    total = len(opening)
+    for i in range(3 * TRANSCRIPT_TAIL):
+        marks[i] = c.begin_transaction()
+        assert c.mark == marks[i] == total
+        if c.transcript_dropped:    # a trim keeps the last TRANSCRIPT_TAIL lines at least
+            assert len(c.transcript) - len(opening) >= TRANSCRIPT_TAIL
+        c.send(Noop())
+        c.receive_data(f"250 ok {i}\r\n".encode())
+        c.next_event()
+        total += 2
+        # Nothing is lost from the count, the opening stays, and what is
+        # kept ends with the newest lines.
+        assert c.transcript_dropped + len(c.transcript) == total
+        assert c.transcript[:len(opening)] == opening
+        assert c.transcript[-2:] == ["C: NOOP", f"S: 250 ok {i}"]
+        assert len(c.transcript) - len(opening) <= 2 * TRANSCRIPT_TAIL + 2
+    assert c.transcript_dropped > 0
+    assert len(c.transcript) - len(opening) >= TRANSCRIPT_TAIL
+    last = 3 * TRANSCRIPT_TAIL - 1
+    assert c.transcript_since(marks[last]) == (*opening, "C: NOOP", f"S: 250 ok {last}")
+    assert c.transcript_since(marks[last - 1], marks[last]) == (
+        *opening, "C: NOOP", f"S: 250 ok {last - 1}")
+    # A mark still in use is kept through a trim however old it is.
+    keep = c.mark
+    for _ in range(2 * TRANSCRIPT_TAIL):
+        c.send(Noop())
+        c.receive_data(b"250 ok\r\n")
+        c.next_event()
+        c.trim(keep_from=keep)
+    assert c.transcript_since(keep)[len(opening):len(opening) + 2] == ("C: NOOP", "S: 250 ok")
+    assert len(c.transcript_since(keep)) == len(opening) + 4 * TRANSCRIPT_TAIL

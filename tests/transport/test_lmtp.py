@@ -359,3 +359,23 @@ def test_cli_refuses_tls_over_a_unix_socket(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=False, timeout=60)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "tls must be 'none' over a Unix socket" in res.stderr
+
+
+def test_send_many_to_the_lmtp_sink_without_pipelining(driver: str) -> None:
+    """aiosmtpd offers no PIPELINING: each next MAIL follows every
+    recipient's reply to the data before it."""
+    msgs = [Message(from_="alice@example.com", to=["r1@example.org", "r2@example.org"],
+                    subject=f"m{i}", text="hi\n") for i in range(3)]
+    with Sink(lmtp=True) as sink:
+        kw: dict[str, Any] = {"tls": "none", "timeout": 5, "lmtp": True}
+        if driver == "sync":
+            with SMTPClient(sink.host, sink.port, **kw) as c:
+                outcomes = c.send_many(msgs)
+        else:
+            async def main() -> list[Any]:
+                async with AsyncSMTPClient(sink.host, sink.port, **kw) as c:
+                    return await c.send_many(msgs)
+            outcomes = asyncio.run(main())
+        assert [m.message.subject for m in sink.messages if m.message] == ["m0", "m1", "m2"]
+    assert all(isinstance(o, SendResult) and o.ok and len(o.recipients) == 2
+               for o in outcomes)

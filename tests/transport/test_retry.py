@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -97,13 +98,21 @@ def test_a_busy_server_is_tried_again(driver: str, serve: Any) -> None:
     s = serve([greeting(b"421 4.3.2 busy, try later\r\n"), delivers(OK3)])
     result = run(driver, s.port)
     assert result.ok and s.served == 2
+    # The reply and the transcript are the last try's.
+    assert result.reply is not None and result.reply.text == "queued"
+    assert result.transcript[0] == "S: 220 mx.example.com ESMTP"
+    assert not any("421" in line for line in result.transcript)
     assert rcpts_of(s.sessions[1]) == ["r1@example.org", "r2@example.org", "r3@example.org"]
 
 
-def test_only_the_deferred_recipients_are_tried_again(driver: str, serve: Any) -> None:
+def test_only_the_deferred_recipients_are_tried_again(
+        driver: str, serve: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="mailfmt.transport")
     first = delivers([b"250 ok\r\n", b"450 4.2.0 mailbox busy\r\n", b"550 5.1.1 no user\r\n"])
     s = serve([first, delivers([b"250 ok\r\n"])])
     result = run(driver, s.port, allow_partial=True)
+    assert "try 1 of 3 failed (recipients deferred); again in 0.0 s for 1 recipient(s)" in [
+        r.getMessage() for r in caplog.records]
     assert rcpts_of(s.sessions[1]) == ["r2@example.org"]
     assert [(r.address, r.status) for r in result.recipients] == [
         ("r1@example.org", "accepted"), ("r2@example.org", "accepted"),
@@ -125,6 +134,7 @@ def test_without_allow_partial_a_rejection_is_final(driver: str, serve: Any) -> 
     with pytest.raises(RecipientsRefused) as exc:
         run(driver, s.port)
     assert s.served == 1
+    assert exc.value.result.transcript[0] == "S: 220 mx.example.com ESMTP"
     assert_note(exc.value, "mailfmt: 1 attempt(s) of at most 3; the outcome of each "
                            "recipient in .result is its latest")
 
@@ -170,7 +180,8 @@ def test_the_last_error_says_how_many_tries(driver: str, serve: Any) -> None:
         run(driver, s.port)
     assert s.served == 3 and exc.value.code == 421
     assert_note(exc.value, "mailfmt: 3 attempt(s) of at most 3;")
-    assert [r.status for r in exc.value.result.recipients] == ["deferred"] * 3
+    assert [(r.address, r.status, r.text) for r in exc.value.result.recipients] == [
+        (f"r{i}@example.org", "deferred", "not attempted") for i in (1, 2, 3)]
 
 
 def test_a_refused_connection_is_tried_again(driver: str,
@@ -229,14 +240,23 @@ def test_delays_grow_to_their_cap_with_jitter_around_them() -> None:
 
 
 @pytest.mark.parametrize(("kw", "says"), [
-    ({"attempts": 0}, "attempts must be at least 1"),
-    ({"first_delay": -1.0}, "cannot be negative"),
-    ({"factor": 0.5}, "factor must be at least 1"),
-    ({"jitter": 1.5}, "jitter is a fraction"),
+    ({"attempts": 0}, "attempts must be at least 1, not 0"),
+    ({"first_delay": -1.0}, "delays cannot be negative"),
+    ({"max_delay": -0.5}, "delays cannot be negative"),
+    ({"factor": 0.5}, "factor must be at least 1, not 0.5"),
+    ({"jitter": 1.5}, "jitter is a fraction from 0 to 1, not 1.5"),
+    ({"jitter": -0.1}, "jitter is a fraction from 0 to 1, not -0.1"),
 ])
 def test_a_policy_that_makes_no_sense_is_refused(kw: dict[str, Any], says: str) -> None:
-    with pytest.raises(ValueError, match=says):
+    with pytest.raises(ValueError, match=f"^{re.escape(says)}$"):
         Retry(**kw)
+
+
+def test_the_bounds_of_a_policy_are_allowed() -> None:
+    # No wait at all, no growth, jitter of the whole delay: all valid.
+    assert Retry(attempts=1, first_delay=0.0, max_delay=0.0, factor=1.0, jitter=1.0).delay(3) == 0
+    assert Retry(first_delay=0.5, factor=1.0, jitter=0.0).delay(4) == 0.5
+    assert 0.0 <= Retry(first_delay=1.0, jitter=1.0).delay(1) <= 2.0
 
 
 def test_one_attempt_is_a_plain_send(driver: str, serve: Any) -> None:
@@ -258,3 +278,13 @@ def test_no_try_after_one_that_left_a_recipient_unknown(driver: str, serve: Any)
         run(driver, s.port, allow_partial=True, lmtp=True)
     assert s.served == 1
     assert [r.status for r in exc.value.result.recipients] == ["deferred", "unknown", "unknown"]
+
+
+def test_with_allow_partial_only_the_deferred_of_a_whole_refusal_go_again(
+        driver: str, serve: Any) -> None:
+    """Every recipient refused, one for good: the other two are tried again."""
+    first = delivers([b"550 5.1.1 no user\r\n", b"450 4.2.0 busy\r\n", b"451 4.3.0 later\r\n"])
+    s = serve([first, delivers([b"250 ok\r\n", b"250 ok\r\n"])])
+    result = run(driver, s.port, allow_partial=True)
+    assert rcpts_of(s.sessions[1]) == ["r2@example.org", "r3@example.org"]
+    assert [r.status for r in result.recipients] == ["rejected", "accepted", "accepted"]
