@@ -9,6 +9,8 @@ rule name from :mod:`mailfmt.rules`. Everything else mailfmt raises is below::
     │   │                               message mailfmt can represent exactly
     │   └── FormatError                 the formatter's final output check
     │                                   failed (a bug guard: never expected)
+    ├── ReportError (also ValueError)   read_report: the bytes are not a delivery
+    │                                   status notification (RFC 3464) it can read
     └── TransportError                  sending failed; .phase, .transcript, .result
         ├── LocalProtocolError          mailfmt was asked to send something unsafe
         ├── RemoteProtocolError         the server broke the protocol
@@ -59,6 +61,7 @@ __all__ = [
     "ParseError",
     "RecipientsRefused",
     "RemoteProtocolError",
+    "ReportError",
     "RuleError",
     "SMTPReplyError",
     "SMTPTimeout",
@@ -174,6 +177,12 @@ class FormatError(RuleError):
     >>> issubclass(FormatError, RuleError)
     True
     """
+
+
+class ReportError(MailfmtError, ValueError):
+    """``read_report``: the bytes are not a delivery status notification
+    (RFC 3464) it can read; the message says why, and where (the part and
+    the line)."""
 
 
 class TransportError(MailfmtError):

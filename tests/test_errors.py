@@ -20,7 +20,7 @@ _VIOLATIONS = list(lint(b"From: a@example.com\n\nbare LF\n").violations)
 
 
 def _make(cls: type[errors.MailfmtError]) -> errors.MailfmtError:
-    if cls is errors.MailfmtError:
+    if cls in (errors.MailfmtError, errors.ReportError):
         return cls("something failed")
     if issubclass(cls, errors.RuleError):
         return cls("line-too-long", line=3, offset=40, field="Subject",

@@ -1,5 +1,6 @@
 """Send validated messages over SMTP, safely: one sans-IO core, two drivers."""
 
+from ..parse.report import DeliveryReport, RecipientReport, read_report
 from ._async import AsyncSMTPClient, send_async
 from ._connection import ClientConnection
 from ._dsn import DSN
@@ -34,6 +35,7 @@ __all__ = [
     "AuthResponse",
     "ClientConnection",
     "Data",
+    "DeliveryReport",
     "Ehlo",
     "EndOfMessage",
     "Helo",
@@ -43,6 +45,7 @@ __all__ = [
     "Noop",
     "Quit",
     "Rcpt",
+    "RecipientReport",
     "RecipientResult",
     "Reply",
     "Retry",
@@ -51,6 +54,7 @@ __all__ = [
     "SendResult",
     "StartTLS",
     "State",
+    "read_report",
     "send",
     "send_async",
 ]

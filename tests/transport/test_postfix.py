@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from mailfmt import Attachment, Message
-from mailfmt.transport import DSN, AsyncSMTPClient, SendResult, SMTPClient
+from mailfmt.transport import DSN, AsyncSMTPClient, SendResult, SMTPClient, read_report
 
 PORT = os.environ.get("MAILFMT_POSTFIX_PORT")
 MAILDIR = os.environ.get("MAILFMT_POSTFIX_MAILDIR")
@@ -206,6 +206,14 @@ def test_postfix_reports_the_delivery_asked_for(postfix: tuple[int, Path], drive
         assert f"Original-Recipient: rfc822;{rcpt}\n".encode() in report
         assert f"Final-Recipient: rfc822; {rcpt}\nOriginal-Recipient".encode() in report
     assert report.count(b"Action: delivered\n") == 2
+    # Read back as values: each recipient found by the address the send gave.
+    parsed = read_report(report)
+    assert parsed.envid == envid and parsed.reporting_mta == "mx.mailfmt.example.com"
+    for rcpt in ("bob@example.org", "x+y=z@example.net"):
+        r = parsed.recipient(rcpt)
+        assert r is not None and not r.failed
+        assert (r.final_recipient, r.original_recipient, r.action, r.status) == (
+            rcpt, rcpt, "delivered", (2, 0, 0))
     # RET=HDRS: the message's header comes back, its body does not.
     assert (msg.message_id or "").encode() in report and b"the body stays home" not in report
 
