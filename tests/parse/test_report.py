@@ -10,6 +10,8 @@ import binascii
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailfmt.errors import ReportError
 from mailfmt.transport import DeliveryReport, read_report
@@ -136,3 +138,26 @@ def test_a_report_without_what_it_needs_says_where(status: str, says: str) -> No
 def test_an_undecodable_part_says_which() -> None:
     with pytest.raises(ReportError, match=r"^part 2: its base64 cannot be decoded"):
         read_report(failure_report(b"not base64 at all!", "base64"))
+
+
+_PIECES = [b"\r\n", b"\n", b"--=_b 1", b"--=_b 1--", b"Content-Type: ", b"message/delivery-status",
+           b"multipart/report; boundary=\"=_b 1\"", b"Final-Recipient: rfc822; a@example.org",
+           b"Action: failed", b"Status: 5.1.1", b"Content-Transfer-Encoding: base64", b":",
+           b";", b" ", b"\t", b"\xff", b"=", b"\"", b"(", b"rfc822"]
+
+
+@given(st.one_of(st.binary(max_size=400),
+                 st.lists(st.sampled_from(_PIECES), max_size=60).map(b"".join),
+                 st.tuples(st.integers(0, 2000), st.binary(max_size=8)).map(
+                     lambda cut: failure_report(STATUS.encode())[:cut[0]] + cut[1])))
+def test_any_bytes_give_a_report_or_a_report_error(raw: bytes) -> None:
+    try:
+        report = read_report(raw)
+    except ReportError as exc:
+        message = str(exc)
+        report = None
+    if report is None:
+        assert message      # says why
+        return
+    assert report.recipients
+    assert all(r.final_recipient and r.action for r in report.recipients)
