@@ -151,14 +151,14 @@ def run(driver: str, port: int, **kw: Any) -> SendResult:
     return test_faults.run(driver, port, MSG, lmtp=True, **kw)
 
 
-def lmtp_transaction(p: Peer, finals: list[bytes]) -> None:
-    """LHLO without PIPELINING, three recipients accepted, then ``finals``."""
+def lmtp_transaction(p: Peer, finals: list[bytes], recipients: int = 3) -> None:
+    """LHLO without PIPELINING, ``recipients`` recipients accepted, then ``finals``."""
     p.send(b"220 lmtp.example.com LMTP\r\n")
     assert p.line().startswith(b"LHLO ")
     p.send(b"250-lmtp.example.com\r\n250 ENHANCEDSTATUSCODES\r\n")
     assert p.line().startswith(b"MAIL")
     p.send(b"250 ok\r\n")
-    for _ in range(3):
+    for _ in range(recipients):
         assert p.line().startswith(b"RCPT")
         p.send(b"250 ok\r\n")
     assert p.line() == b"DATA"
