@@ -68,10 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_lint_parser(sub)
     add_fmt_parser(sub)
+    from .report_cli import add_report_parser
     from .sink_cli import add_demo_parser, add_sink_parser
     from .transport.cli import add_send_parser
 
     add_send_parser(sub)
+    add_report_parser(sub)
     add_sink_parser(sub)
     add_demo_parser(sub)
     args = parser.parse_args(argv)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -161,3 +164,52 @@ def test_any_bytes_give_a_report_or_a_report_error(raw: bytes) -> None:
         return
     assert report.recipients
     assert all(r.final_recipient and r.action for r in report.recipients)
+
+
+# ---- mailfmt report -----------------------------------------------------------------
+
+
+def cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mailfmt.cli", "report", *args],
+                          input=None if stdin is None else stdin.decode("latin-1"),
+                          capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_cli_prints_a_line_per_recipient_and_exits_by_their_fate(tmp_path: Path) -> None:
+    delivered = str(VECTORS / "postfix-delivered.eml")
+    res = cli(delivered)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [
+        "envelope id batch 42",
+        "delivered bob@example.org  2.0.0  delivery via virtual: delivered to maildir"]
+    bounce = tmp_path / "bounce.eml"
+    bounce.write_bytes(failure_report(STATUS.encode()))
+    res = cli(delivered, str(bounce))
+    assert res.returncode == 1         # a recipient failed: findings
+    lines = res.stdout.splitlines()
+    assert lines[2:] == [
+        f"{bounce}: envelope id invoice 42",
+        f"{bounce}: failed    bob@example.org  5.1.1  550 5.1.1 <bob@example.org>: Recipient "
+        "address rejected: User unknown",
+        f"{bounce}: delayed   carol@example.org  4.2.2  452 4.2.2 mailbox full"]
+
+
+def test_cli_json_and_standard_input() -> None:
+    res = cli("--json", "-", stdin=failure_report(STATUS.encode()))
+    assert res.returncode == 1, res.stderr
+    out = json.loads(res.stdout)
+    assert out["file"] == "-" and out["envid"] == "invoice 42"
+    assert [(r["original_recipient"], r["action"], r["status"]) for r in out["recipients"]] == [
+        ("bob@example.org", "failed", "5.1.1"), (None, "delayed", "4.2.2")]
+
+
+def test_cli_says_why_a_file_is_no_report(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.eml"
+    plain.write_bytes(b"Subject: hi\r\n\r\nhello\r\n")
+    res = cli(str(plain), str(tmp_path / "missing.eml"), str(VECTORS / "postfix-delivered.eml"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.splitlines() == [
+        f"mailfmt report: {plain}: not a delivery status notification: the message is "
+        "text/plain, not multipart/report (RFC 6522)",
+        f"mailfmt report: cannot read {tmp_path / 'missing.eml'}: No such file or directory"]
+    assert "delivered bob@example.org" in res.stdout     # the others are still read
