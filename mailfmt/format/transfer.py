@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from .._limits import MAX_ENCODED_LINE
-from .._lines import crlf_lines
+from .._lines import SPEEDUPS, crlf_lines
 
 __all__ = [
     "B64_CHUNK",
@@ -57,7 +57,13 @@ def normalize_line_ends(data: bytes) -> bytes:
 
 def max_line_length(data: bytes) -> int:
     """Longest line in octets, CRLF excluded (``data`` has CRLF line ends only)."""
-    return crlf_lines(data)[3]
+    if SPEEDUPS:
+        return crlf_lines(data)[3]      # one pass in C
+    # Without C, a split does less than the twin, which also counts CRs,
+    # LFs and dot lines.
+    if b"\r\n" not in data:
+        return len(data)
+    return max(map(len, data.split(b"\r\n")))
 
 
 def encode_qp(data: bytes) -> bytes:

@@ -14,6 +14,7 @@ CRLF, and fields it does not know; what it cannot do without is said in a
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import ReportError
@@ -24,7 +25,8 @@ __all__ = ["DeliveryReport", "RecipientReport", "read_report"]
 
 # RFC 3464 2.3.4: status-code = class "." subject "." detail (RFC 3463)
 _STATUS = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3})")
-_NEWLINE = re.compile(rb"\r?\n")
+_LINE = re.compile(rb"[^\n]*(?:\n|$)")
+_NEWLINE = re.compile(r"\r?\n")
 _STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 
 
@@ -127,26 +129,40 @@ def read_report(raw: bytes) -> DeliveryReport:
 # ---- the MIME around the report ---------------------------------------------------
 
 
+def _lines(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """Each line of ``data`` without its LF or CRLF, and where the next one
+    starts; read as asked for, so that a reader can stop early."""
+    for m in _LINE.finditer(data):
+        line = m.group(0)
+        if not line:
+            return
+        if line.endswith(b"\n"):
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+        yield line, m.end()
+
+
 def _split(raw: bytes, first_line: int) -> tuple[list[tuple[str, str]], bytes, int]:
     """A header section's fields (unfolded) and the body after its blank line,
-    and the body's first line number."""
-    lines = _NEWLINE.split(raw)
+    and the body's first line number. Only the header is read: a report
+    may return a whole large message after its status part."""
     fields: list[tuple[str, str]] = []
-    i = 0
-    while i < len(lines) and lines[i].strip():
-        line = lines[i].decode("utf-8", "replace")
+    at = len(raw)       # no blank line: no body
+    count = 0
+    for text, end in _lines(raw):
+        count += 1
+        if not text.strip():
+            at = end
+            break
+        line = text.decode("utf-8", "replace")
         if line[:1] in (" ", "\t") and fields:
             fields[-1] = (fields[-1][0], fields[-1][1] + " " + line.strip())
         else:
             name, sep, value = line.partition(":")
             if sep:
                 fields.append((name.strip(), value.strip()))
-        i += 1
-    at = 0
-    for _ in range(i + 1):      # past the fields and the blank line
-        m = _NEWLINE.search(raw, at)
-        at = len(raw) if m is None else m.end()
-    return fields, raw[at:], first_line + i + 1
+    else:
+        count += 1
+    return fields, raw[at:], first_line + count
 
 
 def _field(fields: list[tuple[str, str]], name: str) -> str | None:
@@ -171,29 +187,26 @@ def _lines_before(raw: bytes, tail: bytes) -> int:
     return raw.count(b"\n", 0, len(raw) - len(tail)) + 1
 
 
-def _parts(body: bytes, boundary: str, first_line: int) -> list[tuple[int, bytes, int]]:
+def _parts(body: bytes, boundary: str, first_line: int) -> Iterator[tuple[int, bytes, int]]:
     """The body parts between the delimiter lines (RFC 2046 5.1.1): each
-    with its number and the line it starts on."""
+    with its number and the line it starts on, found as they are asked for."""
     delim = b"--" + boundary.encode("utf-8", "replace")
-    parts: list[tuple[int, bytes, int]] = []
+    number = 0
     start: int | None = None
     start_line = 0
     pos = 0
     line_no = first_line
-    for m in re.finditer(rb"[^\n]*(?:\n|$)", body):
-        if not m.group(0):
-            break
-        text = m.group(0).rstrip(b"\r\n")
+    for text, end in _lines(body):
         if text.startswith(delim) and not text[len(delim):].strip(b" \t-"):
             if start is not None:
                 # The CRLF before a delimiter belongs to the delimiter.
-                parts.append((len(parts) + 1, _chop_newline(body[start:pos]), start_line))
+                number += 1
+                yield number, _chop_newline(body[start:pos]), start_line
             if text[len(delim):].rstrip(b" \t") == b"--":
-                break
-            start, start_line = m.end(), line_no + 1
-        pos = m.end()
+                return
+            start, start_line = end, line_no + 1
+        pos = end
         line_no += 1
-    return parts
 
 
 def _chop_newline(part: bytes) -> bytes:
@@ -221,7 +234,8 @@ def _report(text: str, number: int, first_line: int) -> DeliveryReport:
     groups: list[tuple[int, list[tuple[str, str]]]] = []
     current: list[tuple[str, str]] = []
     start = first_line
-    for i, line in enumerate(text.splitlines()):
+    # Not str.splitlines(): that also breaks at form feeds and U+2028.
+    for i, line in enumerate(_NEWLINE.split(text.rstrip("\r\n"))):
         if not line.strip():
             if current:
                 groups.append((start, current))

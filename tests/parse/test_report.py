@@ -213,3 +213,11 @@ def test_cli_says_why_a_file_is_no_report(tmp_path: Path) -> None:
         "text/plain, not multipart/report (RFC 6522)",
         f"mailfmt report: cannot read {tmp_path / 'missing.eml'}: No such file or directory"]
     assert "delivered bob@example.org" in res.stdout     # the others are still read
+
+
+def test_a_form_feed_in_a_field_does_not_break_its_line() -> None:
+    """Lines end at LF or CRLF only (str.splitlines would also break at a
+    form feed, a vertical tab or U+2028, and lose the field)."""
+    status = STATUS.replace("mailbox full", "mailbox\x0cfull\u2028again").encode()
+    report = read_report(failure_report(status, ctype="message/global-delivery-status"))
+    assert report.recipients[1].diagnostic == "452 4.2.2 mailbox\x0cfull\u2028again"
