@@ -2,7 +2,8 @@
 # Start a private Postfix instance for the integration tests:
 #   listens on 127.0.0.1:$PORT, rejects bare LF (smtpd_forbid_bare_newline =
 #   reject, for loopback clients too), delivers every recipient of
-#   example.com/.org/.net into one Maildir.
+#   example.com/.org/.net into one Maildir but refused@example.org (550)
+#   and busy@example.org (450).
 # Usage: .ci/postfix.sh DIR PORT   (prints the Maildir path when ready)
 set -euo pipefail
 dir=$1
@@ -43,6 +44,10 @@ alias_maps =
 alias_database =
 local_recipient_maps =
 smtpd_relay_restrictions = permit_mynetworks, reject
+# Two mailboxes that refuse, for recorded sessions (tests/vectors/smtp).
+smtpd_recipient_restrictions = check_recipient_access inline:{
+  { refused@example.org = 550 5.1.1 <refused@example.org>: no such mailbox },
+  { busy@example.org = 450 4.2.1 <busy@example.org>: mailbox busy, try later } }
 smtpd_forbid_bare_newline = reject
 smtpd_forbid_bare_newline_exclusions =
 smtputf8_enable = yes
