@@ -8,16 +8,13 @@ or encoded words for the whole name, deliberately: structural characters
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from .._grammar import PHRASE_ATOMS, PHRASE_ATOMS_UTF8
+from ..models.address import Address, Group
 from .encoded_word import encode_words
 from .fold import Chunk
 
-if TYPE_CHECKING:
-    from ..models.address import Address, Group
-
-__all__ = ["address_list_chunks", "phrase_chunks"]
+__all__ = ["address_list_chunks", "address_list_line", "phrase_chunks"]
 
 def phrase_chunks(name: str, *, utf8: bool, room: int = 75) -> tuple[list[Chunk], bool]:
     """Chunks for a display name, and whether it was written as encoded words.
@@ -85,8 +82,6 @@ def address_list_chunks(
     ``as_written``: each addr-spec as it is, not in the form email-validator
     normalizes (for rewriting a field read from a message: ``mailfmt fmt``).
     """
-    from ..models.address import Group
-
     out: list[Chunk] = []
     for i, item in enumerate(items):
         r = room if i == 0 else 75
@@ -99,3 +94,18 @@ def address_list_chunks(
             chunks[-1] = Chunk(chunks[-1].ws, chunks[-1].text + ",")
         out.extend(chunks)
     return out
+
+
+def address_list_line(items: Sequence[Address | Group], *, utf8: bool) -> str | None:
+    """The address-list as address_list_chunks and an unfolded line give it,
+    when every item is a mailbox without a display name (the usual From and
+    To); None otherwise. Asked for every message written."""
+    specs = []
+    for item in items:
+        if type(item) is not Address or item.display_name:
+            return None
+        spec = item.addr_spec if utf8 else item.ascii_addr_spec
+        if spec is None:
+            return None
+        specs.append(spec)
+    return ", ".join(specs)

@@ -13,7 +13,7 @@ from .fold import Chunk, fold
 from .params import param_chunks
 from .transfer import b64_lines, b64_stream, choose_text_encoding
 
-__all__ = ["Entity", "build_entity", "media_type"]
+__all__ = ["Entity", "build_entity", "media_type", "plain_text_entity"]
 
 
 @dataclass(slots=True)
@@ -71,6 +71,12 @@ def _text_entity(content: str, subtype: str, policy: Policy, extra: str,
     charset = "us-ascii" if data.isascii() else "utf-8"
     return Entity(_leaf_headers(f"text/{subtype}", [("charset", charset), *params.items()], cte,
                                 policy, extra), body=body)
+
+
+def plain_text_entity(content: str, policy: Policy) -> Entity:
+    """What build_entity writes for ``TextPart(content=content)``, without
+    making the part: a message of plain text alone, the usual one."""
+    return _text_entity(content, "plain", policy, "", {})
 
 
 def _attachment_entity(att: Attachment, policy: Policy, own: str) -> Entity:

@@ -4,8 +4,14 @@ import email
 import email.policy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailfmt import Address, Group, Message, Policy
+from mailfmt.format.address import address_list_chunks, address_list_line
+from mailfmt.format.fold import field_line, fold
+
+from ..strategies import addr_specs, address_lists
 
 
 def header(msg: Message, name: str) -> str:
@@ -70,3 +76,35 @@ def test_group_with_a_quoted_name() -> None:
                   to=[Group(display_name="Doe, John", members=["b@example.org"])])
     assert header(msg, "To") == 'To: "Doe, John": b@example.org;'
     assert Message.from_bytes(msg.to_bytes()) == msg
+
+
+bare_lists = st.lists(st.builds(Address, addr_spec=addr_specs), min_size=1, max_size=6)
+
+
+@given(items=st.one_of(bare_lists, address_lists), utf8=st.booleans(),
+       name=st.sampled_from(["To", "From", "Reply-To"]), limit=st.sampled_from([40, 78, 998]))
+@settings(max_examples=300)
+def test_the_bare_address_line_is_what_folding_writes(
+        items: list[Address | Group], utf8: bool, name: str, limit: int) -> None:
+    """The writer's shortcut for a list of bare addresses that fits on one
+    line gives what folding the list's chunks gives; any other list (a
+    group, a display name) gets no shortcut."""
+    line = address_list_line(items, utf8=utf8)
+    if any(isinstance(i, Group) or i.display_name for i in items):
+        assert line is None
+        return
+    assert line is not None
+    folded = fold(name, address_list_chunks(items, utf8=utf8, room=limit - len(name) - 2),
+                  limit=limit)
+    if len(name) + 2 + len(line) <= limit and line.isascii():
+        assert field_line(name, line) == folded
+    else:
+        assert folded.replace("\r\n ", " ") == f"{name}: {line}\r\n"
+
+
+@given(items=bare_lists, utf8=st.booleans())
+def test_a_message_writes_bare_addresses_as_folding_would(
+        items: list[Address], utf8: bool) -> None:
+    msg = Message(from_="a@example.com", to=items, text="x", policy=Policy(utf8=utf8))
+    expected = fold("To", address_list_chunks(items, utf8=utf8, room=74), limit=78)
+    assert expected.encode("utf-8") in msg.to_bytes()

@@ -7,7 +7,11 @@ import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mailfmt import Attachment, Message
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from mailfmt import Attachment, Message, Policy, TextPart
 
 FIXED = {"from_": "a@example.com", "message_id": "<fixed@example.com>",
          "date": datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)}
@@ -65,3 +69,20 @@ def test_large_attachment_streams_in_bounded_memory(tmp_path: Path) -> None:
     assert total > size * 4 // 3
     # The file is 32 MiB (43 MiB as base64); memory stays a small constant.
     assert peak < 4 * 1024 * 1024, peak
+
+
+@given(text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                    max_size=300),
+       utf8=st.booleans(), max_line=st.sampled_from([78, 200, 998]))
+@settings(max_examples=300, deadline=None)
+def test_plain_text_alone_is_written_as_its_text_part_would_be(
+        text: str, utf8: bool, max_line: int) -> None:
+    """A message of text alone skips making the TextPart (a shortcut in
+    iter_message); its bytes are the part's to the octet."""
+    policy = Policy(utf8=utf8, max_line_length=max_line)
+    try:
+        short = Message(**FIXED, policy=policy, text=text)
+    except ValidationError:
+        return      # text no message may carry (a lone CR, say): both refuse it
+    assert short.to_bytes() == Message(**FIXED, policy=policy,
+                                       body=TextPart(content=text)).to_bytes()
