@@ -114,6 +114,11 @@ class Attempts:
                     wait, len(again))
         return wait
 
+    @property
+    def reached(self) -> bool:
+        """Whether any try came to an outcome for any recipient."""
+        return bool(self._outcomes)
+
     def merged(self, last: SendResult | None) -> SendResult:
         """Every recipient's latest outcome; the reply and transcript of ``last``."""
         out = tuple(self._outcomes.get(a) or RecipientResult(a, "deferred", text="not attempted")

@@ -3,7 +3,10 @@
 Every file is checked first (readable, an envelope, no Bcc field, no lint
 error); if any fails, nothing is sent. The files then go over one
 connection, each envelope pipelined behind the previous message. With
-several files each output line starts with the file's name.
+several files each output line starts with the file's name. ``--retries N``
+tries again, on a new connection, the files with recipients that a try
+could not reach for a reason that may pass (see _retry.py), for those
+recipients only; the lines printed are each recipient's latest outcome.
 
 Exit codes: 0 every recipient accepted, 1 a recipient not accepted or the
 send failed, 2 usage error, unreadable file or a message that fails lint.
@@ -16,6 +19,7 @@ import functools
 import os
 import ssl
 import sys
+import time
 from pathlib import Path
 
 from .._limits import MAX_HEADER_FIELDS
@@ -25,6 +29,7 @@ from ._common import bcc_addresses, field_addresses, raw_job
 from ._dsn import DSN
 from ._message import Job
 from ._results import SendResult
+from ._retry import Attempts, Retry
 from ._sync import SMTPClient
 
 __all__ = ["add_send_parser", "run_send"]
@@ -63,6 +68,14 @@ def add_send_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--lmtp", action="store_true",
                    help="speak LMTP (RFC 2033) to a delivery agent: each recipient gets its "
                         "own outcome after the data")
+    p.add_argument("--retries", type=int, default=0, metavar="N",
+                   help="try again up to N times, each on a new connection, for the "
+                        "recipients a try could not reach for a reason that may pass (a 4yz "
+                        "reply, a refused or lost connection before the end of data); never "
+                        "for one that may have the message (default: 0)")
+    p.add_argument("--retry-delay", type=float, default=5.0, metavar="SECONDS",
+                   help="the wait before the first retry, doubled for each one after it, "
+                        "at most 60 (default: 5)")
     dsn = p.add_argument_group("delivery status notifications (RFC 3461; the server must "
                                "offer DSN)")
     dsn.add_argument("--notify", default=None, metavar="WHEN",
@@ -171,32 +184,81 @@ def run_send(args: argparse.Namespace) -> int:
             print(f"mailfmt send: nothing sent ({bad} of {len(args.files)} files cannot go)",
                   file=sys.stderr)
         return 2
+    if args.retries < 0 or args.retry_delay < 0:
+        print("mailfmt send: --retries and --retry-delay cannot be negative", file=sys.stderr)
+        return 2
     ctx = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
+
+    def client() -> SMTPClient:
+        return SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
+                          password=password, ssl_context=ctx, timeout=args.timeout,
+                          allow_insecure_auth=args.allow_insecure_auth, lmtp=args.lmtp)
     try:
-        client = SMTPClient(args.host, args.port, tls=args.tls, username=args.user,
-                            password=password, ssl_context=ctx, timeout=args.timeout,
-                            allow_insecure_auth=args.allow_insecure_auth, lmtp=args.lmtp)
+        client()        # the options checked before anything is tried
     except ValueError as exc:       # e.g. a Unix socket with a port, or with TLS
         print(f"mailfmt send: {exc}", file=sys.stderr)
         return 2
-    try:
-        with client:
-            client._check_require_tls(args.requiretls)
-            outcomes = client._send_jobs([functools.partial(_same, j) for j in jobs],
-                                         len(jobs), args.allow_partial)
-    except TransportError as exc:       # the session itself failed: nothing was sent
-        print(f"mailfmt send: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    policy = Retry(attempts=args.retries + 1, first_delay=args.retry_delay)
+    tries = [Attempts(policy, job.rcpt_to, allow_partial=args.allow_partial) for job in jobs]
+    final: dict[int, SendResult | TransportError] = {}
+    session_failed: list[TransportError] = []    # errors that ended a whole session
+    todo = list(range(len(jobs)))
+    while todo:
+        # Each try after the first goes to the recipients still to reach.
+        batch = [jobs[i]._replace(rcpt_to=tries[i].pending) for i in todo]
+        outcomes: list[SendResult | TransportError]
+        try:
+            with client() as c:
+                c._check_require_tls(args.requiretls)
+                outcomes = c._send_jobs([functools.partial(_same, j) for j in batch],
+                                        len(batch), args.allow_partial)
+        except TransportError as exc:   # the session itself failed: nothing was sent
+            outcomes = [exc] * len(batch)
+            session_failed.append(exc)
+        again: list[int] = []
+        wait = 0.0
+        why = ""
+        for i, outcome in zip(todo, outcomes, strict=True):
+            delay = tries[i].after(outcome)
+            if delay is None:
+                final[i] = outcome
+                continue
+            again.append(i)
+            wait = max(wait, delay)
+            why = why or (f"{type(outcome).__name__}: {outcome}"
+                          if isinstance(outcome, TransportError) else "recipients deferred")
+        if again:
+            print(f"mailfmt send: try {tries[again[0]].tried} of {policy.attempts} failed for "
+                  f"{len(again)} file(s) ({why}); again in {wait:.1f} s", file=sys.stderr)
+            time.sleep(wait)
+        todo = again
+    return _report(args.files, final, tries, session_failed)
+
+
+def _report(files: list[str], final: dict[int, SendResult | TransportError],
+            tries: list[Attempts], session_failed: list[TransportError]) -> int:
+    """Each file's recipients, as every try left them; the exit code."""
+    many = len(files) > 1
     failed = 0
-    for name, outcome in zip(args.files, outcomes, strict=True):
+    said: list[TransportError] = []
+    for i, name in enumerate(files):
+        outcome = final[i]
         prefix = f"{name}: " if many else ""
-        result = outcome if isinstance(outcome, SendResult) else outcome.result
-        if result is not None:
-            _print(result, prefix)
+        last = outcome if isinstance(outcome, SendResult) else outcome.result
+        merged = tries[i].merged(last if isinstance(last, SendResult) else None)
+        if tries[i].reached:
+            _print(merged, prefix)
         if isinstance(outcome, TransportError):
             failed += 1
+            if any(outcome is e for e in session_failed):
+                # The session failed before any message: said once, for all.
+                if not any(outcome is e for e in said):
+                    said.append(outcome)
+                    print(f"mailfmt send: {type(outcome).__name__}: {outcome}",
+                          file=sys.stderr)
+                continue
             print(f"mailfmt send: {prefix}{type(outcome).__name__}: {outcome}",
                   file=sys.stderr)
-        elif not outcome.ok:
+        elif not merged.ok:
             failed += 1
     return 1 if failed else 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from mailfmt import Message
 
 from .conftest import Server
+from .scripted import Peer, ScriptedServer
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -111,8 +113,6 @@ def test_one_bad_file_means_nothing_is_sent(smtpd: Server, tmp_path: Path) -> No
 
 
 def test_a_refused_file_does_not_stop_the_others(tmp_path: Path) -> None:
-    from .scripted import Peer, ScriptedServer
-
     def script(p: Peer) -> None:
         p.hello(b"250-mx\r\n250 PIPELINING\r\n")
         for reply in (b"250 ok\r\n250 ok\r\n354 go\r\n", b"554 5.7.1 no\r\n"
@@ -189,3 +189,132 @@ def test_send_interrupted_says_how_far_it_went(smtpd: Server, tmp_path: Path) ->
     assert err.startswith("mailfmt: interrupted; ")
     assert "send_many stopped at message" in err or sys.version_info < (3, 11)
     assert len(smtpd.sink.envelopes) < 3000
+
+
+def _files(tmp_path: Path, *tos: list[str]) -> list[Path]:
+    files = []
+    for i, to in enumerate(tos):
+        files.append(tmp_path / f"m{i}.eml")
+        files[-1].write_bytes(Message(from_="alice@example.com", to=to, subject=f"r{i}",
+                                      text=f"{i}\n").to_bytes())
+    return files
+
+
+def _transaction(p: Peer, rcpts: dict[bytes, bytes]) -> None:
+    """Without PIPELINING: MAIL, each RCPT (asserted, with its reply), DATA, the data."""
+    assert p.line().startswith(b"MAIL FROM:<alice@example.com>")
+    p.send(b"250 ok\r\n")
+    for rcpt, reply in rcpts.items():
+        assert p.line() == b"RCPT TO:<" + rcpt + b">"
+        p.send(reply)
+    assert p.line() == b"DATA"
+    p.send(b"354 go\r\n")
+    p.data()
+    p.send(b"250 2.0.0 queued\r\n")
+
+
+def _carol_busy(p: Peer) -> None:
+    p.hello()
+    _transaction(p, {b"bob@example.org": b"250 ok\r\n",
+                     b"carol@example.org": b"450 4.2.1 mailbox busy\r\n"})
+
+
+def _refused(p: Peer, rcpt: bytes, reply: bytes) -> None:
+    """A session whose one recipient gets ``reply`` (the client then gives up on it)."""
+    p.hello()
+    assert p.line().startswith(b"MAIL")
+    p.send(b"250 ok\r\n")
+    assert p.line() == b"RCPT TO:<" + rcpt + b">"
+    p.send(reply)
+
+
+def _retrying(scripts: list[Callable[[Peer], None]], files: list[Path],
+              *args: str) -> tuple[subprocess.CompletedProcess[str], ScriptedServer]:
+    s = ScriptedServer(scripts)
+    try:
+        res = run(*map(str, files), "--host", "127.0.0.1", "--port", str(s.port),
+                  "--tls", "none", "--timeout", "5", "--retry-delay", "0", *args)
+    finally:
+        s.close()
+    return res, s
+
+
+def test_retries_come_back_after_a_busy_server(tmp_path: Path) -> None:
+    """A 421 greeting: nothing was sent, so every file goes again, on a new
+    connection, and the lines printed are the second try's."""
+    files = _files(tmp_path, ["bob@example.org"], ["carol@example.org"])
+
+    def busy(p: Peer) -> None:
+        p.send(b"421 4.3.2 too busy, come back later\r\n")
+
+    def fine(p: Peer) -> None:
+        p.hello()
+        _transaction(p, {b"bob@example.org": b"250 ok\r\n"})
+        _transaction(p, {b"carol@example.org": b"250 ok\r\n"})
+    res, s = _retrying([busy, fine], files, "--retries", "2")
+    assert res.returncode == 0, res.stderr
+    assert s.served == 2
+    assert res.stdout.splitlines() == [
+        f"{files[0]}: accepted  bob@example.org  250 2.0.0 queued",
+        f"{files[1]}: accepted  carol@example.org  250 2.0.0 queued"]
+    assert ("mailfmt send: try 1 of 3 failed for 2 file(s) (SMTPReplyError: the server "
+            "refused the session: 421 4.3.2 too busy, come back later (phase greeting)); "
+            "again in 0.0 s") in res.stderr
+
+
+def test_retries_go_only_to_the_deferred_recipients(tmp_path: Path) -> None:
+    files = _files(tmp_path, ["bob@example.org", "carol@example.org"])
+
+    def second(p: Peer) -> None:
+        p.hello()
+        _transaction(p, {b"carol@example.org": b"250 ok\r\n"})
+    res, s = _retrying([_carol_busy, second], files, "--retries", "1", "--allow-partial")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["accepted  bob@example.org  250 2.0.0 queued",
+                                       "accepted  carol@example.org  250 2.0.0 queued"]
+    assert bytes(s.sessions[1]).count(b"RCPT") == 1
+
+
+def test_retries_used_up_leave_the_recipient_deferred(tmp_path: Path) -> None:
+    files = _files(tmp_path, ["bob@example.org", "carol@example.org"])
+
+    def again(p: Peer) -> None:
+        _refused(p, b"carol@example.org", b"450 4.2.1 still busy\r\n")
+    res, s = _retrying([_carol_busy, again], files, "--retries", "1", "--allow-partial")
+    assert res.returncode == 1
+    assert s.served == 2
+    assert res.stdout.splitlines() == [
+        "accepted  bob@example.org  250 2.0.0 queued",
+        "deferred  carol@example.org  450 4.2.1 still busy"]
+    assert "try 1 of 2 failed for 1 file(s) (recipients deferred)" in res.stderr
+
+
+def test_a_refusal_for_good_is_not_tried_again(tmp_path: Path) -> None:
+    files = _files(tmp_path, ["bob@example.org"])
+
+    def refuse(p: Peer) -> None:
+        _refused(p, b"bob@example.org", b"550 5.1.1 no such user\r\n")
+    res, s = _retrying([refuse, refuse], files, "--retries", "3")
+    assert res.returncode == 1
+    assert s.served == 1
+    assert res.stdout.splitlines() == ["rejected  bob@example.org  550 5.1.1 no such user"]
+    assert "again in" not in res.stderr
+
+
+def test_a_session_that_fails_every_try_is_said_once(tmp_path: Path) -> None:
+    files = _files(tmp_path, ["bob@example.org"], ["carol@example.org"])
+
+    def busy(p: Peer) -> None:
+        p.send(b"421 4.3.2 too busy\r\n")
+    res, s = _retrying([busy, busy], files, "--retries", "1")
+    assert res.returncode == 1
+    assert s.served == 2
+    assert res.stdout == ""
+    assert res.stderr.splitlines()[-1].startswith("mailfmt send: SMTPReplyError: ")
+    assert res.stderr.count("too busy") == 2     # the try that failed, then the last one
+
+
+def test_negative_retries_are_a_usage_error(tmp_path: Path) -> None:
+    files = _files(tmp_path, ["bob@example.org"])
+    res = run(str(files[0]), "--host", "127.0.0.1", "--retries", "-1")
+    assert res.returncode == 2 and "cannot be negative" in res.stderr
