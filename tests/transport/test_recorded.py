@@ -12,6 +12,8 @@ before it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +35,9 @@ from mailfmt.transport._session import (
 
 from .record import record
 from .recorded import (
+    PASSWORD,
     SCENARIOS,
+    USER,
     VECTORS,
     Recording,
     Scenario,
@@ -119,10 +123,11 @@ def _maker(job: Job) -> Callable[[], Job]:
     return lambda: job
 
 
-def replay_core(scenario: Scenario, rec: Recording, *, bytewise: bool
+def replay_core(scenario: Scenario, rec: Recording, *, bytewise: bool,
+                conn: ClientConnection | None = None,
                 ) -> tuple[_Replay, list[dict[str, Any]]]:
     server = _Replay(rec, bytewise=bytewise)
-    conn = ClientConnection()
+    conn = conn or ClientConnection()
     opts = make_options("127.0.0.1", timeout=60.0, **client_options(scenario))
     _drive(conn, server, open_session(conn, opts, tls_active=False))
     jobs = [message_job(m, None, None, scenario.dsn) for m in scenario.messages()]
@@ -155,6 +160,63 @@ def test_the_core_replays_the_recorded_session(name: str, bytewise: bool) -> Non
     server, outcome = replay_core(scenario, rec, bytewise=bytewise)
     assert server.done(), "the session ended before the recording did"
     assert outcome == rec.outcome
+
+
+_ENHANCED = re.compile(r"([245])\.(\d{1,3})\.(\d{1,3}) ")
+
+
+def _transcript(rec: Recording) -> tuple[list[str], list[str]]:
+    """What the transcript should say of a recorded session, the client's
+    lines and the server's: each command as written but AUTH's secret, the
+    message data as its size, each reply on one line (its lines joined by
+    " / ", its enhanced code once, RFC 3463)."""
+    client: list[str] = []
+    server: list[str] = []
+    reply: list[str] = []
+    in_data, octets = False, 0
+    for who, raw in rec.lines:
+        line = raw.decode("utf-8")
+        if who == "S":
+            reply.append(line)
+            if line[3:4] == "-":
+                continue
+            code, texts = line[:3], [x[4:] for x in reply]
+            m = _ENHANCED.match(texts[0] + " ")
+            head = code + " "
+            if m and int(m.group(1)) == int(code[0]):
+                head += m.group(0)
+                texts = [t[len(m.group(0)):] if _ENHANCED.match(t + " ") else t for t in texts]
+            server.append("S: " + head + " / ".join(texts))
+            in_data = in_data or code == "354"
+            reply = []
+        elif in_data and line == ".":
+            client += [f"C: <{octets} octets of message data>", "C: ."]
+            in_data, octets = False, 0
+        elif in_data:
+            octets += len(raw) - raw.startswith(b".") + 2     # unstuffed, with its CRLF
+        elif line.startswith("AUTH PLAIN "):
+            client.append("C: AUTH PLAIN ****")
+        else:
+            client.append("C: " + line)
+    return client, server
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_the_transcript_is_the_session_secrets_hidden(name: str) -> None:
+    """The transcript a result and every error carry says what went over the
+    wire: each command and reply in order, the data by its size, and never
+    the AUTH secret (here, base64 on the wire)."""
+    scenario = BY_NAME[name]
+    rec = Recording.load(scenario.path)
+    conn = ClientConnection()
+    replay_core(scenario, rec, bytewise=False, conn=conn)
+    client, server = _transcript(rec)
+    assert [x for x in conn.transcript if x.startswith("C: ")] == client
+    assert [x for x in conn.transcript if x.startswith("S: ")] == server
+    secret = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+    if scenario.auth:   # it went over the wire: its absence below means something
+        assert secret in rec.stream("C").decode()
+    assert not any(secret in x or PASSWORD in x for x in conn.transcript)
 
 
 def _replaying(rec: Recording) -> Any:
