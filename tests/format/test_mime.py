@@ -86,3 +86,39 @@ def test_plain_text_alone_is_written_as_its_text_part_would_be(
         return      # text no message may carry (a lone CR, say): both refuse it
     assert short.to_bytes() == Message(**FIXED, policy=policy,
                                        body=TextPart(content=text)).to_bytes()
+
+
+def nth_candidate(seed: str, path: str, n: int) -> str:
+    return "=_" + hashlib.sha256(f"{seed}\x00{path}\x00{n}".encode()).hexdigest()[:32]
+
+
+def test_a_boundary_found_twice_in_content_gives_the_third_candidate() -> None:
+    first, second = (nth_candidate("<fixed@example.com>", "1", n) for n in (0, 1))
+    msg = Message(**FIXED, text=f"--{first}\r\n--{second}\r\n",
+                  attachments=[Attachment(filename="a.bin", content=b"x")])
+    raw = msg.to_bytes()
+    third = nth_candidate("<fixed@example.com>", "1", 2)
+    assert f'boundary="{third}"'.encode() in raw
+    assert Message.from_bytes(raw) == msg
+
+
+def test_a_utf8_message_writes_a_filename_as_it_is() -> None:
+    """With Policy(utf8=True) (SMTPUTF8, RFC 6532) a non-ASCII filename goes
+    in the parameter as UTF-8; without it, in RFC 2231's encoded form."""
+    def written(utf8: bool) -> bytes:
+        return Message(**FIXED, text="x", policy=Policy(utf8=utf8), attachments=[
+            Attachment(filename="Résumé final.docx", content=b"x")]).to_bytes()
+    assert 'filename="Résumé final.docx"'.encode() in written(True)
+    assert b"filename*=utf-8''R%C3%A9sum%C3%A9%20final.docx" in written(False)
+
+
+def test_part_fields_fold_at_the_policy_limit() -> None:
+    """Content-Disposition and Content-ID are folded at Policy.max_line_length."""
+    msg = Message(**FIXED, text="x", policy=Policy(max_line_length=200), attachments=[
+        Attachment(filename="a" * 120 + ".txt", content=b"x",
+                   content_id="<" + "c" * 100 + "@example.com>")])
+    head = msg.to_bytes().split(b"\r\n\r\n")[2]      # the attachment's header
+    lines = head.split(b"\r\n")
+    disposition = next(x for x in lines if x.startswith(b"Content-Disposition:"))
+    assert 78 < len(disposition) <= 200
+    assert b"Content-ID: <" + b"c" * 100 + b"@example.com>" in lines
