@@ -181,8 +181,11 @@ def send_messages(conn: ClientConnection, opts: SessionOptions,
             if not exc.transcript:
                 exc.transcript = list(conn.transcript)
             out.append(exc)
-            if not isinstance(exc, (SMTPReplyError, ExtensionMissing)):
-                return out      # the connection failed: nothing more can go
+            if not isinstance(exc, (SMTPReplyError, ExtensionMissing)) \
+                    or conn.state is State.CLOSED:
+                # the connection failed, or a 421 closed the session (RFC
+                # 5321 3.8): nothing more can go
+                return out
             # a refusal concerns this message only: the session goes on
         except (MailfmtError, OSError) as exc:
             # The message's own bytes failed (an attachment file that cannot

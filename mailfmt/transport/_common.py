@@ -278,8 +278,15 @@ class ClientBase:
         """Whether a flow ended with message data begun and never ended (its
         bytes failed after the 354): then the session is out of step for
         good, and the connection must go, so that the server drops the part
-        it has rather than wait for the rest. Notes the failure."""
-        if self._conn is None or self._conn.state is not State.BODY:
+        it has rather than wait for the rest. Or with the session closed, by
+        QUIT or by a 421 (RFC 5321 3.8): the connection goes too, and a
+        later send says why. Notes the failure."""
+        if self._conn is None:
+            return False
+        if self._conn.state is State.CLOSED:
+            self._failure(exc or ConnectionLost("the server closed the session", phase="mail"))
+            return True
+        if self._conn.state is not State.BODY:
             return False
         self._failure(exc or LocalProtocolError("the message data was cut short",
                                                 phase="message"))

@@ -41,7 +41,7 @@ from ._events import (
     _NeedData,
 )
 from ._reply import ReplyParser
-from ._state import NO_CHANGE, ON_REPLY, SEND, State, reply_class
+from ._state import CLOSING, NO_CHANGE, ON_REPLY, SEND, State, reply_class
 
 __all__ = ["ClientConnection"]
 
@@ -210,6 +210,14 @@ class ClientConnection:
         # (dataclasses.replace would copy it for every reply).
         object.__setattr__(reply, "command", command)
         self.transcript.append(f"S: {reply}")
+        if reply.code == CLOSING:
+            # RFC 5321 3.8: a server that must shut down may answer any
+            # command with 421 and close the channel; no other reply follows,
+            # and nothing more may be sent.
+            self.state = State.CLOSED
+            self._pending.clear()
+            self._lmtp_rcpts = []
+            return reply
         if self.lmtp and isinstance(command, Rcpt) and reply.code // 100 == 2:
             self._lmtp_rcpts.append(command.forward_path)
         if type(command) not in NO_CHANGE:

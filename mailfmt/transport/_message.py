@@ -22,6 +22,7 @@ from ..errors import (
     MessageTooLarge,
     RecipientsRefused,
     SenderRefused,
+    SMTPReplyError,
     SMTPTimeout,
     TransportError,
 )
@@ -30,6 +31,7 @@ from ._dsn import DSN
 from ._events import Data, EndOfMessage, Mail, MessageData, Rcpt, Reply
 from ._results import RecipientResult, SendResult, Status
 from ._session import Flow, ReadReply, SessionOptions, Write, rset
+from ._state import CLOSING, State
 
 __all__ = ["RCPT_BATCH", "WRITE_SIZE", "Ahead", "Job", "Progress", "send_message"]
 
@@ -185,6 +187,8 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         mail_reply, rcpt_replies, early, data_written = yield from _envelope(
             conn, opts, mail_from, params, batch, with_data=with_data, written=written,
             mail_written=mail_written, make=job.warm, dsn=job.dsn)
+        if conn.state is State.CLOSED:
+            raise _closed(mail_reply, batch, rcpt_replies, early, unique, results, result)
         if early is not None and early.code == 354 and (
                 mail_reply.code // 100 != 2 or not any(r.code // 100 == 2 for r in rcpt_replies)):
             # A server that says 354 with no valid recipient: end the data
@@ -317,6 +321,27 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
 
 
 
+def _closed(mail_reply: Reply, batch: list[str], rcpt_replies: list[Reply],
+            early: Reply | None, unique: list[str], results: dict[str, RecipientResult],
+            result: Callable[[], SendResult]) -> SMTPReplyError:
+    """The error for a session a 421 closed during MAIL, RCPT or a pipelined
+    DATA (RFC 5321 3.8): recipients refused for good stay refused; the
+    others, none of whom got the message, are deferred with the 421, which
+    a later try on a new connection may get past."""
+    replies = [mail_reply, *rcpt_replies, *([early] if early is not None else [])]
+    closing = next(r for r in reversed(replies) if r.code == CLOSING)
+    for addr, r in zip(batch, rcpt_replies, strict=False):     # they stop at the 421
+        if r.code // 100 == 5:
+            results[addr] = RecipientResult(addr, "rejected", r.code, r.enhanced, r.text)
+    for addr in unique:
+        if addr not in results:
+            results[addr] = RecipientResult(addr, "deferred", closing.code, closing.enhanced,
+                                            closing.text)
+    phase = "mail" if closing is mail_reply else "data" if closing is early else "rcpt"
+    return SMTPReplyError(f"the server closed the session: {closing}", reply=closing,
+                          phase=phase, result=result())
+
+
 def _settle(finals: list[Reply], accepted: list[str],
             results: dict[str, RecipientResult]) -> set[str]:
     """Each accepted recipient's outcome from the replies to the end of data:
@@ -381,10 +406,12 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
         mail_reply: Reply = yield ReadReply("mail", opts.t("mail"))
         replies = []
         for _ in batch:
+            if conn.state is State.CLOSED:
+                break       # a 421: no other reply comes (RFC 5321 3.8)
             r: Reply = yield ReadReply("rcpt", opts.t("rcpt"))
             replies.append(r)
         data_reply: Reply | None = None
-        if with_data:
+        if with_data and conn.state is not State.CLOSED:
             data_reply = yield ReadReply("data", opts.t("data"))
         return mail_reply, replies, data_reply, False
     if mail is not None:
@@ -409,6 +436,8 @@ def _envelope(conn: ClientConnection, opts: SessionOptions, mail_from: str,
         yield Write(conn.send(cmd), "rcpt", timeout)
         r = yield ReadReply("rcpt", timeout)
         replies.append(r)
+        if conn.state is State.CLOSED:
+            return mail_reply, replies, None, False     # a 421: nothing more goes out
     if all(r.code // 100 == 2 for r in replies):
         # Everything accepted: DATA follows the last reply at once, and the
         # caller's bookkeeping waits with the server (same decision as its own).

@@ -9,7 +9,8 @@ end of data before its reply (RFC 2920 3.1: message content may open a
 group); the reply to the end of data then changes nothing, since the state
 has moved on to the next transaction. In an LMTP session (opened with LHLO,
 RFC 2033) the end of data is answered once per accepted recipient, and the
-state moves with the last of those replies. A lookup miss is a LocalProtocolError;
+state moves with the last of those replies. A 421 (CLOSING) to any command
+closes the session. A lookup miss is a LocalProtocolError;
 docs/guides/send.md draws its diagram from these tables.
 """
 
@@ -36,7 +37,7 @@ from ._events import (
     StartTLS,
 )
 
-__all__ = ["ON_REPLY", "SEND", "State", "reply_class"]
+__all__ = ["CLOSING", "ON_REPLY", "SEND", "State", "reply_class"]
 
 
 class State(enum.Enum):
@@ -101,6 +102,11 @@ ON_REPLY: dict[tuple[type[Command], str], State] = {
     (EndOfMessage, "5"): S.READY,
     (Quit, "2"): S.CLOSED, (Quit, "4"): S.CLOSED, (Quit, "5"): S.CLOSED,
 }
+
+#: "Service not available, closing transmission channel" (RFC 5321 4.2.3): the
+#: one reply that may answer any command (3.8), after which the session is
+#: CLOSED, whatever the command was
+CLOSING = 421
 
 # Replies that change nothing (MAIL, RCPT, RSET, NOOP) are accepted in any class.
 NO_CHANGE: frozenset[type[Command]] = frozenset({Mail, Rcpt, Rset, Noop})

@@ -332,3 +332,42 @@ def test_trimming_keeps_the_opening_and_the_recent_lines_and_every_mark() -> Non
         c.trim(keep_from=keep)
     assert c.transcript_since(keep)[len(opening):len(opening) + 2] == ("C: NOOP", "S: 250 ok")
     assert len(c.transcript_since(keep)) == len(opening) + 4 * TRANSCRIPT_TAIL
+
+
+@pytest.mark.parametrize("answered", ["ehlo", "mail", "rcpt", "data", "final", "noop"])
+def test_a_421_to_any_command_closes_the_session(answered: str) -> None:
+    """RFC 5321 3.8: 421 may answer any command; the server closes the
+    channel. The replies still owed will not come, and nothing more goes."""
+    from mailfmt.transport import Noop
+
+    c = ClientConnection()
+    c.receive_data(b"220 mx ESMTP\r\n")
+    c.next_event()
+    commands = {"ehlo": [Ehlo("client.example.com")]}.get(answered)
+    if commands is None:
+        c.send(Ehlo("client.example.com"))
+        c.receive_data(EHLO)
+        c.next_event()
+        commands = {"mail": [Mail("a@example.com"), Rcpt("b@example.org"), Data()],
+                    "rcpt": [Mail("a@example.com"), Rcpt("b@example.org"), Data()],
+                    "data": [Mail("a@example.com"), Rcpt("b@example.org"), Data()],
+                    "final": [Mail("a@example.com"), Rcpt("b@example.org"), Data()],
+                    "noop": [Noop()]}[answered]
+    for cmd in commands:
+        c.send(cmd)
+    before = {"mail": 0, "rcpt": 1, "data": 2}.get(answered, 0)
+    if answered == "final":
+        c.receive_data(b"250 ok\r\n250 ok\r\n354 go\r\n")
+        for _ in range(3):
+            c.next_event()
+        c.send(MessageData(b"x\r\n"))
+        c.send(EndOfMessage())
+    c.receive_data(b"250 ok\r\n" * before + b"421 4.3.2 bye\r\n")
+    for _ in range(before):
+        c.next_event()
+    reply = c.next_event()
+    assert isinstance(reply, Reply) and reply.code == 421
+    assert c.state is State.CLOSED and c.awaiting_replies == 0
+    assert c.transcript[-1] == "S: 421 4.3.2 bye"
+    with pytest.raises(LocalProtocolError, match="state closed"):
+        c.send(Quit())

@@ -238,6 +238,107 @@ def test_t16_452_at_the_101st_recipient_continues_in_a_new_transaction(
     assert bytes(s.received).count(b"MAIL FROM") == 2
 
 
+CLOSING = b"421 4.3.2 shutting down\r\n"
+
+
+def closing_at(p: Peer, where: str, *, pipelining: bool = False) -> None:
+    """A server that must shut down answers a command with 421 (RFC 5321
+    3.8), then reads on (Peer.drain) to see whatever the client still sends."""
+    if pipelining:
+        p.hello(b"250-mx.example.com\r\n250 PIPELINING\r\n")
+        while p.buf.count(b"\r\n") < 5:          # MAIL, three RCPTs, DATA
+            assert p._fill()
+        p.buf = b""
+        p.send(b"250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n" + CLOSING)
+        return
+    p.hello()
+    if where == "mail":
+        assert p.line().startswith(b"MAIL")
+        p.send(CLOSING)
+        return
+    transaction(p, [b"250 ok\r\n", b"550 5.1.1 no such user\r\n"]
+                + ([CLOSING] if where == "rcpt" else [b"250 ok\r\n"]))
+    if where == "data":
+        assert p.line() == b"DATA"
+        p.send(CLOSING)
+
+
+@pytest.mark.parametrize(("where", "pipelining"),
+                         [("mail", False), ("rcpt", False), ("rcpt", True)])
+def test_t17_421_mid_transaction_closes_the_session(
+        driver: str, scripted: Any, where: str, pipelining: bool) -> None:
+    """RFC 5321 3.8: a 421 may answer any command, and the server closes.
+    The client sends nothing more (no further RCPT, no RSET, no QUIT); a
+    refusal it got stands, every other recipient is deferred with the 421,
+    and the error says the server closed the session."""
+    s = scripted(lambda p: closing_at(p, where, pipelining=pipelining))
+    with pytest.raises(SMTPReplyError) as exc:
+        run(driver, s.port, allow_partial=True)
+    err = exc.value
+    assert type(err) is SMTPReplyError and err.code == 421 and err.is_transient
+    assert err.phase == ("mail" if where == "mail" else "rcpt")
+    assert "the server closed the session: 421 4.3.2 shutting down" in str(err)
+    assert err.result is not None
+    expected = [("r1@example.org", "deferred", 421), ("r2@example.org", "rejected", 550),
+                ("r3@example.org", "deferred", 421)]
+    if where == "mail":
+        expected[1] = ("r2@example.org", "deferred", 421)
+    assert [(r.address, r.status, r.code) for r in err.result.recipients] == expected
+    last = {"mail": b"MAIL FROM:<alice@example.com>\r\n",
+            "rcpt": b"DATA\r\n" if pipelining else b"RCPT TO:<r3@example.org>\r\n"}[where]
+    assert bytes(s.received).endswith(last)     # and nothing after it
+
+
+def test_t17_421_to_data_refuses_the_data_and_sends_nothing_more(
+        driver: str, scripted: Any) -> None:
+    s = scripted(lambda p: closing_at(p, "data"))
+    with pytest.raises(DataRefused) as exc:
+        run(driver, s.port, allow_partial=True)
+    assert exc.value.code == 421 and exc.value.phase == "data"
+    assert exc.value.result is not None
+    assert [(r.status, r.code) for r in exc.value.result.recipients] == [
+        ("deferred", 421), ("rejected", 550), ("deferred", 421)]
+    assert bytes(s.received).endswith(b"\r\nDATA\r\n")
+
+
+def test_t17_a_client_closed_by_421_says_so_when_used_again(driver: str,
+                                                           scripted: Any) -> None:
+    s = scripted(lambda p: closing_at(p, "mail"))
+
+    async def twice_async() -> None:
+        async with AsyncSMTPClient("127.0.0.1", s.port, tls="none", timeout=2) as c:
+            with pytest.raises(SMTPReplyError):
+                await c.send(ONE)
+            with pytest.raises(ConnectionLost, match="cannot be used after the failure"):
+                await c.send(ONE)
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", s.port, tls="none", timeout=2) as c:
+            with pytest.raises(SMTPReplyError):
+                c.send(ONE)
+            with pytest.raises(ConnectionLost, match="cannot be used after the failure"):
+                c.send(ONE)
+    else:
+        asyncio.run(twice_async())
+    assert bytes(s.received).endswith(b"MAIL FROM:<alice@example.com>\r\n")
+
+
+def test_t17_send_many_stops_at_a_421(driver: str, scripted: Any) -> None:
+    """The messages after the one a 421 stopped are not sent, each saying so."""
+    s = scripted(lambda p: closing_at(p, "mail"))
+    msgs = [ONE, MSG]
+    if driver == "sync":
+        with SMTPClient("127.0.0.1", s.port, tls="none", timeout=2) as c:
+            out = c.send_many(msgs)
+    else:
+        async def main() -> list[Any]:
+            async with AsyncSMTPClient("127.0.0.1", s.port, tls="none", timeout=2) as c:
+                return await c.send_many(msgs)
+        out = asyncio.run(main())
+    assert type(out[0]) is SMTPReplyError and out[0].code == 421
+    assert isinstance(out[1], ConnectionLost) and "was not sent" in str(out[1])
+    assert bytes(s.received).count(b"MAIL FROM") == 1
+
+
 def test_t18_data_not_354(driver: str, scripted: Any) -> None:
     def script(p: Peer) -> None:
         p.hello()
