@@ -184,9 +184,12 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
         written = ahead is not None and ahead.group
         mail_written, ahead = ahead is not None and not ahead.group, None
         with_data = one_group(conn, batch, allow_partial)
-        mail_reply, rcpt_replies, early, data_written = yield from _envelope(
-            conn, opts, mail_from, params, batch, with_data=with_data, written=written,
-            mail_written=mail_written, make=job.warm, dsn=job.dsn)
+        try:
+            mail_reply, rcpt_replies, early, data_written = yield from _envelope(
+                conn, opts, mail_from, params, batch, with_data=with_data, written=written,
+                mail_written=mail_written, make=job.warm, dsn=job.dsn)
+        except (ConnectionLost, SMTPTimeout) as exc:
+            raise _before_data(exc, unique, results, result) from None
         if conn.state is State.CLOSED:
             raise _closed(mail_reply, batch, rcpt_replies, early, unique, results, result)
         if early is not None and early.code == 354 and (
@@ -235,12 +238,15 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                 f"{len(refused)} recipient(s) refused; nothing sent "
                 "(allow_partial=True sends to the others)",
                 reply=refused[0], phase="rcpt", result=result())
-        if early is None and not data_written:
-            # DATA goes first: the bookkeeping below is done while the server answers.
-            yield Write(conn.send(Data()), "data", opts.t("data"))
-        for addr in accepted:
-            results[addr] = RecipientResult(addr, "unknown", text="message not yet sent")
-        data_reply = early if early is not None else (yield ReadReply("data", opts.t("data")))
+        try:
+            if early is None and not data_written:
+                # DATA goes first: the bookkeeping below is done while the server answers.
+                yield Write(conn.send(Data()), "data", opts.t("data"))
+            for addr in accepted:
+                results[addr] = RecipientResult(addr, "unknown", text="message not yet sent")
+            data_reply = early if early is not None else (yield ReadReply("data", opts.t("data")))
+        except (ConnectionLost, SMTPTimeout) as exc:
+            raise _before_data(exc, unique, results, result) from None
         if data_reply.code != 354:
             for addr in accepted:
                 results[addr] = RecipientResult(addr, "deferred" if data_reply.is_transient
@@ -319,6 +325,20 @@ def send_message(conn: ClientConnection, opts: SessionOptions, job: Job, *,
                                 reply=_first_reply(res), phase="rcpt", result=res)
     return res
 
+
+
+def _before_data(exc: ConnectionLost | SMTPTimeout, unique: list[str],
+                 results: dict[str, RecipientResult],
+                 result: Callable[[], SendResult]) -> ConnectionLost | SMTPTimeout:
+    """``exc``, for a connection that failed before the message data: it went
+    to nobody, so every recipient not refused for good (or reached by an
+    earlier transaction) is deferred, and the error carries that result."""
+    for addr in unique:
+        if addr not in results or results[addr].status == "unknown":
+            results[addr] = RecipientResult(
+                addr, "deferred", text="not sent: the connection failed before the data")
+    exc.result = result()
+    return exc
 
 
 def _closed(mail_reply: Reply, batch: list[str], rcpt_replies: list[Reply],

@@ -339,6 +339,28 @@ def test_t17_send_many_stops_at_a_421(driver: str, scripted: Any) -> None:
     assert bytes(s.received).count(b"MAIL FROM") == 1
 
 
+@pytest.mark.parametrize("where", ["rcpt", "data"])
+def test_a_connection_lost_before_the_data_defers_every_recipient(
+        driver: str, scripted: Any, where: str) -> None:
+    """Reset while the envelope is answered, or while DATA's 354 is awaited:
+    the message went to nobody, and the error's result says so for each
+    recipient (the same map a result would have; research 9's invariant)."""
+    def script(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n"] * (1 if where == "rcpt" else 3))
+        if where == "data":
+            assert p.line() == b"DATA"
+        p.reset()
+    s = scripted(script)
+    with pytest.raises(ConnectionLost) as exc:
+        run(driver, s.port, allow_partial=True)
+    assert exc.value.phase == where
+    assert exc.value.result is not None
+    assert [(r.address, r.status, r.text) for r in exc.value.result.recipients] == [
+        (a, "deferred", "not sent: the connection failed before the data")
+        for a in ("r1@example.org", "r2@example.org", "r3@example.org")]
+
+
 def test_t18_data_not_354(driver: str, scripted: Any) -> None:
     def script(p: Peer) -> None:
         p.hello()
