@@ -121,8 +121,28 @@ def test_eof_while_waiting() -> None:
     c = ready()
     c.send(Mail("a@example.com"))
     c.receive_data(b"")
-    with pytest.raises(ConnectionLost):
+    with pytest.raises(ConnectionLost, match=r"^the server closed the connection$"):
         c.next_event()
+    assert c.state is State.ERROR
+
+
+def test_the_desync_errors_say_what_happened() -> None:
+    c = ready()
+    c.send(Mail("a@example.com"))
+    c.receive_data(b"250 ok\r\n250 more\r\n")
+    with pytest.raises(RemoteProtocolError, match=r"^unsolicited data after a reply$"):
+        c.next_event()
+    assert c.state is State.ERROR
+    c = ClientConnection()
+    c.receive_data(b"250 hello\r\n")
+    with pytest.raises(RemoteProtocolError, match=r"^unexpected reply 250 to the greeting$"):
+        c.next_event()
+    c = ready()
+    c.send(StartTLS())
+    c.receive_data(b"220 go ahead\r\n250 injected\r\n")
+    with pytest.raises(RemoteProtocolError, match=r"^data after the STARTTLS reply$"):
+        c.next_event()
+    assert c.state is State.ERROR
 
 
 @pytest.mark.parametrize("make", [

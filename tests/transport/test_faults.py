@@ -249,7 +249,8 @@ def closing_at(p: Peer, where: str, *, pipelining: bool = False) -> None:
         while p.buf.count(b"\r\n") < 5:          # MAIL, three RCPTs, DATA
             assert p._fill()
         p.buf = b""
-        p.send(b"250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n" + CLOSING)
+        p.send(b"250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n"
+               + (b"250 ok\r\n" if where == "data" else b"") + CLOSING)
         return
     p.hello()
     if where == "mail":
@@ -264,7 +265,7 @@ def closing_at(p: Peer, where: str, *, pipelining: bool = False) -> None:
 
 
 @pytest.mark.parametrize(("where", "pipelining"),
-                         [("mail", False), ("rcpt", False), ("rcpt", True)])
+                         [("mail", False), ("rcpt", False), ("rcpt", True), ("data", True)])
 def test_t17_421_mid_transaction_closes_the_session(
         driver: str, scripted: Any, where: str, pipelining: bool) -> None:
     """RFC 5321 3.8: a 421 may answer any command, and the server closes.
@@ -276,16 +277,16 @@ def test_t17_421_mid_transaction_closes_the_session(
         run(driver, s.port, allow_partial=True)
     err = exc.value
     assert type(err) is SMTPReplyError and err.code == 421 and err.is_transient
-    assert err.phase == ("mail" if where == "mail" else "rcpt")
+    assert err.phase == where
     assert "the server closed the session: 421 4.3.2 shutting down" in str(err)
     assert err.result is not None
-    expected = [("r1@example.org", "deferred", 421), ("r2@example.org", "rejected", 550),
-                ("r3@example.org", "deferred", 421)]
-    if where == "mail":
-        expected[1] = ("r2@example.org", "deferred", 421)
-    assert [(r.address, r.status, r.code) for r in err.result.recipients] == expected
+    closed = ("deferred", 421, (4, 3, 2), "shutting down")
+    refused = ("rejected", 550, (5, 1, 1), "no such user")
+    expected = [closed, closed if where == "mail" else refused, closed]
+    assert [(r.status, r.code, r.enhanced, r.text) for r in err.result.recipients] == expected
     last = {"mail": b"MAIL FROM:<alice@example.com>\r\n",
-            "rcpt": b"DATA\r\n" if pipelining else b"RCPT TO:<r3@example.org>\r\n"}[where]
+            "rcpt": b"DATA\r\n" if pipelining else b"RCPT TO:<r3@example.org>\r\n",
+            "data": b"DATA\r\n"}[where]
     assert bytes(s.received).endswith(last)     # and nothing after it
 
 
