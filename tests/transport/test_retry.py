@@ -278,3 +278,21 @@ def test_with_allow_partial_only_the_deferred_of_a_whole_refusal_go_again(
     result = run(driver, s.port, allow_partial=True)
     assert rcpts_of(s.sessions[1]) == ["r2@example.org", "r3@example.org"]
     assert [r.status for r in result.recipients] == ["rejected", "accepted", "accepted"]
+
+
+def test_a_session_closed_by_a_421_mid_transaction_is_tried_again(driver: str,
+                                                                    serve: Any) -> None:
+    """A 421 to an RCPT (RFC 5321 3.8: the server is closing): nothing was
+    sent and the refusal before it stands, so the next try goes to the
+    other recipients only, on a new connection."""
+    def closing(p: Peer) -> None:
+        p.hello()
+        transaction(p, [b"250 ok\r\n", b"550 5.1.1 no such user\r\n",
+                        b"421 4.3.2 shutting down\r\n"])
+    s = serve([closing, delivers([b"250 ok\r\n", b"250 ok\r\n"])])
+    result = run(driver, s.port, allow_partial=True)
+    assert s.served == 2
+    assert rcpts_of(s.sessions[1]) == ["r1@example.org", "r3@example.org"]
+    assert [(r.address, r.status) for r in result.recipients] == [
+        ("r1@example.org", "accepted"), ("r2@example.org", "rejected"),
+        ("r3@example.org", "accepted")]
