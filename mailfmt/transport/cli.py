@@ -161,6 +161,9 @@ def run_send(args: argparse.Namespace) -> int:
     if args.requiretls and args.tls == "none":
         print("mailfmt send: --requiretls needs --tls starttls or implicit", file=sys.stderr)
         return 2
+    if args.retries < 0 or args.retry_delay < 0:
+        print("mailfmt send: --retries and --retry-delay cannot be negative", file=sys.stderr)
+        return 2
     args.dsn = None
     if args.notify is not None or args.ret is not None or args.envid is not None:
         try:
@@ -183,9 +186,6 @@ def run_send(args: argparse.Namespace) -> int:
         if many:
             print(f"mailfmt send: nothing sent ({bad} of {len(args.files)} files cannot go)",
                   file=sys.stderr)
-        return 2
-    if args.retries < 0 or args.retry_delay < 0:
-        print("mailfmt send: --retries and --retry-delay cannot be negative", file=sys.stderr)
         return 2
     ctx = ssl.create_default_context(cafile=args.cafile) if args.cafile else None
 

@@ -318,3 +318,7 @@ def test_negative_retries_are_a_usage_error(tmp_path: Path) -> None:
     files = _files(tmp_path, ["bob@example.org"])
     res = run(str(files[0]), "--host", "127.0.0.1", "--retries", "-1")
     assert res.returncode == 2 and "cannot be negative" in res.stderr
+    # Said before any file is read, as the other usage errors are.
+    res = run(str(tmp_path / "missing.eml"), "--host", "127.0.0.1", "--retry-delay", "-1")
+    assert res.returncode == 2 and "cannot be negative" in res.stderr
+    assert "cannot read" not in res.stderr
