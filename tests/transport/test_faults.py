@@ -7,10 +7,13 @@ fault, and the per-recipient outcome (research/security.md section 9).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ssl
 import time
 from typing import Any
 
 import pytest
+import trustme
 
 from mailfmt import Message
 from mailfmt.errors import (
@@ -138,6 +141,76 @@ def test_t8_data_injected_after_starttls_220(driver: str, scripted: Any, extra: 
     with pytest.raises(RemoteProtocolError, match="after the STARTTLS"):
         run(driver, s.port, tls="starttls")
     assert s.commands() == [b"EHLO", b"STARTTLS"]
+
+
+def _serve_tls(p: Peer, server_ctx: ssl.SSLContext, *, starttls: bool,
+               over_tls: list[bytes]) -> None:
+    """TLS with ``server_ctx``: after a 220 to STARTTLS, or from the first
+    byte (implicit TLS, then the greeting). If the handshake succeeds, the
+    server keeps what the client sends in ``over_tls`` until it can tell a
+    command, then hangs up."""
+    if starttls:
+        p.hello(b"250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n")
+        assert p.line() == b"STARTTLS"
+        p.send(b"220 go ahead\r\n")
+    with contextlib.suppress(ssl.SSLError, OSError), \
+            server_ctx.wrap_socket(p.conn, server_side=True) as tls:
+        if not starttls:
+            tls.sendall(b"220 mx.example.com ESMTP\r\n")
+        over_tls.append(tls.recv(4))
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_t9_certificate_for_another_host(driver: str, scripted: Any, ca: trustme.CA,
+                                         tls: str) -> None:
+    # Signed by a CA the client trusts, but for another name than the one
+    # dialled: host name checking must refuse it, with no fallback.
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("mail.example.net").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    starttls = tls == "starttls"
+    over_tls: list[bytes] = []
+    s = scripted(lambda p: _serve_tls(p, server_ctx, starttls=starttls, over_tls=over_tls))
+    with pytest.raises(TLSError, match=r"certificate failed verification.*127\.0\.0\.1") as exc:
+        run(driver, s.port, tls=tls, ssl_context=client_ctx, username="u", password="p")
+    assert exc.value.phase == "starttls"
+    # In the clear, EHLO and STARTTLS (or nothing); over TLS, nothing at all.
+    s.close()
+    assert s.commands() == ([b"EHLO", b"STARTTLS"] if starttls else [])
+    assert over_tls == []
+    # The same server passes the handshake once the name checked is the one
+    # the certificate names, and gets the EHLO: the refusal above was the
+    # host name's.
+    good = scripted(lambda p: _serve_tls(p, server_ctx, starttls=starttls,
+                                         over_tls=over_tls))
+    with pytest.raises(ConnectionLost) as after:
+        run(driver, good.port, tls=tls, ssl_context=client_ctx,
+            tls_hostname="mail.example.net")
+    assert after.value.phase == "ehlo"
+    good.close()
+    assert over_tls == [b"EHLO"]
+
+
+def test_t9_server_stays_plaintext_after_220(driver: str, scripted: Any) -> None:
+    def script(p: Peer) -> None:
+        p.hello(b"250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n")
+        assert p.line() == b"STARTTLS"
+        p.send(b"220 go ahead\r\n")
+        assert p._fill()
+        p.send(b"500 5.5.2 unrecognized command\r\n")
+    s = scripted(script)
+    with pytest.raises(TLSError, match="TLS handshake failed") as exc:
+        run(driver, s.port, tls="starttls", ssl_context=ssl.create_default_context(),
+            username="u", password="p")
+    assert exc.value.phase == "starttls"
+    # All that followed STARTTLS was TLS handshake records (RFC 8446 5.1:
+    # content type 22), the ClientHello: nothing in the clear after the
+    # server's plaintext answer, and no credentials.
+    after = bytes(s.received).split(b"STARTTLS\r\n", 1)[1]
+    assert after[:3] == b"\x16\x03\x01"
+    assert b"AUTH" not in s.received and b"MAIL" not in s.received
+    assert s.commands()[:2] == [b"EHLO", b"STARTTLS"]
 
 
 def test_t12_endless_auth_challenges(driver: str, scripted: Any) -> None:
