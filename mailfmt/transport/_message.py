@@ -345,14 +345,16 @@ def _closed(mail_reply: Reply, batch: list[str], rcpt_replies: list[Reply],
             early: Reply | None, unique: list[str], results: dict[str, RecipientResult],
             result: Callable[[], SendResult]) -> SMTPReplyError:
     """The error for a session a 421 closed during MAIL, RCPT or a pipelined
-    DATA (RFC 5321 3.8): recipients refused for good stay refused; the
-    others, none of whom got the message, are deferred with the 421, which
-    a later try on a new connection may get past."""
+    DATA (RFC 5321 3.8): recipients the server answered before the 421 with
+    a refusal keep it (rejected for a 5yz, deferred for a 4yz); the others,
+    none of whom got the message, are deferred with the 421, which a later
+    try on a new connection may get past."""
     replies = [mail_reply, *rcpt_replies, *([early] if early is not None else [])]
     closing = next(r for r in reversed(replies) if r.code == CLOSING)
     for addr, r in zip(batch, rcpt_replies, strict=False):     # they stop at the 421
-        if r.code // 100 == 5:
-            results[addr] = RecipientResult(addr, "rejected", r.code, r.enhanced, r.text)
+        if r.code // 100 in (4, 5) and r is not closing:
+            results[addr] = RecipientResult(addr, "deferred" if r.is_transient else "rejected",
+                                            r.code, r.enhanced, r.text)
     for addr in unique:
         if addr not in results:
             results[addr] = RecipientResult(addr, "deferred", closing.code, closing.enhanced,

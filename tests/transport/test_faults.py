@@ -363,6 +363,32 @@ def test_t17_421_mid_transaction_closes_the_session(
     assert bytes(s.received).endswith(last)     # and nothing after it
 
 
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_t17_a_4yz_before_the_421_keeps_its_own_reply(driver: str, scripted: Any,
+                                                      pipelining: bool) -> None:
+    """A recipient the server deferred before it shut down keeps that reply:
+    its own code and text say why, not the 421 that came after it."""
+    def script(p: Peer) -> None:
+        replies = [b"250 ok\r\n", b"450 4.2.1 mailbox busy\r\n", CLOSING]
+        if not pipelining:
+            p.hello()
+            transaction(p, replies)
+            return
+        p.hello(b"250-mx.example.com\r\n250 PIPELINING\r\n")
+        while p.buf.count(b"\r\n") < 5:          # MAIL, three RCPTs, DATA
+            assert p._fill()
+        p.send(b"250 ok\r\n" + b"".join(replies))
+    s = scripted(script)
+    with pytest.raises(SMTPReplyError) as exc:
+        run(driver, s.port, allow_partial=True)
+    assert exc.value.code == 421 and exc.value.phase == "rcpt"
+    assert exc.value.result is not None
+    assert [(r.status, r.code, r.enhanced, r.text) for r in exc.value.result.recipients] == [
+        ("deferred", 421, (4, 3, 2), "shutting down"),
+        ("deferred", 450, (4, 2, 1), "mailbox busy"),
+        ("deferred", 421, (4, 3, 2), "shutting down")]
+
+
 def test_t17_421_to_data_refuses_the_data_and_sends_nothing_more(
         driver: str, scripted: Any) -> None:
     s = scripted(lambda p: closing_at(p, "data"))
