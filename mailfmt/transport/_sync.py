@@ -52,7 +52,9 @@ class SMTPClient(ClientBase):
 
     ``tls``: "starttls" (required, the default), "implicit" (port 465) or
     "none". Certificates and host names are verified with
-    ``ssl.create_default_context()`` unless ``ssl_context`` is given.
+    ``ssl.create_default_context()`` unless ``ssl_context`` is given; the
+    name checked is ``host``, or ``tls_hostname`` when the server is dialled
+    by another name than its certificate's (an address, a tunnel).
     Credentials are dropped once AUTH has used them: to connect again, make a
     new client.
 
