@@ -9,7 +9,8 @@ Servers: a minimal asyncio server that answers every command at once (it
 shows the client's own cost), aiosmtpd, and Postfix when MAILFMT_POSTFIX_PORT
 is set (.ci/postfix.sh starts one). Per client: messages per second over one
 connection, and client CPU time per message (time.process_time, which does
-not count the server processes), the best of --repeat interleaved rounds.
+not count the server processes), the best of --repeat interleaved rounds,
+with the median and the spread of the rounds' rates beside it.
 Two floors that only move bytes: one that waits for each reply as the
 rules require (DATA's 354 before the data; one command at a time without
 PIPELINING), which bounds any client sending one message at a time, and one
@@ -26,6 +27,7 @@ import multiprocessing as mp
 import os
 import smtplib
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -374,29 +376,37 @@ def main() -> None:
     try:
         for name, port, _ in servers:
             print(f"== {name}")
-            print(f"   {'client':<27}{'msgs/s':>10}{'CPU us/msg':>12}")
-            rates: dict[str, float] = {}
+            print(f"   {'client':<27}{'best/s':>10}{'median':>10}{'spread':>14}"
+                  f"{'CPU us':>9}")
+            rounds: dict[str, list[float]] = {cname: [] for cname, _ in CLIENTS}
             cpus: dict[str, float] = {}
             # Rounds interleave the clients, so that a noisy moment on the
-            # machine does not fall on one of them only; each keeps its best.
+            # machine does not fall on one of them only; each keeps its best,
+            # and the median and the spread say how much one round can tell.
             for _ in range(args.repeat):
                 for cname, fn in CLIENTS:
                     rate, cpu = measure(fn, port, msgs, raw)
-                    rates[cname] = max(rate, rates.get(cname, 0.0))
+                    rounds[cname].append(rate)
                     cpus[cname] = min(cpu, cpus.get(cname, cpu))
+            rates = {cname: max(r) for cname, r in rounds.items()}
+            medians = {cname: statistics.median(r) for cname, r in rounds.items()}
             for cname, _ in CLIENTS:
-                print(f"   {cname:<27}{rates[cname]:>10.0f}{cpus[cname]:>12.0f}")
+                spread = f"{min(rounds[cname]):.0f}-{max(rounds[cname]):.0f}"
+                print(f"   {cname:<27}{rates[cname]:>10.0f}{medians[cname]:>10.0f}"
+                      f"{spread:>14}{cpus[cname]:>9.0f}")
             where = "" if args.cpus == "any" or name == "postfix" else \
                 f", {'one CPU' if args.cpus == 'same' else 'two CPUs'}"
             results.append({"case": f"5 KB messages, {name}{where}", "unit": "messages/s",
-                            "rates": dict(rates)})
+                            "rates": dict(rates), "medians": medians,
+                            "rounds": {c: [round(x, 1) for x in r] for c, r in rounds.items()}})
             for ours, theirs in (("mailfmt (sync)", "smtplib"),
                                  ("mailfmt send_many (sync)", "smtplib"),
                                  ("mailfmt (async)", "aiosmtplib"),
                                  ("mailfmt send_many (async)", "aiosmtplib")):
                 print(f"   {ours} / {theirs}: "
                       f"{rates[ours] / rates[theirs + ' (objects)']:.2f}x objects, "
-                      f"{rates[ours] / rates[theirs + ' (bytes)']:.2f}x bytes")
+                      f"{rates[ours] / rates[theirs + ' (bytes)']:.2f}x bytes "
+                      f"(medians: {medians[ours] / medians[theirs + ' (bytes)']:.2f}x)")
             # What no client could beat one message at a time, keeping the
             # rules: the compliant floor, which only moves bytes.
             for ours in ("mailfmt (sync)", "smtplib (bytes)", "mailfmt send_many (sync)"):
