@@ -383,10 +383,11 @@ def test_t17_a_4yz_before_the_421_keeps_its_own_reply(driver: str, scripted: Any
         run(driver, s.port, allow_partial=True)
     assert exc.value.code == 421 and exc.value.phase == "rcpt"
     assert exc.value.result is not None
-    assert [(r.status, r.code, r.enhanced, r.text) for r in exc.value.result.recipients] == [
-        ("deferred", 421, (4, 3, 2), "shutting down"),
-        ("deferred", 450, (4, 2, 1), "mailbox busy"),
-        ("deferred", 421, (4, 3, 2), "shutting down")]
+    assert [(r.address, r.status, r.code, r.enhanced, r.text)
+            for r in exc.value.result.recipients] == [
+        ("r1@example.org", "deferred", 421, (4, 3, 2), "shutting down"),
+        ("r2@example.org", "deferred", 450, (4, 2, 1), "mailbox busy"),
+        ("r3@example.org", "deferred", 421, (4, 3, 2), "shutting down")]
 
 
 def test_t17_421_to_data_refuses_the_data_and_sends_nothing_more(
