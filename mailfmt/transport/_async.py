@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, TransportError
 from ..models.message import Message
 from ._batch import send_messages
-from ._common import ClientBase, TLSMode, logger, message_job, raw_job
+from ._common import ClientBase, TLSMode, acknowledge, logger, message_job, raw_job
 from ._connection import ClientConnection
 from ._dsn import DSN
 from ._events import Reply
@@ -143,6 +143,7 @@ class AsyncSMTPClient(ClientBase):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._stream = stream
         self._conn = ClientConnection()
+        self._unacked = False
         self._failed = None
         try:
             await self._run(open_session(self._conn, self._opts, tls_active=implicit))
@@ -292,6 +293,7 @@ class AsyncSMTPClient(ClientBase):
         stream = self._stream
         if stream is None or stream.transport is None or stream.closed:
             raise ConnectionLost("the connection is closed", phase=req.phase)
+        self._unacked = False       # the write carries the acknowledgement
         try:
             stream.transport.write(req.data)
             drained = await stream.drain(req.timeout)
@@ -317,9 +319,14 @@ class AsyncSMTPClient(ClientBase):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise self._timed_out(req)
-            data = await self._stream.read(remaining)
+            stream = self._stream
+            if self._unacked and not stream.chunks and stream.transport is not None:
+                # the event loop read the data: the socket is still the TCP one
+                acknowledge(stream.transport.get_extra_info("socket"))
+            data = await stream.read(remaining)
             if data is None:
                 raise self._timed_out(req)
+            self._unacked = True
             self._conn.receive_data(data)
             if (reply := self._poll(req)) is not None:
                 return reply

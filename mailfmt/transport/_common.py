@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import logging
 import socket
 import ssl
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr
 
@@ -33,8 +34,8 @@ from ._results import SendResult
 from ._session import ReadReply, SessionOptions
 from ._state import State
 
-__all__ = ["ClientBase", "TLSMode", "bcc_addresses", "field_addresses", "is_loopback", "logger",
-           "make_options", "message_job", "raw_job"]
+__all__ = ["ClientBase", "TLSMode", "acknowledge", "bcc_addresses", "field_addresses",
+           "is_loopback", "logger", "make_options", "message_job", "raw_job"]
 
 logger = logging.getLogger("mailfmt.transport")
 
@@ -49,6 +50,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+#: Linux's TCP_QUICKACK; other systems have no such option.
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+
+
+def acknowledge(sock: socket.socket | Any | None) -> None:
+    """Acknowledge at once the reply data read so far, on a TCP socket (Linux).
+
+    The drivers call it before they wait for more of the replies when some
+    came in and nothing was written since. A server that writes each reply on
+    its own with Nagle's algorithm on (RFC 896; the socket default) holds back
+    every reply after the first until the first is acknowledged, and a client
+    with nothing to send holds back that acknowledgement (RFC 1122 4.2.3.2
+    allows up to 500 ms; Linux waits 40 ms). So each pipelined group (RFC 2920)
+    and each multi-line reply written line by line would wait that long.
+    Elsewhere, on a Unix socket, or with no socket (an asyncio transport
+    may have none), it does nothing.
+    """
+    if _QUICKACK is not None and sock is not None and \
+            sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):      # a socket closed under us: the read says so
+            sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
 
 
 def default_port(tls: TLSMode, lmtp: bool = False) -> int:
@@ -245,6 +269,9 @@ class ClientBase:
         self._tls_hostname = tls_hostname or host
         self._conn: ClientConnection | None = None
         self._logged = 0
+        #: reply data came in and nothing was written since: its
+        #: acknowledgement may be held back (see acknowledge)
+        self._unacked = False
         #: the I/O failure (timeout, lost connection, TLS or protocol error),
         #: or the message data cut short, after which this connection carries
         #: nothing more

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import ConnectError, ConnectionLost, SMTPTimeout, TLSError, TransportError
 from ..models.message import Message
 from ._batch import send_messages
-from ._common import ClientBase, TLSMode, logger, message_job, raw_job
+from ._common import ClientBase, TLSMode, acknowledge, logger, message_job, raw_job
 from ._connection import ClientConnection
 from ._dsn import DSN
 from ._events import Reply
@@ -88,6 +88,7 @@ class SMTPClient(ClientBase):
             sock.settimeout(None)
             self._kernel_timeouts, self._sock_timeout = True, None
         self._conn = ClientConnection()
+        self._unacked = False
         self._failed = None
         try:
             if self._opts.tls == "implicit":
@@ -273,6 +274,7 @@ class SMTPClient(ClientBase):
         return None
 
     def _write(self, req: Write) -> None:
+        self._unacked = False       # the write carries the acknowledgement
         try:
             self._send_all(req.data, req.timeout)
         except (TimeoutError, BlockingIOError):
@@ -297,11 +299,14 @@ class SMTPClient(ClientBase):
             try:
                 if wait != self._sock_timeout:
                     self._set_timeout(wait)
+                if self._unacked:
+                    acknowledge(self._sock)
                 data = self._sock.recv(65536)
             except (TimeoutError, BlockingIOError):     # the latter: SO_RCVTIMEO
                 raise self._timed_out(req) from None
             except OSError as exc:
                 raise ConnectionLost(f"the connection failed: {exc}", phase=req.phase) from None
+            self._unacked = True
             self._conn.receive_data(data)
             if (reply := self._poll(req)) is not None:
                 return reply

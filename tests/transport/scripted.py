@@ -123,6 +123,7 @@ class ScriptedServer:
                 return
             finally:
                 with contextlib.suppress(OSError):
+                    peer.conn.close()   # a script may have wrapped it in TLS
                     conn.close()
 
     @property
