@@ -321,7 +321,7 @@ class AsyncSMTPClient(ClientBase):
                 raise self._timed_out(req)
             stream = self._stream
             if self._unacked and not stream.chunks and stream.transport is not None:
-                # the event loop read the data: the socket is still the TCP one
+                # the event loop read it from the TCP socket, which TLS leaves in place
                 acknowledge(stream.transport.get_extra_info("socket"))
             data = await stream.read(remaining)
             if data is None:

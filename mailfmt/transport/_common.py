@@ -9,7 +9,7 @@ import logging
 import socket
 import ssl
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import SecretStr
 
@@ -56,7 +56,7 @@ def is_loopback(host: str) -> bool:
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 
-def acknowledge(sock: socket.socket | Any | None) -> None:
+def acknowledge(sock: socket.socket | None) -> None:
     """Acknowledge at once the reply data read so far, on a TCP socket (Linux).
 
     The drivers call it before they wait for more of the replies when some
@@ -67,7 +67,7 @@ def acknowledge(sock: socket.socket | Any | None) -> None:
     allows up to 500 ms; Linux waits 40 ms). So each pipelined group (RFC 2920)
     and each multi-line reply written line by line would wait that long.
     Elsewhere, on a Unix socket, or with no socket (an asyncio transport
-    may have none), it does nothing.
+    may have none), it does nothing. Under TLS it is the TCP socket's.
     """
     if _QUICKACK is not None and sock is not None and \
             sock.family in (socket.AF_INET, socket.AF_INET6):
