@@ -20,6 +20,7 @@ from ..models.message import Message
 from ._batch import send_messages
 from ._common import ClientBase, TLSMode, acknowledge, logger, message_job, raw_job
 from ._connection import ClientConnection
+from ._dial import ATTEMPT_DELAY
 from ._dsn import DSN
 from ._events import Reply
 from ._message import Job, Progress, send_message
@@ -125,7 +126,9 @@ class AsyncSMTPClient(ClientBase):
                 opening = loop.create_connection(
                     _Stream, self.host, self.port,
                     ssl=(self._ssl or ssl.create_default_context()) if implicit else None,
-                    server_hostname=self._tls_hostname if implicit else None)
+                    server_hostname=self._tls_hostname if implicit else None,
+                    # RFC 8305, as the blocking driver does it (_dial.py)
+                    happy_eyeballs_delay=ATTEMPT_DELAY)
             _, stream = await asyncio.wait_for(opening, self._opts.t("connect"))
         except asyncio.TimeoutError:
             raise SMTPTimeout(f"connecting to {self.address} timed out",

@@ -17,6 +17,7 @@ from ..models.message import Message
 from ._batch import send_messages
 from ._common import ClientBase, TLSMode, acknowledge, logger, message_job, raw_job
 from ._connection import ClientConnection
+from ._dial import dial
 from ._dsn import DSN
 from ._events import Reply
 from ._message import Job, Progress, send_message
@@ -103,8 +104,7 @@ class SMTPClient(ClientBase):
     def _open_socket(self) -> socket.socket:
         if not self.unix:
             assert self.port is not None
-            sock = socket.create_connection((self.host, self.port),
-                                            timeout=self._opts.t("connect"))
+            sock = dial(self.host, self.port, self._opts.t("connect"))
             # Commands are small and each waits for its reply: no Nagle delay.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return sock
