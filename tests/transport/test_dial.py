@@ -20,7 +20,7 @@ import pytest
 from mailfmt import Message
 from mailfmt.errors import ConnectError
 from mailfmt.transport import AsyncSMTPClient, SendResult, SMTPClient
-from mailfmt.transport._dial import interleave
+from mailfmt.transport._dial import dial, interleave
 
 from .scripted import Peer
 
@@ -111,3 +111,23 @@ def test_every_address_failing_names_each(driver: str, resolve: list[str]) -> No
     assert exc.value.phase == "connect"
     assert f"{NAME}:{port}" in str(exc.value)
     assert "127.0.0.2" in str(exc.value) and "127.0.0.3" in str(exc.value)
+
+
+def test_the_connect_timeout_is_one_deadline_for_every_address(resolve: list[str]) -> None:
+    # Two addresses that do not answer: the attempts overlap and the deadline
+    # is the caller's, after which every attempt is closed.
+    holes = []
+    for host in ("127.0.0.2", "127.0.0.3"):
+        hole = socket.socket()
+        hole.bind((host, 0) if not holes else (host, holes[0][0].getsockname()[1]))
+        hole.listen(0)
+        holes.append((hole, socket.create_connection(hole.getsockname(), timeout=5)))
+    port = holes[0][0].getsockname()[1]
+    resolve.extend(["127.0.0.2", "127.0.0.3"])
+    try:
+        with pytest.raises(TimeoutError, match=f"no address of {NAME} connected within 0.5 s"):
+            dial(NAME, port, 0.5)
+    finally:
+        for hole, filler in holes:
+            filler.close()
+            hole.close()
