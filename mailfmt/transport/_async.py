@@ -149,7 +149,9 @@ class AsyncSMTPClient(ClientBase):
         self._unacked = False
         self._failed = None
         try:
-            await self._run(open_session(self._conn, self._opts, tls_active=implicit))
+            opts = self._session_options(stream.transport.get_extra_info("sockname")
+                                         if stream.transport else None)
+            await self._run(open_session(self._conn, opts, tls_active=implicit))
         except BaseException:
             await self.aclose(abort=True)
             raise

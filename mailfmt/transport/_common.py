@@ -34,8 +34,9 @@ from ._results import SendResult
 from ._session import ReadReply, SessionOptions
 from ._state import State
 
-__all__ = ["ClientBase", "TLSMode", "acknowledge", "bcc_addresses", "field_addresses",
-           "is_loopback", "logger", "make_options", "message_job", "raw_job"]
+__all__ = ["ClientBase", "TLSMode", "acknowledge", "address_literal", "bcc_addresses",
+           "field_addresses", "is_loopback", "logger", "make_options", "message_job",
+           "raw_job"]
 
 logger = logging.getLogger("mailfmt.transport")
 
@@ -104,10 +105,30 @@ def make_options(host: str, *, tls: TLSMode, timeout: float, username: str | Non
 
 
 def _local_name() -> str:
-    # RFC 5321 4.1.1.1: the client's FQDN, or an address literal.
+    """This host's FQDN for EHLO, or "" when it has none (a bare host name, as
+    in most containers): then each connection gives its own address."""
     name = socket.getfqdn()
     if "." in name and all(c.isalnum() or c in ".-" for c in name):
         return name
+    return ""
+
+
+def address_literal(sockname: object) -> str:
+    """The EHLO name of a client whose host has no domain name: the address
+    literal of its end of the connection (RFC 5321 4.1.1.1 and 4.1.3), as the
+    server sees it unless there is NAT between them. On a Unix socket, the
+    machine's own loopback address."""
+    if isinstance(sockname, tuple) and sockname:
+        try:
+            ip = ipaddress.ip_address(str(sockname[0]).partition("%")[0])    # no zone id
+        except ValueError:
+            pass
+        else:
+            if isinstance(ip, ipaddress.IPv6Address):
+                if ip.ipv4_mapped is None:
+                    return f"[IPv6:{ip.compressed}]"
+                ip = ip.ipv4_mapped      # an IPv4 peer of a dual-stack socket
+            return f"[{ip}]"
     return "[127.0.0.1]"
 
 
@@ -276,6 +297,14 @@ class ClientBase:
         #: or the message data cut short, after which this connection carries
         #: nothing more
         self._failed: TransportError | None = None
+
+    def _session_options(self, sockname: object) -> SessionOptions:
+        """The options of a session on a connection whose local address is
+        ``sockname``: with its address literal as the EHLO name when neither
+        the caller nor the host gave one."""
+        if self._opts.local_hostname:
+            return self._opts
+        return dataclasses.replace(self._opts, local_hostname=address_literal(sockname))
 
     def __repr__(self) -> str:
         lmtp = ", lmtp=True" if self._opts.lmtp else ""

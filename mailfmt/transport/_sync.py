@@ -59,6 +59,13 @@ class SMTPClient(ClientBase):
     Credentials are dropped once AUTH has used them: to connect again, make a
     new client.
 
+    ``local_hostname``: the name given in EHLO; by default this host's domain
+    name, or, when it has none (a bare host name, as in most containers), the
+    address literal of this end of the connection, "[192.0.2.7]" or
+    "[IPv6:2001:db8::7]" (RFC 5321 4.1.1.1, 4.1.3). When ``host`` has several
+    addresses, they are tried as RFC 8305 says, the next one 250 ms after the
+    last while it goes on, and ``timeout`` bounds the connect phase as a whole.
+
     ``lmtp=True`` speaks LMTP (RFC 2033) to a delivery agent such as Dovecot
     or Cyrus (port 24 unless given): LHLO in place of EHLO, and a final reply
     for each recipient, so that each gets its own outcome in the result.
@@ -94,7 +101,7 @@ class SMTPClient(ClientBase):
         try:
             if self._opts.tls == "implicit":
                 self._upgrade(self._opts.t("starttls"), implicit=True)
-            self._run(open_session(self._conn, self._opts,
+            self._run(open_session(self._conn, self._session_options(self._sock.getsockname()),
                                    tls_active=self._opts.tls == "implicit"))
         except BaseException:
             self.close()

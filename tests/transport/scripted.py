@@ -84,17 +84,17 @@ class Peer:
 
 class ScriptedServer:
     """Serves one connection with ``script`` (or, given a list, one
-    connection with each in turn): on loopback TCP, or on a Unix socket at
-    ``path``."""
+    connection with each in turn): on loopback TCP (``host``, IPv4 or IPv6),
+    or on a Unix socket at ``path``."""
 
     def __init__(self, script: Callable[[Peer], None] | list[Callable[[Peer], None]],
-                 path: str | None = None) -> None:
+                 path: str | None = None, host: str = "127.0.0.1") -> None:
         #: what the client sent on each connection
         self.sessions: list[bytearray] = []
         self.error: BaseException | None = None
         if path is None:
-            self.sock = socket.socket()
-            self.sock.bind(("127.0.0.1", 0))
+            self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            self.sock.bind((host, 0))
             self.port = self.sock.getsockname()[1]
         else:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
